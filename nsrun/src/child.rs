@@ -1,0 +1,100 @@
+//! What nsrun's child does between clone(2) and exec(2): wait for the ID maps, set up the
+//! inside of its new namespaces, report, wait for the go-ahead, then become COMMAND (or
+//! nsrun's init).
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{SigSet, Signal};
+
+use crate::channel::{ChildEnd, Order, Report};
+use crate::command::{exit, Command, ExecOptions};
+use crate::config::Config;
+use crate::error::{Context, Error, EXIT_FAILED};
+use crate::namespace::Kind;
+use crate::{init, mounts, timens};
+
+pub struct Child<'a> {
+    pub cfg: &'a Config,
+    pub command: &'a Command,
+    pub end: ChildEnd,
+    /// nsrun's signal mask from before it blocked anything.
+    pub mask: &'a SigSet,
+    pub foreground: bool,
+    /// A pidfd of nsrun, to tell whether it died before PR_SET_PDEATHSIG took effect.
+    pub parent: Option<OwnedFd>,
+}
+
+/// Runs in the child; never returns.
+pub fn run(mut child: Child<'_>) -> ! {
+    let cfg = child.cfg;
+    if let Some(sig) = cfg.kill_child {
+        if set_parent_death_signal(sig).is_err() || parent_is_gone(child.parent.take()) {
+            exit(EXIT_FAILED);
+        }
+    }
+    drop(child.parent.take());
+    if !child.end.wait_for(Order::MapsWritten) {
+        exit(EXIT_FAILED);
+    }
+    if let Err(e) = set_up_inside(cfg) {
+        child.end.report(&Report::Failed(e.to_string()));
+        exit(EXIT_FAILED);
+    }
+    child.end.report(&Report::Ready);
+    if !child.end.wait_for(Order::Go) {
+        exit(EXIT_FAILED);
+    }
+    let opts = ExecOptions {
+        mask: child.mask,
+        foreground: child.foreground,
+        keep_caps: cfg.keep_caps,
+    };
+    if cfg.init {
+        exit(init::run(child.command, opts, cfg.kill_child, child.end));
+    }
+    child.command.exec(opts, &mut child.end)
+}
+
+/// Everything done inside the new namespaces before COMMAND may start.
+fn set_up_inside(cfg: &Config) -> Result<(), Error> {
+    if cfg.has(Kind::Time) {
+        timens::enter_new(cfg.time)?;
+    }
+    if let Some(name) = &cfg.hostname {
+        nix::unistd::sethostname(name).context(|| format!("cannot set hostname to '{name}'"))?;
+    }
+    if let Some(name) = &cfg.domainname {
+        set_domainname(name)?;
+    }
+    if cfg.has(Kind::Mount) {
+        mounts::set_propagation(cfg.propagation)?;
+    }
+    mounts::enter_root(cfg.root.as_deref(), cfg.wd.as_deref())?;
+    if let Some(dir) = &cfg.mount_proc {
+        mounts::mount_proc(dir)?;
+    }
+    Ok(())
+}
+
+fn set_domainname(name: &str) -> Result<(), Error> {
+    // SAFETY: the pointer and length describe `name`'s bytes.
+    let rc = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
+    nix::errno::Errno::result(rc)
+        .map(drop)
+        .context(|| format!("cannot set domain name to '{name}'"))
+}
+
+/// Asks the kernel to send `sig` to this process when its parent thread dies.
+pub fn set_parent_death_signal(sig: Signal) -> nix::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
+    nix::errno::Errno::result(rc).map(drop)
+}
+
+/// Whether the process behind `pidfd` has exited (a pidfd polls readable then).
+fn parent_is_gone(pidfd: Option<OwnedFd>) -> bool {
+    let Some(fd) = pidfd else { return false };
+    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+}

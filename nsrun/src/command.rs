@@ -1,0 +1,77 @@
+//! COMMAND: its argument vector, prepared before the fork, and the last steps before exec.
+
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+use nix::errno::Errno;
+use nix::sys::signal::SigSet;
+
+use crate::channel::{ChildEnd, Report};
+use crate::error::{Error, EXIT_CANNOT_EXECUTE, EXIT_FAILED, EXIT_NOT_FOUND};
+use crate::signals;
+use crate::terminal::Terminal;
+
+pub struct Command {
+    argv: Vec<CString>,
+}
+
+/// How the process that becomes COMMAND prepares itself.
+#[derive(Clone, Copy)]
+pub struct ExecOptions<'a> {
+    /// The signal mask to restore (nsrun's mask before it blocked signals).
+    pub mask: &'a SigSet,
+    /// Take the terminal's foreground.
+    pub foreground: bool,
+    pub keep_caps: bool,
+}
+
+impl Command {
+    pub fn new(args: &[OsString]) -> Result<Self, Error> {
+        let argv = args
+            .iter()
+            .map(|a| CString::new(a.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| {
+                Error::Usage("COMMAND and its arguments cannot contain NUL bytes".into())
+            })?;
+        if argv.is_empty() {
+            return Err(Error::Usage("no COMMAND to run".into()));
+        }
+        Ok(Command { argv })
+    }
+
+    /// The program name, for messages.
+    pub fn name(&self) -> String {
+        self.argv[0].to_string_lossy().into_owned()
+    }
+
+    /// Replaces this process with COMMAND. On failure reports the errno through `end` and
+    /// exits 126 or 127.
+    pub fn exec(&self, opts: ExecOptions<'_>, end: &mut ChildEnd) -> ! {
+        if opts.foreground {
+            Terminal::take_for_command();
+        }
+        if opts.keep_caps {
+            if let Err(e) = crate::caps::keep_across_exec() {
+                end.report(&Report::Failed(e.to_string()));
+                exit(EXIT_FAILED);
+            }
+        }
+        signals::reset_for_exec(opts.mask);
+        let errno = match nix::unistd::execvp(&self.argv[0], &self.argv) {
+            Err(e) => e,
+            Ok(never) => match never {},
+        };
+        end.report(&Report::ExecFailed(errno));
+        exit(match errno {
+            Errno::ENOENT | Errno::ENOTDIR => EXIT_NOT_FOUND,
+            _ => EXIT_CANNOT_EXECUTE,
+        })
+    }
+}
+
+/// Ends a forked process without running the parent's atexit handlers or destructors.
+pub fn exit(code: i32) -> ! {
+    // SAFETY: _exit is always safe to call.
+    unsafe { libc::_exit(code) }
+}

@@ -1,0 +1,44 @@
+//! What one nsrun invocation is to do, independent of how it was asked for.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use nix::sys::signal::Signal;
+
+use crate::idmap::UserMaps;
+use crate::mounts::Propagation;
+use crate::namespace::Kind;
+use crate::timens::TimeOffsets;
+
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Namespaces to create, each once, in [`Kind`] order.
+    pub namespaces: Vec<Kind>,
+    /// Namespaces to keep alive by bind-mounting them on these files.
+    pub persist: Vec<(Kind, PathBuf)>,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    /// Where to mount a fresh proc, if anywhere.
+    pub mount_proc: Option<PathBuf>,
+    pub propagation: Propagation,
+    pub root: Option<PathBuf>,
+    pub wd: Option<PathBuf>,
+    pub maps: UserMaps,
+    pub keep_caps: bool,
+    pub time: TimeOffsets,
+    /// Run nsrun's own init as the child, with COMMAND below it.
+    pub init: bool,
+    /// Signal COMMAND gets when nsrun dies.
+    pub kill_child: Option<Signal>,
+    pub pid_file: Option<PathBuf>,
+    /// Shell command run outside before COMMAND starts.
+    pub setup: Option<String>,
+    /// COMMAND and its arguments; never empty.
+    pub command: Vec<OsString>,
+}
+
+impl Config {
+    pub fn has(&self, kind: Kind) -> bool {
+        self.namespaces.contains(&kind)
+    }
+}

@@ -1,0 +1,97 @@
+//! nsrun's error type: each variant says what was attempted, on what, and why it failed.
+
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+
+use crate::namespace::Kind;
+
+/// Exit status when nsrun itself fails (as `env`, `chroot`, `timeout`).
+pub const EXIT_FAILED: i32 = 125;
+/// Exit status when COMMAND was found but cannot be executed.
+pub const EXIT_CANNOT_EXECUTE: i32 = 126;
+/// Exit status when COMMAND was not found.
+pub const EXIT_NOT_FOUND: i32 = 127;
+/// Exit status for a usage error.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line makes no sense; nothing was done.
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{what}: {}{hint}", source.desc())]
+    Sys {
+        what: String,
+        source: Errno,
+        hint: &'static str,
+    },
+
+    #[error("cannot write {}: {source}{hint}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+        hint: &'static str,
+    },
+
+    #[error("cannot persist the {kind} namespace at {}: {}{hint}", path.display(), source.desc())]
+    Persist {
+        kind: Kind,
+        path: PathBuf,
+        source: Errno,
+        hint: &'static str,
+    },
+
+    /// A step inside the new namespaces failed; the child said what.
+    #[error("{0}")]
+    Child(String),
+
+    #[error("the child process exited before COMMAND started")]
+    ChildVanished,
+
+    #[error("setup command {0}; COMMAND was not started")]
+    Setup(String),
+
+    #[error("cannot execute '{command}': {}", source.desc())]
+    Exec { command: String, source: Errno },
+}
+
+impl Error {
+    /// The exit status nsrun ends with after this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => EXIT_USAGE,
+            Error::Exec { source, .. } => match source {
+                Errno::ENOENT | Errno::ENOTDIR => EXIT_NOT_FOUND,
+                _ => EXIT_CANNOT_EXECUTE,
+            },
+            _ => EXIT_FAILED,
+        }
+    }
+
+    /// A failed system call, with what was being done.
+    pub fn sys(what: impl Into<String>, source: Errno) -> Self {
+        Error::Sys {
+            what: what.into(),
+            source,
+            hint: "",
+        }
+    }
+}
+
+/// Shorthand for mapping a nix result into [`Error::Sys`].
+pub trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error>;
+}
+
+impl<T> Context<T> for nix::Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error> {
+        self.map_err(|source| Error::sys(what(), source))
+    }
+}
+
+/// The errno inside an I/O error (EIO when it carries none).
+pub fn io_errno(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+}

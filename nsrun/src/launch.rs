@@ -1,0 +1,204 @@
+//! nsrun's own side: create the child in new namespaces, finish what must be done from
+//! outside (ID maps, persisted namespaces, PID file, setup command), start COMMAND and
+//! wait for it while forwarding signals. A failure before COMMAND starts undoes it all.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::channel::{Order, Pipes, Report};
+use crate::child::{self, Child};
+use crate::command::Command;
+use crate::config::Config;
+use crate::error::Error;
+use crate::hook;
+use crate::namespace::Kind;
+use crate::persist::{self, Persisted};
+use crate::pidfile::PidFile;
+use crate::signals;
+use crate::terminal::Terminal;
+
+/// Runs `cfg`; returns the exit status nsrun should end with.
+pub fn run(cfg: &Config) -> Result<i32, Error> {
+    let command = Command::new(&cfg.command)?;
+    persist::check_targets(&cfg.persist)?;
+    let mask = signals::block(&signals::blocked_set())?;
+    let terminal = Terminal::foreground();
+    let parent = match cfg.kill_child {
+        Some(_) => Some(pidfd_of_self()?),
+        None => None,
+    };
+    let pipes = Pipes::new()?;
+
+    let pid = match clone_child(clone_flags(cfg)) {
+        Err(e) => return Err(clone_error(cfg, e)),
+        Ok(None) => child::run(Child {
+            cfg,
+            command: &command,
+            end: pipes.child(),
+            mask: &mask,
+            foreground: terminal.is_some(),
+            parent,
+        }),
+        Ok(Some(pid)) => pid,
+    };
+    drop(parent);
+    let mut child = Running { pid, reaped: false };
+    let mut end = pipes.parent();
+
+    if cfg.has(Kind::User) {
+        cfg.maps.write(pid)?;
+    }
+    end.send(Order::MapsWritten)?;
+    expect_ready(end.receive()?)?;
+
+    let persisted = Persisted::mount_all(pid, &cfg.persist)?;
+    let _pid_file = cfg
+        .pid_file
+        .as_deref()
+        .map(|path| PidFile::create(path, pid))
+        .transpose()?;
+    if let Some(cmd) = &cfg.setup {
+        hook::run(cmd, pid)?;
+    }
+
+    end.send(Order::Go)?;
+    match end.receive()? {
+        None => {}
+        Some(Report::ExecFailed(source)) => {
+            child.wait();
+            return Err(Error::Exec {
+                command: command.name(),
+                source,
+            });
+        }
+        Some(Report::Failed(text)) => return Err(Error::Child(text)),
+        Some(Report::Ready) => return Err(Error::Child("the child reported twice".into())),
+    }
+    persisted.keep();
+    supervise(&mut child, terminal.as_ref())
+}
+
+fn expect_ready(report: Option<Report>) -> Result<(), Error> {
+    match report {
+        Some(Report::Ready) => Ok(()),
+        Some(Report::Failed(text)) => Err(Error::Child(text)),
+        Some(Report::ExecFailed(e)) => Err(Error::Child(format!("the child failed early: {e}"))),
+        None => Err(Error::ChildVanished),
+    }
+}
+
+/// Every namespace but time, which the child makes itself (see `timens`).
+fn clone_flags(cfg: &Config) -> CloneFlags {
+    cfg.namespaces
+        .iter()
+        .filter(|k| **k != Kind::Time)
+        .fold(CloneFlags::empty(), |f, k| f | k.clone_flag())
+}
+
+/// clone(2) without CLONE_VM or a new stack: a fork(2) that creates namespaces.
+/// `Ok(None)` in the child.
+fn clone_child(flags: CloneFlags) -> Result<Option<Pid>, Errno> {
+    let flags = flags.bits() as libc::c_ulong | libc::SIGCHLD as libc::c_ulong;
+    // SAFETY: without CLONE_VM the child runs on a copy of this process's memory, exactly
+    // as after fork(2); nsrun has a single thread, so no lock is held by another thread.
+    let rc = unsafe { libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) };
+    match Errno::result(rc)? {
+        0 => Ok(None),
+        pid => Ok(Some(Pid::from_raw(pid as i32))),
+    }
+}
+
+fn clone_error(cfg: &Config, source: Errno) -> Error {
+    let kinds: Vec<&str> = cfg.namespaces.iter().map(|k| k.proc_name()).collect();
+    let hint = match source {
+        Errno::EPERM if !cfg.has(Kind::User) => {
+            " (creating namespaces needs CAP_SYS_ADMIN: run as root, or add --user --map-root-user)"
+        }
+        Errno::EPERM => " (user namespaces may be disabled here, e.g. by kernel.unprivileged_userns_clone or an LSM)",
+        Errno::ENOSPC | Errno::EUSERS => " (a namespace limit in /proc/sys/user/ was reached)",
+        Errno::EINVAL => " (this kernel may lack one of these namespace kinds)",
+        _ => "",
+    };
+    Error::Sys {
+        what: format!("cannot create {} namespaces (clone)", kinds.join(", ")),
+        source,
+        hint,
+    }
+}
+
+fn pidfd_of_self() -> Result<OwnedFd, Error> {
+    // SAFETY: pidfd_open takes a PID and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+    let fd = Errno::result(fd).map_err(|e| Error::sys("cannot open a pidfd of nsrun", e))?;
+    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// The child; killed and reaped if nsrun gives up on it before it has ended.
+struct Running {
+    pid: Pid,
+    reaped: bool,
+}
+
+impl Running {
+    fn wait(&mut self) {
+        let _ = waitpid(self.pid, None);
+        self.reaped = true;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = kill(self.pid, Signal::SIGKILL);
+            self.wait();
+        }
+    }
+}
+
+/// Waits for COMMAND to end, forwarding signals to it; returns its exit status.
+fn supervise(child: &mut Running, terminal: Option<&Terminal>) -> Result<i32, Error> {
+    let set = signals::wait_set();
+    let flags = match terminal {
+        Some(_) => WaitPidFlag::WNOHANG | WaitPidFlag::WUNTRACED,
+        None => WaitPidFlag::WNOHANG,
+    };
+    loop {
+        let received = signals::wait(&set)?;
+        if received.signal != Signal::SIGCHLD {
+            // A terminal's Ctrl-C reaches COMMAND by itself when it shares our group.
+            if terminal.is_some() || !received.from_kernel {
+                let _ = kill(child.pid, received.signal);
+            }
+            continue;
+        }
+        loop {
+            match waitpid(child.pid, Some(flags)) {
+                Ok(WaitStatus::Exited(_, code)) => {
+                    child.reaped = true;
+                    return Ok(code);
+                }
+                Ok(WaitStatus::Signaled(_, sig, _)) => {
+                    child.reaped = true;
+                    return Ok(signals::exit_code(sig as i32));
+                }
+                Ok(WaitStatus::Stopped(pid, _)) => {
+                    if let Some(t) = terminal {
+                        t.suspend(pid);
+                    }
+                }
+                Ok(_) => break,
+                Err(Errno::EINTR) => {}
+                Err(e) => {
+                    child.reaped = true;
+                    return Err(Error::sys(format!("cannot wait for PID {}", child.pid), e));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! nsrun: run a command in new Linux namespaces.
+//!
+//! [`launch::run`] takes a [`Config`] and does the work; the binary only parses the
+//! command line into one.
+
+pub mod caps;
+pub mod channel;
+pub mod child;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod hook;
+pub mod idmap;
+pub mod init;
+pub mod launch;
+pub mod mounts;
+pub mod namespace;
+pub mod persist;
+pub mod pidfile;
+pub mod signals;
+pub mod terminal;
+pub mod timens;
+
+pub use config::Config;
+pub use error::Error;

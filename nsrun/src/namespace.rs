@@ -1,0 +1,102 @@
+//! The namespace kinds nsrun can create, with their clone flags and /proc names.
+
+use nix::sched::CloneFlags;
+
+/// One kind of Linux namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Cgroup,
+    Ipc,
+    Mount,
+    Net,
+    Pid,
+    Time,
+    User,
+    Uts,
+}
+
+impl Kind {
+    /// Every kind, in the order /proc/PID/ns lists them.
+    pub const ALL: [Kind; 8] = [
+        Kind::Cgroup,
+        Kind::Ipc,
+        Kind::Mount,
+        Kind::Net,
+        Kind::Pid,
+        Kind::Time,
+        Kind::User,
+        Kind::Uts,
+    ];
+
+    /// The file name below `/proc/PID/ns/`.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            Kind::Cgroup => "cgroup",
+            Kind::Ipc => "ipc",
+            Kind::Mount => "mnt",
+            Kind::Net => "net",
+            Kind::Pid => "pid",
+            Kind::Time => "time",
+            Kind::User => "user",
+            Kind::Uts => "uts",
+        }
+    }
+
+    /// The `CLONE_NEW*` flag that creates this kind.
+    pub fn clone_flag(self) -> CloneFlags {
+        match self {
+            Kind::Cgroup => CloneFlags::CLONE_NEWCGROUP,
+            Kind::Ipc => CloneFlags::CLONE_NEWIPC,
+            Kind::Mount => CloneFlags::CLONE_NEWNS,
+            Kind::Net => CloneFlags::CLONE_NEWNET,
+            Kind::Pid => CloneFlags::CLONE_NEWPID,
+            // CLONE_NEWTIME is not in nix's CloneFlags; it is only ever passed to unshare(2).
+            Kind::Time => CloneFlags::from_bits_retain(libc::CLONE_NEWTIME),
+            Kind::User => CloneFlags::CLONE_NEWUSER,
+            Kind::Uts => CloneFlags::CLONE_NEWUTS,
+        }
+    }
+
+    /// The command-line flag that asks for this kind.
+    pub fn option(self) -> &'static str {
+        match self {
+            Kind::Cgroup => "--cgroup",
+            Kind::Ipc => "--ipc",
+            Kind::Mount => "--mount",
+            Kind::Net => "--net",
+            Kind::Pid => "--pid",
+            Kind::Time => "--time",
+            Kind::User => "--user",
+            Kind::Uts => "--uts",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.proc_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_distinct() {
+        let mut all = CloneFlags::empty();
+        for kind in Kind::ALL {
+            assert!(!all.intersects(kind.clone_flag()), "{kind} shares a flag");
+            all |= kind.clone_flag();
+        }
+    }
+
+    #[test]
+    fn proc_names_match_the_kernel() {
+        let names: Vec<_> = Kind::ALL.iter().map(|k| k.proc_name()).collect();
+        assert_eq!(
+            names,
+            ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"]
+        );
+    }
+}

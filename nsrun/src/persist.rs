@@ -1,0 +1,95 @@
+//! Keeping a namespace alive after its processes end by bind-mounting its nsfs file
+//! (`/proc/PID/ns/KIND`) on a file, as `unshare --net=FILE` and `ip netns add` do.
+
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::unistd::Pid;
+
+use crate::error::Error;
+use crate::namespace::Kind;
+
+/// Checks, before anything is created, that each target exists and is not a directory.
+pub fn check_targets(targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
+    for (kind, path) in targets {
+        let fail = |source: Errno, hint: &'static str| Error::Persist {
+            kind: *kind,
+            path: path.clone(),
+            source,
+            hint,
+        };
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(fail(Errno::EISDIR, " (the target must be a file)"));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(fail(
+                    crate::error::io_errno(&e),
+                    " (create an empty file first, e.g. with touch)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bind mounts made so far; unmounted again when dropped unless [`Persisted::keep`] is called.
+pub struct Persisted {
+    done: Vec<PathBuf>,
+}
+
+impl Persisted {
+    /// Bind-mounts each namespace of `pid` on its target; on failure, those already made
+    /// are unmounted.
+    pub fn mount_all(pid: Pid, targets: &[(Kind, PathBuf)]) -> Result<Self, Error> {
+        let mut made = Persisted { done: Vec::new() };
+        for (kind, path) in targets {
+            let source = format!("/proc/{pid}/ns/{}", kind.proc_name());
+            mount(
+                Some(source.as_str()),
+                path,
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .map_err(|source| Error::Persist {
+                kind: *kind,
+                path: path.clone(),
+                source,
+                hint: hint(*kind, source),
+            })?;
+            made.done.push(path.clone());
+        }
+        Ok(made)
+    }
+
+    /// Leaves the mounts in place for good.
+    pub fn keep(mut self) {
+        self.done.clear();
+    }
+}
+
+impl Drop for Persisted {
+    fn drop(&mut self) {
+        for path in self.done.iter().rev() {
+            unmount(path);
+        }
+    }
+}
+
+fn unmount(path: &Path) {
+    // Best effort on a rollback path: the error that started it is the one to report.
+    let _ = umount2(path, MntFlags::MNT_DETACH);
+}
+
+fn hint(kind: Kind, err: Errno) -> &'static str {
+    match (kind, err) {
+        (Kind::Mount, Errno::EINVAL) => {
+            " (a mount namespace can only be kept on a file whose mount is not shared with \
+             the new namespace: bind-mount its directory on itself and make it private)"
+        }
+        _ => "",
+    }
+}

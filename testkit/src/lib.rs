@@ -1,0 +1,50 @@
+//! Test support for nstools' integration tests: a privilege check that fails under CI
+//! instead of skipping, helpers to run the built binaries, and guards that remove what a
+//! test made (network namespaces, cgroups, mounts, processes) when dropped, also when
+//! the test panics.
+
+mod cgroup;
+mod mount;
+mod netns;
+mod process;
+mod run;
+
+pub use cgroup::CgroupGuard;
+pub use mount::{mount_points, TempMount};
+pub use netns::NetnsGuard;
+pub use process::{is_alive, ProcessGuard};
+pub use run::{Outcome, Tool};
+
+/// Whether the test may go on: true as root. Without root a test is skipped with a note
+/// on stderr, except when `CI=true`, where it panics: CI must never skip silently.
+pub fn have_root() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("this test needs root, and CI=true forbids skipping it");
+    }
+    eprintln!("skipped: this test needs root");
+    false
+}
+
+/// Returns from the test early (skipping) unless [`have_root`] says it may go on.
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if !$crate::have_root() {
+            return;
+        }
+    };
+}
+
+/// A name unique to this process and call, for namespaces, cgroups and files.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
