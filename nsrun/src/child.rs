@@ -11,8 +11,8 @@ use crate::channel::{ChildEnd, Order, Report};
 use crate::command::{exit, Command, ExecOptions};
 use crate::config::Config;
 use crate::error::{Context, Error, EXIT_FAILED};
-use crate::namespace::Kind;
 use crate::{init, mounts, timens};
+use nskind::Kind;
 
 pub struct Child<'a> {
     pub cfg: &'a Config,

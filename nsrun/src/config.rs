@@ -7,8 +7,8 @@ use nix::sys::signal::Signal;
 
 use crate::idmap::UserMaps;
 use crate::mounts::Propagation;
-use crate::namespace::Kind;
 use crate::timens::TimeOffsets;
+use nskind::Kind;
 
 #[derive(Clone, Debug, Default)]
 pub struct Config {

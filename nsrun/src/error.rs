@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
-use crate::namespace::Kind;
+use nskind::Kind;
 
 /// Exit status when nsrun itself fails (as `env`, `chroot`, `timeout`).
 pub const EXIT_FAILED: i32 = 125;

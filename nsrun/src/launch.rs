@@ -16,11 +16,11 @@ use crate::command::Command;
 use crate::config::Config;
 use crate::error::Error;
 use crate::hook;
-use crate::namespace::Kind;
 use crate::persist::{self, Persisted};
 use crate::pidfile::PidFile;
 use crate::signals;
 use crate::terminal::Terminal;
+use nskind::Kind;
 
 /// Runs `cfg`; returns the exit status nsrun should end with.
 pub fn run(cfg: &Config) -> Result<i32, Error> {

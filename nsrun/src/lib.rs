@@ -14,7 +14,6 @@ pub mod idmap;
 pub mod init;
 pub mod launch;
 pub mod mounts;
-pub mod namespace;
 pub mod persist;
 pub mod pidfile;
 pub mod signals;

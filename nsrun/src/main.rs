@@ -6,10 +6,10 @@ use clap::error::ErrorKind;
 use clap::Parser;
 use nix::sys::signal::Signal;
 
+use nskind::Kind;
 use nsrun::error::EXIT_USAGE;
 use nsrun::idmap::{IdRange, MapOptions, SetGroups};
 use nsrun::mounts::Propagation;
-use nsrun::namespace::Kind;
 use nsrun::timens::TimeOffsets;
 use nsrun::{Config, Error};
 

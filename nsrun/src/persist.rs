@@ -8,7 +8,7 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::Pid;
 
 use crate::error::Error;
-use crate::namespace::Kind;
+use nskind::Kind;
 
 /// Checks, before anything is created, that each target exists and is not a directory.
 pub fn check_targets(targets: &[(Kind, PathBuf)]) -> Result<(), Error> {

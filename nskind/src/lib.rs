@@ -1,4 +1,5 @@
-//! The namespace kinds nsrun can create, with their clone flags and /proc names.
+//! The kinds of Linux namespace, with their clone flags, /proc names and the options
+//! that ask for them. Shared by the nstools binaries.
 
 use nix::sched::CloneFlags;
 
