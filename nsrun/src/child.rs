@@ -34,16 +34,18 @@ pub fn run(mut child: Child<'_>) -> ! {
         }
     }
     drop(child.parent.take());
-    if !child.end.wait_for(Order::MapsWritten) {
+    if cfg.has(Kind::User) && !child.end.wait_for(Order::MapsWritten) {
         exit(EXIT_FAILED);
     }
     if let Err(e) = set_up_inside(cfg) {
         child.end.report(&Report::Failed(e.to_string()));
         exit(EXIT_FAILED);
     }
-    child.end.report(&Report::Ready);
-    if !child.end.wait_for(Order::Go) {
-        exit(EXIT_FAILED);
+    if cfg.has_outside_steps() {
+        child.end.report(&Report::Ready);
+        if !child.end.wait_for(Order::Go) {
+            exit(EXIT_FAILED);
+        }
     }
     let opts = ExecOptions {
         mask: child.mask,
@@ -57,7 +59,7 @@ pub fn run(mut child: Child<'_>) -> ! {
 }
 
 /// Everything done inside the new namespaces before COMMAND may start.
-fn set_up_inside(cfg: &Config) -> Result<(), Error> {
+pub fn set_up_inside(cfg: &Config) -> Result<(), Error> {
     if cfg.has(Kind::Time) {
         timens::enter_new(cfg.time)?;
     }

@@ -3,11 +3,10 @@
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use nix::errno::Errno;
 use nix::sys::signal::SigSet;
 
 use crate::channel::{ChildEnd, Report};
-use crate::error::{Error, EXIT_CANNOT_EXECUTE, EXIT_FAILED, EXIT_NOT_FOUND};
+use crate::error::Error;
 use crate::signals;
 use crate::terminal::Terminal;
 
@@ -45,28 +44,36 @@ impl Command {
         self.argv[0].to_string_lossy().into_owned()
     }
 
-    /// Replaces this process with COMMAND. On failure reports the errno through `end` and
-    /// exits 126 or 127.
-    pub fn exec(&self, opts: ExecOptions<'_>, end: &mut ChildEnd) -> ! {
+    /// The last steps before exec(2), then exec; returns only on failure.
+    pub fn replace_process(&self, opts: ExecOptions<'_>) -> Error {
         if opts.foreground {
             Terminal::take_for_command();
         }
         if opts.keep_caps {
             if let Err(e) = crate::caps::keep_across_exec() {
-                end.report(&Report::Failed(e.to_string()));
-                exit(EXIT_FAILED);
+                return e;
             }
         }
         signals::reset_for_exec(opts.mask);
-        let errno = match nix::unistd::execvp(&self.argv[0], &self.argv) {
+        let source = match nix::unistd::execvp(&self.argv[0], &self.argv) {
             Err(e) => e,
             Ok(never) => match never {},
         };
-        end.report(&Report::ExecFailed(errno));
-        exit(match errno {
-            Errno::ENOENT | Errno::ENOTDIR => EXIT_NOT_FOUND,
-            _ => EXIT_CANNOT_EXECUTE,
-        })
+        Error::Exec {
+            command: self.name(),
+            source,
+        }
+    }
+
+    /// In nsrun's child: [`Command::replace_process`], and on failure a report to nsrun
+    /// and the matching exit status (126, 127 or 125).
+    pub fn exec(&self, opts: ExecOptions<'_>, end: &mut ChildEnd) -> ! {
+        let err = self.replace_process(opts);
+        end.report(&match &err {
+            Error::Exec { source, .. } => Report::ExecFailed(*source),
+            other => Report::Failed(other.to_string()),
+        });
+        exit(err.exit_code())
     }
 }
 

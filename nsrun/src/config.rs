@@ -41,4 +41,20 @@ impl Config {
     pub fn has(&self, kind: Kind) -> bool {
         self.namespaces.contains(&kind)
     }
+
+    /// Whether nsrun must stay as COMMAND's parent. Otherwise it enters the namespaces
+    /// itself and becomes COMMAND, as `unshare` without `--fork` does.
+    pub fn needs_parent(&self) -> bool {
+        self.has(Kind::Pid)
+            || self.has(Kind::User)
+            || self.init
+            || self.kill_child.is_some()
+            || self.has_outside_steps()
+    }
+
+    /// Whether nsrun has work to do outside once the namespaces exist and before COMMAND
+    /// starts.
+    pub fn has_outside_steps(&self) -> bool {
+        !self.persist.is_empty() || self.pid_file.is_some() || self.setup.is_some()
+    }
 }

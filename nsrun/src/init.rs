@@ -20,6 +20,8 @@ pub fn run(
     mut end: ChildEnd,
 ) -> i32 {
     let me = getpid();
+    // SAFETY: PR_SET_NAME reads a NUL-terminated name of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, c"nsrun-init".as_ptr(), 0, 0, 0) };
     if me.as_raw() != 1 {
         // SAFETY: prctl with integer arguments only.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };

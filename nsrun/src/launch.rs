@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 
 use crate::channel::{Order, Pipes, Report};
 use crate::child::{self, Child};
-use crate::command::Command;
+use crate::command::{Command, ExecOptions};
 use crate::config::Config;
 use crate::error::Error;
 use crate::hook;
@@ -25,6 +25,9 @@ use nskind::Kind;
 /// Runs `cfg`; returns the exit status nsrun should end with.
 pub fn run(cfg: &Config) -> Result<i32, Error> {
     let command = Command::new(&cfg.command)?;
+    if !cfg.needs_parent() {
+        return Err(become_command(cfg, &command));
+    }
     persist::check_targets(&cfg.persist)?;
     let mask = signals::block(&signals::blocked_set())?;
     let terminal = Terminal::foreground();
@@ -35,7 +38,7 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let pipes = Pipes::new()?;
 
     let pid = match clone_child(clone_flags(cfg)) {
-        Err(e) => return Err(clone_error(cfg, e)),
+        Err(e) => return Err(namespace_error(cfg, e, "clone")),
         Ok(None) => child::run(Child {
             cfg,
             command: &command,
@@ -52,21 +55,24 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
 
     if cfg.has(Kind::User) {
         cfg.maps.write(pid)?;
+        end.send(Order::MapsWritten)?;
     }
-    end.send(Order::MapsWritten)?;
-    expect_ready(end.receive()?)?;
-
-    let persisted = Persisted::mount_all(pid, &cfg.persist)?;
-    let _pid_file = cfg
-        .pid_file
-        .as_deref()
-        .map(|path| PidFile::create(path, pid))
-        .transpose()?;
-    if let Some(cmd) = &cfg.setup {
-        hook::run(cmd, pid)?;
+    let mut persisted = None;
+    let mut _pid_file = None;
+    if cfg.has_outside_steps() {
+        expect_ready(end.receive()?)?;
+        persisted = Some(Persisted::mount_all(pid, &cfg.persist)?);
+        _pid_file = cfg
+            .pid_file
+            .as_deref()
+            .map(|path| PidFile::create(path, pid))
+            .transpose()?;
+        if let Some(cmd) = &cfg.setup {
+            hook::run(cmd, pid)?;
+        }
+        end.send(Order::Go)?;
     }
-
-    end.send(Order::Go)?;
+    // End-of-file: the report pipe closed on exec, so COMMAND runs.
     match end.receive()? {
         None => {}
         Some(Report::ExecFailed(source)) => {
@@ -79,8 +85,28 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         Some(Report::Failed(text)) => return Err(Error::Child(text)),
         Some(Report::Ready) => return Err(Error::Child("the child reported twice".into())),
     }
-    persisted.keep();
+    if let Some(p) = persisted {
+        p.keep();
+    }
     supervise(&mut child, terminal.as_ref())
+}
+
+/// Enters the namespaces and executes COMMAND in this very process, saving a fork when
+/// nothing needs nsrun to stay. Returns only on failure.
+fn become_command(cfg: &Config, command: &Command) -> Error {
+    if let Err(source) = nix::sched::unshare(clone_flags(cfg)) {
+        return namespace_error(cfg, source, "unshare");
+    }
+    if let Err(e) = child::set_up_inside(cfg) {
+        return e;
+    }
+    let mask = nix::sys::signal::SigSet::thread_get_mask()
+        .unwrap_or_else(|_| nix::sys::signal::SigSet::empty());
+    command.replace_process(ExecOptions {
+        mask: &mask,
+        foreground: false,
+        keep_caps: false,
+    })
 }
 
 fn expect_ready(report: Option<Report>) -> Result<(), Error> {
@@ -113,7 +139,7 @@ fn clone_child(flags: CloneFlags) -> Result<Option<Pid>, Errno> {
     }
 }
 
-fn clone_error(cfg: &Config, source: Errno) -> Error {
+fn namespace_error(cfg: &Config, source: Errno, call: &str) -> Error {
     let kinds: Vec<&str> = cfg.namespaces.iter().map(|k| k.proc_name()).collect();
     let hint = match source {
         Errno::EPERM if !cfg.has(Kind::User) => {
@@ -125,7 +151,7 @@ fn clone_error(cfg: &Config, source: Errno) -> Error {
         _ => "",
     };
     Error::Sys {
-        what: format!("cannot create {} namespaces (clone)", kinds.join(", ")),
+        what: format!("cannot create {} namespaces ({call})", kinds.join(", ")),
         source,
         hint,
     }

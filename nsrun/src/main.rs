@@ -1,6 +1,7 @@
+#![no_main]
+
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::Parser;
@@ -32,8 +33,10 @@ Exit status:
 
 /// Run a command in new Linux namespaces.
 ///
-/// The command runs as nsrun's child, so nsrun knows its PID (--pid-file, --setup),
-/// forwards signals to it and exits with its status.
+/// With --pid, --user, --init, --kill-child, --pid-file, --setup or a --KIND=FILE, COMMAND
+/// runs as nsrun's child: nsrun knows its PID, forwards signals to it and exits with its
+/// status. Otherwise nsrun enters the namespaces itself and becomes COMMAND, as unshare
+/// does, which saves a fork; the exit status and signals are the same either way.
 #[derive(Parser, Debug)]
 #[command(name = "nsrun", version, after_help = AFTER_HELP, max_term_width = 100)]
 struct Cli {
@@ -61,7 +64,7 @@ struct Cli {
     /// New time namespace (see --monotonic, --boottime)
     #[arg(short = 'T', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
     time: Option<Option<PathBuf>>,
-    /// Accepted for unshare compatibility; nsrun always runs COMMAND as a child
+    /// Accepted for unshare compatibility: nsrun forks whenever it is needed
     #[arg(short = 'f', long, help_heading = "Namespaces")]
     fork: bool,
 
@@ -245,12 +248,23 @@ impl Cli {
     }
 }
 
-fn main() -> ExitCode {
+// No Rust runtime set-up (stack-guard probing through /proc/self/maps, SIGPIPE ignored):
+// nsrun is short-lived and single-threaded, and every microsecond of start-up counts.
+// std's argument and environment access still work (glibc passes them to init_array).
+#[no_mangle]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    run()
+}
+
+fn run() -> std::ffi::c_int {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            return 0;
         }
         Err(e) => {
             // One line, like every other nsrun error.
@@ -258,15 +272,15 @@ fn main() -> ExitCode {
             let first = text.lines().next().unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
             eprintln!("nsrun: {first} (see 'nsrun --help')");
-            return ExitCode::from(EXIT_USAGE as u8);
+            return EXIT_USAGE;
         }
     };
     let result = cli.into_config().and_then(|cfg| nsrun::launch::run(&cfg));
     match result {
-        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Ok(code) => code,
         Err(e) => {
             eprintln!("nsrun: {e}");
-            ExitCode::from(e.exit_code() as u8)
+            e.exit_code()
         }
     }
 }

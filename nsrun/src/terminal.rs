@@ -23,7 +23,7 @@ impl Terminal {
         let fd = stdin();
         let own_group = getpgrp();
         (isatty(fd).unwrap_or(false) && tcgetpgrp(fd).ok() == Some(own_group))
-            .then_some(Terminal { own_group })
+            .then(|| Terminal { own_group })
     }
 
     /// In the process about to exec COMMAND: a process group of its own, in the

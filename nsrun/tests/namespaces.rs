@@ -1,0 +1,268 @@
+//! Each namespace kind isolates what it should, and the host is the same afterwards.
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::{umount2, MntFlags};
+use testkit::{mount_points, require_root, Tool};
+
+fn nsrun() -> Tool {
+    Tool::new(env!("CARGO_BIN_EXE_nsrun"))
+}
+
+/// Unmounts a persisted namespace file when dropped, even if the test failed.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = umount2(&self.0, MntFlags::MNT_DETACH);
+    }
+}
+
+fn ns_id(path: impl AsRef<Path>) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path.as_ref())
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.as_ref().display()));
+    (meta.dev(), meta.ino())
+}
+
+fn is_nsfs(path: &Path) -> bool {
+    const NSFS_MAGIC: i64 = 0x6e73_6673;
+    nix::sys::statfs::statfs(path).unwrap().filesystem_type().0 as i64 == NSFS_MAGIC
+}
+
+#[test]
+fn uts_hostname_stays_inside() {
+    require_root!();
+    let before = nix::unistd::gethostname().unwrap();
+    let name = testkit::unique_name("inside");
+    let out = nsrun()
+        .run([
+            "--hostname",
+            &name,
+            "--domainname",
+            "dom.test",
+            "sh",
+            "-c",
+            "hostname; domainname",
+        ])
+        .success();
+    assert_eq!(out, format!("{name}\ndom.test\n"));
+    assert_eq!(nix::unistd::gethostname().unwrap(), before);
+}
+
+#[test]
+fn ipc_queue_made_outside_is_not_listed_inside() {
+    require_root!();
+    // The outer nsrun plays the host, so the machine's own IPC namespace is never touched.
+    let script = "ipcmk -Q >/dev/null && echo outside=$(ipcs -q | grep -c '^0x') \
+                  && echo inside=$(\"$NSRUN\" --ipc ipcs -q | grep -c '^0x')";
+    let out = nsrun()
+        .command(["--ipc", "sh", "-c", script])
+        .env("NSRUN", env!("CARGO_BIN_EXE_nsrun"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "outside=1\ninside=0\n"
+    );
+}
+
+#[test]
+fn pid_namespace_makes_command_pid_1() {
+    require_root!();
+    assert_eq!(
+        nsrun().run(["--pid", "sh", "-c", "echo $$"]).success(),
+        "1\n"
+    );
+    // -f is accepted for unshare users and changes nothing.
+    assert_eq!(nsrun().run(["-fp", "sh", "-c", "echo $$"]).success(), "1\n");
+}
+
+#[test]
+fn mount_proc_shows_only_the_namespace_and_leaves_host_mounts_alone() {
+    require_root!();
+    let proc_mounts = || {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        info.lines().filter(|l| l.contains(" - proc ")).count()
+    };
+    let before = (
+        proc_mounts(),
+        mount_points().iter().filter(|m| *m == "/proc").count(),
+    );
+    let out = nsrun()
+        .run(["--pid", "--mount-proc", "ps", "-e", "-o", "pid=,comm="])
+        .success();
+    let rows: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(rows, ["1 ps"], "ps saw more than its own namespace");
+    let after = (
+        proc_mounts(),
+        mount_points().iter().filter(|m| *m == "/proc").count(),
+    );
+    assert_eq!(before, after, "a proc mount leaked to the host");
+}
+
+#[test]
+fn mounts_inside_do_not_reach_the_host() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().to_str().unwrap().to_string();
+    let script =
+        format!("mount -t tmpfs none {target} && grep -c ' {target} ' /proc/self/mountinfo");
+    assert_eq!(
+        nsrun().run(["--mount", "sh", "-c", &script]).success(),
+        "1\n"
+    );
+    assert!(
+        !mount_points().contains(&target),
+        "the tmpfs appeared on the host"
+    );
+}
+
+#[test]
+fn user_namespace_maps() {
+    require_root!();
+    assert_eq!(nsrun().run(["--user", "id", "-u"]).success(), "65534\n");
+    let out = nsrun()
+        .run([
+            "-r",
+            "sh",
+            "-c",
+            "id -u; id -g; cat /proc/self/uid_map /proc/self/setgroups",
+        ])
+        .success();
+    let words: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(words, ["0", "0", "0", "0", "1", "deny"]);
+    let out = nsrun()
+        .run([
+            "--map-user",
+            "1000",
+            "--map-users",
+            "0:100000:1000",
+            "--setgroups",
+            "allow",
+            "cat",
+            "/proc/self/uid_map",
+        ])
+        .success();
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines, [["1000", "0", "1"], ["0", "100000", "1000"]]);
+}
+
+#[test]
+fn net_namespace_has_only_loopback() {
+    require_root!();
+    let out = nsrun()
+        .run(["--net", "cat", "/proc/self/net/dev"])
+        .success();
+    let links: Vec<&str> = out
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .map(str::trim)
+        .collect();
+    assert_eq!(links, ["lo"]);
+}
+
+#[test]
+fn cgroup_namespace_shows_root() {
+    require_root!();
+    let out = nsrun()
+        .run(["--cgroup", "cat", "/proc/self/cgroup"])
+        .success();
+    assert!(!out.is_empty());
+    for line in out.lines() {
+        assert!(line.ends_with(":/"), "not the namespace root: {line}");
+    }
+}
+
+#[test]
+fn time_namespace_offsets_show_in_uptime() {
+    require_root!();
+    let host: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let out = nsrun()
+        .run([
+            "--boottime",
+            "1000000",
+            "--monotonic",
+            "500",
+            "cat",
+            "/proc/uptime",
+        ])
+        .success();
+    let inside: f64 = out.split(' ').next().unwrap().parse().unwrap();
+    assert!(
+        inside >= host + 1_000_000.0 - 1.0,
+        "uptime {inside}, host {host}"
+    );
+    assert!(
+        inside < host + 1_000_000.0 + 60.0,
+        "uptime {inside}, host {host}"
+    );
+    // An offset that would make the clock negative is refused with a clear error.
+    let err = nsrun().run(["--boottime", "-100000000000", "true"]);
+    err.expect_code(125);
+    assert!(err.stderr().contains("timens_offsets"), "{}", err.stderr());
+}
+
+#[test]
+fn persisted_namespaces_can_be_entered_then_released() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let uts = dir.path().join("uts");
+    let net = dir.path().join("net");
+    std::fs::write(&uts, "").unwrap();
+    std::fs::write(&net, "").unwrap();
+    let (_u1, _u2) = (Unmount(uts.clone()), Unmount(net.clone()));
+    let name = testkit::unique_name("kept");
+    let uts_arg = format!("--uts={}", uts.display());
+    let net_arg = format!("--net={}", net.display());
+    nsrun()
+        .run([&uts_arg, &net_arg, "--hostname", &name, "true"])
+        .success();
+
+    // The files are now the namespaces, held by the mounts alone.
+    assert_ne!(ns_id(&net), ns_id("/proc/self/ns/net"));
+    let entered = Tool::new("nsenter").run([&uts_arg, "hostname"]).success();
+    assert_eq!(entered, format!("{name}\n"));
+    let links = Tool::new("nsenter")
+        .run([&net_arg, "cat", "/proc/self/net/dev"])
+        .success();
+    assert_eq!(links.lines().count(), 3, "{links}");
+
+    for file in [&uts, &net] {
+        assert!(is_nsfs(file), "{} is not a namespace file", file.display());
+        umount2(file, MntFlags::empty()).unwrap();
+        assert!(
+            !is_nsfs(file),
+            "{} still holds the namespace",
+            file.display()
+        );
+    }
+    let err = Tool::new("nsenter").run([&uts_arg, "true"]);
+    assert_ne!(err.code(), 0, "entered a released namespace");
+}
+
+#[test]
+fn persist_target_must_exist() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let out = nsrun().run([format!("--net={}", missing.display()).as_str(), "true"]);
+    out.expect_code(125);
+    assert!(
+        out.stderr()
+            .starts_with("nsrun: cannot persist the net namespace at"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(out.stderr().lines().count(), 1);
+}

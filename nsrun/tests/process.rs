@@ -1,0 +1,332 @@
+//! The process side: exit statuses, --setup, --pid-file, --init, --kill-child, signals.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use testkit::{is_alive, require_root, ProcessGuard, Tool};
+
+fn nsrun() -> Tool {
+    Tool::new(env!("CARGO_BIN_EXE_nsrun"))
+}
+
+/// Waits until `path` holds a PID, and returns it.
+fn read_pid_file(path: &Path) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            if let Ok(pid) = text.trim().parse() {
+                return pid;
+            }
+        }
+        assert!(Instant::now() < deadline, "no PID in {}", path.display());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn children_of(pid: i32) -> Vec<i32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+#[test]
+fn exit_statuses() {
+    require_root!();
+    nsrun().run(["--uts", "true"]).expect_code(0);
+    nsrun().run(["--uts", "sh", "-c", "exit 7"]).expect_code(7);
+    nsrun()
+        .run(["--uts", "sh", "-c", "kill -TERM $$"])
+        .expect_code(128 + 15);
+    let out = nsrun().run(["--uts", "/nonexistent/command"]);
+    out.expect_code(127);
+    assert_eq!(
+        out.stderr(),
+        "nsrun: cannot execute '/nonexistent/command': No such file or directory\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let not_executable = dir.path().join("data");
+    std::fs::write(&not_executable, "data").unwrap();
+    let out = nsrun().run(["--uts", not_executable.to_str().unwrap()]);
+    out.expect_code(126);
+    assert!(
+        out.stderr().contains("Permission denied"),
+        "{}",
+        out.stderr()
+    );
+    let out = nsrun().run(["--mount", "--root", "/nonexistent", "true"]);
+    out.expect_code(125);
+    assert_eq!(
+        out.stderr(),
+        "nsrun: cannot change root to /nonexistent: No such file or directory\n"
+    );
+    let out = nsrun().run(["--no-such-flag", "true"]);
+    out.expect_code(2);
+    assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
+    nsrun()
+        .run(["-r", "--map-user", "5", "true"])
+        .expect_code(2);
+    nsrun()
+        .run(["--map-users", "0:1000:0", "true"])
+        .expect_code(2);
+    nsrun().run(["--kill-child=NOSIG", "true"]).expect_code(2);
+    // With --pid the child is PID 1 and exits like any other command.
+    nsrun().run(["--pid", "sh", "-c", "exit 3"]).expect_code(3);
+}
+
+#[test]
+fn setup_runs_between_namespaces_and_command() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("seen");
+    let setup = format!(
+        "readlink /proc/$NSRUN_PID/ns/uts > {f}; echo setup-out",
+        f = file.display()
+    );
+    let out = nsrun().run([
+        "--uts",
+        "--setup",
+        &setup,
+        "sh",
+        "-c",
+        &format!("cat {}; readlink /proc/self/ns/uts", file.display()),
+    ]);
+    // CMD's stdout goes to stderr; COMMAND's stdout is COMMAND's alone.
+    assert!(out.stderr().contains("setup-out"), "{}", out.stderr());
+    let lines: Vec<String> = out.success().lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0], lines[1], "CMD did not see COMMAND's namespace");
+    assert_ne!(
+        lines[0],
+        std::fs::read_link("/proc/self/ns/uts")
+            .unwrap()
+            .display()
+            .to_string()
+    );
+}
+
+#[test]
+fn failing_setup_means_command_never_runs() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let pid_file = dir.path().join("pid");
+    let out = nsrun().run([
+        "--pid",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--setup",
+        "echo broken wiring >&2; exit 4",
+        "touch",
+        marker.to_str().unwrap(),
+    ]);
+    out.expect_code(125);
+    assert!(out.stderr().contains("broken wiring"), "{}", out.stderr());
+    assert!(
+        out.stderr()
+            .contains("nsrun: setup command failed with exit status 4"),
+        "{}",
+        out.stderr()
+    );
+    assert!(!marker.exists(), "COMMAND ran after a failed setup");
+    assert!(!pid_file.exists(), "the PID file was left behind");
+}
+
+#[test]
+fn pid_file_holds_host_pid_of_namespace_init() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let mut run = ProcessGuard::new(
+        nsrun()
+            .command([
+                "--pid",
+                "--pid-file",
+                pid_file.to_str().unwrap(),
+                "sleep",
+                "30",
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    let pid = read_pid_file(&pid_file);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    let ids: Vec<&str> = nspid.split_whitespace().skip(1).collect();
+    assert_eq!(ids, [pid.to_string().as_str(), "1"]);
+    assert_eq!(children_of(run.pid()), [pid]);
+    kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
+    let status = run
+        .wait_timeout(Duration::from_secs(10))
+        .expect("nsrun did not end");
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), None);
+    assert_eq!(status.code(), Some(128 + 9));
+    assert!(!pid_file.exists(), "the PID file was not removed");
+}
+
+#[test]
+fn init_reaps_orphans_and_runs_command_as_pid_2() {
+    require_root!();
+    assert_eq!(
+        nsrun()
+            .run(["--pid", "--init", "sh", "-c", "echo $$"])
+            .success(),
+        "2\n"
+    );
+    // COMMAND leaves an orphan, which is reparented to PID 1, and never waits for
+    // children it does not know (perl waits only for the PIDs it started).
+    let script = r#"system("sh -c 'sleep 0.2 &'"); sleep 1; print `ps -e -o stat=,comm=`"#;
+    let out = nsrun()
+        .run(["--pid", "--init", "--mount-proc", "perl", "-e", script])
+        .success();
+    assert!(out.contains("perl"), "{out}");
+    assert!(
+        !out.lines().any(|l| l.trim_start().starts_with('Z')),
+        "zombie left:\n{out}"
+    );
+    // Without --init, perl is PID 1 and the orphan stays a zombie.
+    let out = nsrun()
+        .run(["--pid", "--mount-proc", "perl", "-e", script])
+        .success();
+    assert!(
+        out.lines().any(|l| l.trim_start().starts_with('Z')),
+        "expected a zombie:\n{out}"
+    );
+}
+
+#[test]
+fn init_forwards_term_to_command() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let mut run = ProcessGuard::new(
+        nsrun()
+            .command([
+                "--pid",
+                "--init",
+                "--pid-file",
+                pid_file.to_str().unwrap(),
+                "sleep",
+                "30",
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    let init = read_pid_file(&pid_file);
+    wait_until("sleep runs under the init", || {
+        children_of(init).iter().any(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|n| n == "sleep\n")
+        })
+    });
+    kill(Pid::from_raw(run.pid()), Signal::SIGTERM).unwrap();
+    let status = run
+        .wait_timeout(Duration::from_secs(10))
+        .expect("TERM was not forwarded");
+    assert_eq!(status.code(), Some(128 + 15));
+}
+
+#[test]
+fn signals_reach_command() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let mut run = ProcessGuard::new(
+        nsrun()
+            .command([
+                "--uts",
+                "--pid-file",
+                pid_file.to_str().unwrap(),
+                "sh",
+                "-c",
+                "trap 'exit 3' USR1; echo ready; while :; do sleep 0.05; done",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    read_pid_file(&pid_file);
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(run.child().stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "ready\n");
+    kill(Pid::from_raw(run.pid()), Signal::SIGUSR1).unwrap();
+    let status = run
+        .wait_timeout(Duration::from_secs(10))
+        .expect("USR1 was not forwarded");
+    assert_eq!(status.code(), Some(3));
+}
+
+#[test]
+fn kill_child_ends_command_when_nsrun_dies() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let mut run = ProcessGuard::new(
+        nsrun()
+            .command([
+                "--kill-child",
+                "--pid-file",
+                pid_file.to_str().unwrap(),
+                "sleep",
+                "30",
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    let child = read_pid_file(&pid_file);
+    // Wait for exec, so the PID is sleep itself.
+    wait_until("sleep runs", || {
+        std::fs::read_to_string(format!("/proc/{child}/comm")).is_ok_and(|n| n == "sleep\n")
+    });
+    kill(Pid::from_raw(run.pid()), Signal::SIGKILL).unwrap();
+    run.wait_timeout(Duration::from_secs(10))
+        .expect("nsrun did not die");
+    wait_until("the child is gone", || !is_alive(child));
+}
+
+#[test]
+fn without_kill_child_command_outlives_nsrun() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let mut run = ProcessGuard::new(
+        nsrun()
+            .command([
+                "--uts",
+                "--pid-file",
+                pid_file.to_str().unwrap(),
+                "sleep",
+                "30",
+            ])
+            .spawn()
+            .unwrap(),
+    );
+    let child = read_pid_file(&pid_file);
+    kill(Pid::from_raw(run.pid()), Signal::SIGKILL).unwrap();
+    run.wait_timeout(Duration::from_secs(10))
+        .expect("nsrun did not die");
+    std::thread::sleep(Duration::from_millis(100));
+    let alive = is_alive(child);
+    // End the process this test started, by PID.
+    let _ = kill(Pid::from_raw(child), Signal::SIGKILL);
+    let _ = std::fs::remove_file(&pid_file);
+    assert!(
+        alive,
+        "the child died with nsrun although --kill-child was not given"
+    );
+}
