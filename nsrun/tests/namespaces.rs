@@ -266,3 +266,109 @@ fn persist_target_must_exist() {
     );
     assert_eq!(out.stderr().lines().count(), 1);
 }
+
+/// Runs nsrun as the unprivileged user nobody (util-linux setpriv drops root first).
+fn as_nobody(args: &[&str]) -> testkit::Outcome {
+    let mut all = vec![
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        env!("CARGO_BIN_EXE_nsrun"),
+    ];
+    all.extend_from_slice(args);
+    Tool::new("setpriv").run(all)
+}
+
+#[test]
+fn unprivileged_user_gets_root_in_its_own_user_namespace() {
+    require_root!();
+    let out = as_nobody(&[
+        "-r",
+        "--pid",
+        "--mount-proc",
+        "--uts",
+        "--hostname",
+        "mine",
+        "sh",
+        "-c",
+        "id -u; hostname; cat /proc/self/uid_map",
+    ]);
+    let words: Vec<String> = out
+        .success()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(words, ["0", "mine", "0", "65534", "1"]);
+}
+
+#[test]
+fn unprivileged_without_user_namespace_is_told_how() {
+    require_root!();
+    let out = as_nobody(&["--uts", "true"]);
+    out.expect_code(125);
+    assert_eq!(
+        out.stderr(),
+        "nsrun: cannot create uts namespaces (unshare): Operation not permitted \
+         (creating namespaces needs CAP_SYS_ADMIN: run as root, or add --user --map-root-user)\n"
+    );
+}
+
+#[test]
+fn keep_caps_keeps_capabilities_for_a_non_root_command() {
+    require_root!();
+    let ambient = |extra: &[&str]| {
+        let mut args = vec!["--map-user", "1000"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["sh", "-c", "id -u; grep CapAmb /proc/self/status"]);
+        let out = nsrun().run(args).success();
+        let amb = out
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string();
+        (
+            out.lines().next().unwrap().to_string(),
+            u64::from_str_radix(&amb, 16).unwrap(),
+        )
+    };
+    let (uid, caps) = ambient(&["--keep-caps"]);
+    assert_eq!(uid, "1000");
+    assert_ne!(caps & (1 << 21), 0, "CAP_SYS_ADMIN is not ambient");
+    assert_eq!(ambient(&[]).1, 0);
+}
+
+#[test]
+fn root_working_directory_and_proc_elsewhere() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("proc")).unwrap();
+    let root = dir.path().to_str().unwrap();
+    // The new root holds only an empty proc directory, so check from outside it with -w.
+    assert_eq!(
+        nsrun()
+            .run(["--root", "/", "--wd", root, "/bin/pwd"])
+            .success(),
+        format!("{root}\n")
+    );
+    let proc_dir = format!("--mount-proc={root}/proc");
+    let out = nsrun()
+        .run([
+            "--pid",
+            &proc_dir,
+            "sh",
+            "-c",
+            &format!("cat {root}/proc/1/comm"),
+        ])
+        .success();
+    assert_eq!(out, "sh\n");
+    assert!(
+        std::fs::read_dir(dir.path().join("proc"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "proc leaked to the host"
+    );
+}

@@ -330,3 +330,27 @@ fn without_kill_child_command_outlives_nsrun() {
         "the child died with nsrun although --kill-child was not given"
     );
 }
+
+#[test]
+fn a_failure_before_command_starts_undoes_everything() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("net");
+    std::fs::write(&net, "").unwrap();
+    let net_arg = format!("--net={}", net.display());
+    // The namespace is persisted first, then the PID file cannot be written.
+    let out = nsrun().run([&net_arg, "--pid-file", "/nonexistent/dir/pid", "true"]);
+    out.expect_code(125);
+    assert!(
+        out.stderr()
+            .starts_with("nsrun: cannot write /nonexistent/dir/"),
+        "{}",
+        out.stderr()
+    );
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let leaked = mounts.contains(&format!(" {} ", net.display()));
+    if leaked {
+        let _ = nix::mount::umount2(&net, nix::mount::MntFlags::MNT_DETACH);
+    }
+    assert!(!leaked, "the persisted namespace was not unmounted");
+}
