@@ -42,6 +42,44 @@ fn children_of(pid: i32) -> Vec<i32> {
         .collect()
 }
 
+/// nsrun started in the background with `--pid-file`, killed and reaped on drop.
+struct Background {
+    run: ProcessGuard,
+    pid_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Background {
+    /// Starts `nsrun --pid-file FILE ARGS...`, with COMMAND's stdout piped.
+    fn start(args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        let mut all = vec!["--pid-file", pid_file.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let child = nsrun().command(all).stdout(Stdio::piped()).spawn().unwrap();
+        Background {
+            run: ProcessGuard::new(child),
+            pid_file,
+            _dir: dir,
+        }
+    }
+
+    /// The PID nsrun wrote, once it is there.
+    fn child_pid(&self) -> i32 {
+        read_pid_file(&self.pid_file)
+    }
+
+    fn signal(&self, sig: Signal) {
+        kill(Pid::from_raw(self.run.pid()), sig).unwrap();
+    }
+
+    fn wait(&mut self, what: &str) -> std::process::ExitStatus {
+        self.run
+            .wait_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{what}"))
+    }
+}
+
 #[test]
 fn exit_statuses() {
     require_root!();
@@ -147,33 +185,17 @@ fn failing_setup_means_command_never_runs() {
 #[test]
 fn pid_file_holds_host_pid_of_namespace_init() {
     require_root!();
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pid");
-    let mut run = ProcessGuard::new(
-        nsrun()
-            .command([
-                "--pid",
-                "--pid-file",
-                pid_file.to_str().unwrap(),
-                "sleep",
-                "30",
-            ])
-            .spawn()
-            .unwrap(),
-    );
-    let pid = read_pid_file(&pid_file);
+    let mut bg = Background::start(&["--pid", "sleep", "30"]);
+    let pid = bg.child_pid();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let nspid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
     let ids: Vec<&str> = nspid.split_whitespace().skip(1).collect();
     assert_eq!(ids, [pid.to_string().as_str(), "1"]);
-    assert_eq!(children_of(run.pid()), [pid]);
+    assert_eq!(children_of(bg.run.pid()), [pid]);
     kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
-    let status = run
-        .wait_timeout(Duration::from_secs(10))
-        .expect("nsrun did not end");
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), None);
+    let status = bg.wait("nsrun did not end");
     assert_eq!(status.code(), Some(128 + 9));
-    assert!(!pid_file.exists(), "the PID file was not removed");
+    assert!(!bg.pid_file.exists(), "the PID file was not removed");
 }
 
 #[test]
@@ -209,122 +231,55 @@ fn init_reaps_orphans_and_runs_command_as_pid_2() {
 #[test]
 fn init_forwards_term_to_command() {
     require_root!();
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pid");
-    let mut run = ProcessGuard::new(
-        nsrun()
-            .command([
-                "--pid",
-                "--init",
-                "--pid-file",
-                pid_file.to_str().unwrap(),
-                "sleep",
-                "30",
-            ])
-            .spawn()
-            .unwrap(),
-    );
-    let init = read_pid_file(&pid_file);
+    let mut bg = Background::start(&["--pid", "--init", "sleep", "30"]);
+    let init = bg.child_pid();
     wait_until("sleep runs under the init", || {
         children_of(init).iter().any(|c| {
             std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|n| n == "sleep\n")
         })
     });
-    kill(Pid::from_raw(run.pid()), Signal::SIGTERM).unwrap();
-    let status = run
-        .wait_timeout(Duration::from_secs(10))
-        .expect("TERM was not forwarded");
-    assert_eq!(status.code(), Some(128 + 15));
+    bg.signal(Signal::SIGTERM);
+    assert_eq!(bg.wait("TERM was not forwarded").code(), Some(128 + 15));
 }
 
 #[test]
 fn signals_reach_command() {
     require_root!();
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pid");
-    let mut run = ProcessGuard::new(
-        nsrun()
-            .command([
-                "--uts",
-                "--pid-file",
-                pid_file.to_str().unwrap(),
-                "sh",
-                "-c",
-                "trap 'exit 3' USR1; echo ready; while :; do sleep 0.05; done",
-            ])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    read_pid_file(&pid_file);
+    let script = "trap 'exit 3' USR1; echo ready; while :; do sleep 0.05; done";
+    let mut bg = Background::start(&["--uts", "sh", "-c", script]);
     let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(run.child().stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let stdout = bg.run.child().stdout.take().unwrap();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
     assert_eq!(line, "ready\n");
-    kill(Pid::from_raw(run.pid()), Signal::SIGUSR1).unwrap();
-    let status = run
-        .wait_timeout(Duration::from_secs(10))
-        .expect("USR1 was not forwarded");
-    assert_eq!(status.code(), Some(3));
+    bg.signal(Signal::SIGUSR1);
+    assert_eq!(bg.wait("USR1 was not forwarded").code(), Some(3));
 }
 
 #[test]
 fn kill_child_ends_command_when_nsrun_dies() {
     require_root!();
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pid");
-    let mut run = ProcessGuard::new(
-        nsrun()
-            .command([
-                "--kill-child",
-                "--pid-file",
-                pid_file.to_str().unwrap(),
-                "sleep",
-                "30",
-            ])
-            .spawn()
-            .unwrap(),
-    );
-    let child = read_pid_file(&pid_file);
+    let mut bg = Background::start(&["--kill-child", "sleep", "30"]);
+    let child = bg.child_pid();
     // Wait for exec, so the PID is sleep itself.
     wait_until("sleep runs", || {
         std::fs::read_to_string(format!("/proc/{child}/comm")).is_ok_and(|n| n == "sleep\n")
     });
-    kill(Pid::from_raw(run.pid()), Signal::SIGKILL).unwrap();
-    run.wait_timeout(Duration::from_secs(10))
-        .expect("nsrun did not die");
+    bg.signal(Signal::SIGKILL);
+    bg.wait("nsrun did not die");
     wait_until("the child is gone", || !is_alive(child));
 }
 
 #[test]
 fn without_kill_child_command_outlives_nsrun() {
     require_root!();
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pid");
-    let mut run = ProcessGuard::new(
-        nsrun()
-            .command([
-                "--uts",
-                "--pid-file",
-                pid_file.to_str().unwrap(),
-                "sleep",
-                "30",
-            ])
-            .spawn()
-            .unwrap(),
-    );
-    let child = read_pid_file(&pid_file);
-    kill(Pid::from_raw(run.pid()), Signal::SIGKILL).unwrap();
-    run.wait_timeout(Duration::from_secs(10))
-        .expect("nsrun did not die");
+    let mut bg = Background::start(&["--uts", "sleep", "30"]);
+    let child = bg.child_pid();
+    bg.signal(Signal::SIGKILL);
+    bg.wait("nsrun did not die");
     std::thread::sleep(Duration::from_millis(100));
     let alive = is_alive(child);
     // End the process this test started, by PID.
     let _ = kill(Pid::from_raw(child), Signal::SIGKILL);
-    let _ = std::fs::remove_file(&pid_file);
     assert!(
         alive,
         "the child died with nsrun although --kill-child was not given"
