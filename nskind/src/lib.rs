@@ -73,6 +73,47 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// The kind whose `CLONE_NEW*` value this is, as the `NS_GET_NSTYPE` ioctl on a
+    /// namespace file returns it.
+    pub fn from_clone_flag(value: i32) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|kind| kind.clone_flag().bits() == value)
+    }
+}
+
+/// A namespace kind name that is none of the eight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownKind(pub String);
+
+impl std::fmt::Display for UnknownKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown namespace type '{}' (expected cgroup, ipc, mnt, net, pid, time, user or uts)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownKind {}
+
+impl std::str::FromStr for Kind {
+    type Err = UnknownKind;
+
+    /// Parses the /proc name (`net`, `mnt`, ...); `mount` is accepted for `mnt`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "mount" {
+            return Ok(Kind::Mount);
+        }
+        Kind::ALL
+            .into_iter()
+            .find(|kind| kind.proc_name() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.proc_name())
@@ -90,6 +131,26 @@ mod tests {
             assert!(!all.intersects(kind.clone_flag()), "{kind} shares a flag");
             all |= kind.clone_flag();
         }
+    }
+
+    #[test]
+    fn names_parse_back() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.proc_name().parse::<Kind>(), Ok(kind));
+        }
+        assert_eq!("mount".parse::<Kind>(), Ok(Kind::Mount));
+        assert!("network".parse::<Kind>().is_err());
+        assert!("".parse::<Kind>().is_err());
+    }
+
+    #[test]
+    fn clone_flags_map_back() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_clone_flag(kind.clone_flag().bits()), Some(kind));
+        }
+        assert_eq!(Kind::from_clone_flag(libc::CLONE_NEWNET), Some(Kind::Net));
+        assert_eq!(Kind::from_clone_flag(0), None);
+        assert_eq!(Kind::from_clone_flag(libc::CLONE_VM), None);
     }
 
     #[test]

@@ -1,45 +1,14 @@
 //! The process side: exit statuses, --setup, --pid-file, --init, --kill-child, signals.
 
-use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use testkit::{is_alive, require_root, ProcessGuard, Tool};
+use testkit::{children_of, is_alive, require_root, wait_until, ProcessGuard, Tool};
 
 fn nsrun() -> Tool {
     Tool::new(env!("CARGO_BIN_EXE_nsrun"))
-}
-
-/// Waits until `path` holds a PID, and returns it.
-fn read_pid_file(path: &Path) -> i32 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if let Ok(pid) = text.trim().parse() {
-                return pid;
-            }
-        }
-        assert!(Instant::now() < deadline, "no PID in {}", path.display());
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn children_of(pid: i32) -> Vec<i32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 /// nsrun started in the background with `--pid-file`, killed and reaped on drop.
@@ -66,7 +35,7 @@ impl Background {
 
     /// The PID nsrun wrote, once it is there.
     fn child_pid(&self) -> i32 {
-        read_pid_file(&self.pid_file)
+        testkit::read_pid_file(&self.pid_file, Duration::from_secs(10)).expect("no PID file")
     }
 
     fn signal(&self, sig: Signal) {
@@ -233,11 +202,12 @@ fn init_forwards_term_to_command() {
     require_root!();
     let mut bg = Background::start(&["--pid", "--init", "sleep", "30"]);
     let init = bg.child_pid();
-    wait_until("sleep runs under the init", || {
+    let sleep_runs = wait_until(Duration::from_secs(10), || {
         children_of(init).iter().any(|c| {
             std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|n| n == "sleep\n")
         })
     });
+    assert!(sleep_runs, "sleep did not start under the init");
     bg.signal(Signal::SIGTERM);
     assert_eq!(bg.wait("TERM was not forwarded").code(), Some(128 + 15));
 }
@@ -261,12 +231,16 @@ fn kill_child_ends_command_when_nsrun_dies() {
     let mut bg = Background::start(&["--kill-child", "sleep", "30"]);
     let child = bg.child_pid();
     // Wait for exec, so the PID is sleep itself.
-    wait_until("sleep runs", || {
+    let sleep_runs = wait_until(Duration::from_secs(10), || {
         std::fs::read_to_string(format!("/proc/{child}/comm")).is_ok_and(|n| n == "sleep\n")
     });
+    assert!(sleep_runs, "sleep did not start");
     bg.signal(Signal::SIGKILL);
     bg.wait("nsrun did not die");
-    wait_until("the child is gone", || !is_alive(child));
+    assert!(
+        wait_until(Duration::from_secs(10), || !is_alive(child)),
+        "the child outlived nsrun"
+    );
 }
 
 #[test]

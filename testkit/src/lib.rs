@@ -6,13 +6,19 @@
 mod cgroup;
 mod mount;
 mod netns;
+mod nsproc;
 mod process;
 mod run;
 
-pub use cgroup::CgroupGuard;
+pub use cgroup::{
+    cgroup_mount_of, cgroup_mounts, cgroup_of, own_cgroup, CgroupGuard, CgroupMount, CgroupScope,
+};
 pub use mount::{mount_points, TempMount};
 pub use netns::NetnsGuard;
-pub use process::{is_alive, ProcessGuard};
+pub use nsproc::{nsrun_bin, sibling_bin, NsProcess};
+pub use process::{
+    children_of, is_alive, parent_of, read_pid_file, state_of, wait_until, ProcessGuard,
+};
 pub use run::{Outcome, Tool};
 
 /// Whether the test may go on: true as root. Without root a test is skipped with a note

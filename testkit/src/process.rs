@@ -57,3 +57,59 @@ pub fn is_alive(pid: i32) -> bool {
         Err(_) => false,
     }
 }
+
+/// The children of `pid`, from /proc/PID/task/*/children.
+pub fn children_of(pid: i32) -> Vec<i32> {
+    let mut kids = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return kids;
+    };
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            kids.extend(
+                text.split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            );
+        }
+    }
+    kids
+}
+
+/// The parent PID of `pid`, from /proc/PID/stat.
+pub fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The state letter of a process (R, S, D, T, Z...), or '?' when it is gone.
+pub fn state_of(pid: i32) -> char {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").and_then(|(_, r)| r.chars().next()))
+        .unwrap_or('?')
+}
+
+/// Polls `cond` every 10 ms until it holds (true) or `timeout` passes (false).
+pub fn wait_until(timeout: std::time::Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    cond()
+}
+
+/// Waits up to `timeout` until `path` holds a PID (as `--pid-file` writes it).
+pub fn read_pid_file(path: &std::path::Path, timeout: std::time::Duration) -> Option<i32> {
+    let mut pid = None;
+    wait_until(timeout, || {
+        pid = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        pid.is_some()
+    });
+    pid
+}

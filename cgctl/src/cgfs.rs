@@ -1,0 +1,177 @@
+//! Reading and writing cgroup files, making and removing cgroup directories. Every
+//! write first checks that the directory is on a cgroup filesystem (statfs magic), and
+//! no file is ever created: cgctl only writes files the kernel made.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
+
+use crate::error::{io_errno, Error, Result};
+
+/// Refuses `dir` unless it is on a cgroup (v1 or v2) filesystem.
+pub fn ensure_cgroupfs(dir: &Path) -> Result<()> {
+    let fs = statfs(dir).map_err(|e| Error::sys(format!("cannot statfs {}", dir.display()), e))?;
+    let t = fs.filesystem_type();
+    if t == CGROUP_SUPER_MAGIC || t == CGROUP2_SUPER_MAGIC {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
+            "{} is not on a cgroup filesystem; cgctl only writes inside cgroup filesystems",
+            dir.display()
+        )))
+    }
+}
+
+/// Reads a cgroup file.
+pub fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::file("read", path, e))
+}
+
+/// Reads a cgroup file, None if it does not exist.
+pub fn read_opt(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// Reads a file holding one number.
+pub fn read_u64(path: &Path) -> Option<u64> {
+    read_opt(path)?.trim().parse().ok()
+}
+
+/// Reads `KEY VALUE` lines (cpu.stat, memory.events, cgroup.events) and returns KEY's value.
+pub fn read_key(path: &Path, key: &str) -> Option<u64> {
+    read_opt(path)?.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+/// Writes `value` to the existing cgroup file `file` in `dir`, in one write(2).
+pub fn write(dir: &Path, file: &str, value: &str) -> Result<()> {
+    ensure_cgroupfs(dir)?;
+    write_unchecked(&dir.join(file), value)
+}
+
+/// Writes without the statfs check (for callers that checked the directory already).
+pub fn write_unchecked(path: &Path, value: &str) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| Error::file("open", path, e))?;
+    f.write_all(value.as_bytes()).map_err(|e| Error::File {
+        op: "write to",
+        path: path.to_path_buf(),
+        hint: format!(" (writing '{}')", value.trim()),
+        source: e,
+    })
+}
+
+/// Creates one cgroup directory. Ok(true) if created, Ok(false) if it existed.
+pub fn mkdir(path: &Path) -> Result<bool> {
+    match std::fs::create_dir(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if path.is_dir() {
+                Ok(false)
+            } else {
+                Err(Error::file("create cgroup", path, e))
+            }
+        }
+        Err(e) => Err(Error::file("create cgroup", path, e)),
+    }
+}
+
+/// Removes one cgroup directory, retrying EBUSY (processes still leaving) with backoff
+/// for up to `patience`. A cgroup that is already gone counts as removed.
+pub fn rmdir(path: &Path, patience: Duration) -> Result<()> {
+    let deadline = Instant::now() + patience;
+    let mut delay = Duration::from_millis(1);
+    loop {
+        match std::fs::remove_dir(path) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if io_errno(&e) == Errno::EBUSY && Instant::now() < deadline => {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => {
+                let hint = if io_errno(&e) == Errno::EBUSY {
+                    " (it still has processes or child cgroups)".to_string()
+                } else {
+                    String::new()
+                };
+                return Err(Error::File {
+                    op: "remove cgroup",
+                    path: path.to_path_buf(),
+                    source: e,
+                    hint,
+                });
+            }
+        }
+    }
+}
+
+/// The child cgroups of `dir` (directories), sorted by name.
+pub fn children(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::file("list", dir, e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::file("list", dir, e))?;
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `dir` and every cgroup below it, parents before children.
+pub fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        let kids = children(&out[i])?;
+        out.extend(kids);
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// Directories this call created, removed again (deepest first) when dropped unless
+/// [`Created::keep`] was called: a failure halfway leaves nothing behind.
+#[derive(Default)]
+pub struct Created {
+    dirs: Vec<PathBuf>,
+}
+
+impl Created {
+    pub fn push(&mut self, dir: PathBuf) {
+        self.dirs.push(dir);
+    }
+
+    pub fn contains(&self, dir: &Path) -> bool {
+        self.dirs.iter().any(|d| d == dir)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty()
+    }
+
+    /// The work succeeded: keep what was made.
+    pub fn keep(mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.dirs)
+    }
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        for dir in self.dirs.iter().rev() {
+            let _ = rmdir(dir, Duration::from_millis(500));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `cgctl create`: making cgroups, with their ancestors, in one or more hierarchies.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::cgfs::{self, Created};
+use crate::cgpath::Location;
+use crate::ctx::Ctx;
+use crate::error::Result;
+use crate::layout::Version;
+use crate::{v1, v2};
+
+/// Makes cgroups; everything it made is removed again if it is dropped before
+/// [`Creator::finish`] (a failure halfway leaves nothing behind).
+pub struct Creator<'a> {
+    ctx: &'a Ctx,
+    created: Created,
+    known_dirs: HashSet<PathBuf>,
+    enabled: HashSet<PathBuf>,
+    cpusets: HashMap<PathBuf, (String, String)>,
+}
+
+impl<'a> Creator<'a> {
+    pub fn new(ctx: &'a Ctx) -> Self {
+        Creator {
+            ctx,
+            created: Created::default(),
+            known_dirs: HashSet::new(),
+            enabled: HashSet::new(),
+            cpusets: HashMap::new(),
+        }
+    }
+
+    /// Makes `loc` (and missing ancestors); on v2 enables `v2_controllers` on the path.
+    /// Returns whether the cgroup itself was made by this call.
+    pub fn create(&mut self, loc: &Location, v2_controllers: &[String]) -> Result<bool> {
+        let hier = &self.ctx.layout.hierarchies[loc.hierarchy];
+        let made = self.make_dir(&loc.dir, hier.mount_point(), loc.hierarchy)?;
+        if hier.version == Version::V2 {
+            v2::enable_controllers(hier, &loc.path, v2_controllers, &mut self.enabled)?;
+        }
+        Ok(made)
+    }
+
+    /// Whether this call made `dir`.
+    pub fn made(&self, dir: &Path) -> bool {
+        self.created.contains(dir)
+    }
+
+    fn make_dir(&mut self, dir: &Path, mount_point: &Path, h: usize) -> Result<bool> {
+        if self.known_dirs.contains(dir) {
+            return Ok(false);
+        }
+        let cpuset_v1 = {
+            let hier = &self.ctx.layout.hierarchies[h];
+            hier.version == Version::V1 && hier.has("cpuset")
+        };
+        // Fast path: the parent is known to exist (many siblings in one call).
+        if let Some(parent) = dir.parent().filter(|p| self.known_dirs.contains(*p)) {
+            let _ = parent;
+            let made = cgfs::mkdir(dir)?;
+            if made {
+                self.created.push(dir.to_path_buf());
+                if cpuset_v1 {
+                    v1::inherit_cpuset(dir, &mut self.cpusets)?;
+                }
+            }
+            self.known_dirs.insert(dir.to_path_buf());
+            return Ok(made);
+        }
+        // Missing ancestors first, down from the first one that exists.
+        let mut missing = Vec::new();
+        let mut cur = dir.to_path_buf();
+        loop {
+            if self.known_dirs.contains(&cur) || cur == mount_point || cur.is_dir() {
+                break;
+            }
+            missing.push(cur.clone());
+            if !cur.pop() {
+                break;
+            }
+        }
+        if !self.known_dirs.contains(&cur) {
+            cgfs::ensure_cgroupfs(&cur)?;
+            self.known_dirs.insert(cur);
+        }
+        let mut made_leaf = false;
+        for d in missing.iter().rev() {
+            let made = cgfs::mkdir(d)?;
+            if made {
+                self.created.push(d.clone());
+                if cpuset_v1 {
+                    v1::inherit_cpuset(d, &mut self.cpusets)?;
+                }
+            }
+            made_leaf = made && d == dir;
+            self.known_dirs.insert(d.clone());
+        }
+        Ok(made_leaf)
+    }
+
+    /// Keeps everything made; returns the directories made, in order.
+    pub fn finish(self) -> Vec<PathBuf> {
+        self.created.keep()
+    }
+}
+
+/// Creates every name in every location list; all or nothing.
+pub fn create_all(
+    ctx: &Ctx,
+    targets: &[Vec<Location>],
+    controllers: &[String],
+) -> Result<Vec<PathBuf>> {
+    let mut creator = Creator::new(ctx);
+    for locs in targets {
+        for loc in locs {
+            let v2c = ctx.v2_controllers(loc.hierarchy, controllers);
+            creator.create(loc, &v2c)?;
+        }
+    }
+    Ok(creator.finish())
+}

@@ -1,0 +1,79 @@
+//! What every command works with: the host's layout and the root names resolve below.
+
+use crate::cgpath::{Location, Name, Resolver, Root};
+use crate::error::{Error, Result};
+use crate::layout::{Layout, Version};
+use crate::proccgroup;
+
+pub struct Ctx {
+    pub layout: Layout,
+    pub root: Root,
+    own: Vec<proccgroup::Membership>,
+}
+
+impl Ctx {
+    /// Detects the layout; `root` is `--root` (None: the hierarchy roots).
+    pub fn new(root: Option<&str>) -> Result<Ctx> {
+        let root = Root::parse(root)?;
+        let layout = Layout::detect()?;
+        let own = if root == Root::SelfCgroup {
+            proccgroup::read(0)?
+        } else {
+            Vec::new()
+        };
+        Ok(Ctx { layout, root, own })
+    }
+
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(&self.layout, self.root.clone(), self.own.clone())
+    }
+
+    pub fn version(&self, loc: &Location) -> Version {
+        self.layout.hierarchies[loc.hierarchy].version
+    }
+
+    /// Hierarchies named by `-c` (controllers or name=NAME), or the default ones.
+    pub fn hierarchies(&self, controllers: &[String]) -> Result<Vec<usize>> {
+        if controllers.is_empty() {
+            return Ok(self.layout.default_hierarchies());
+        }
+        let mut out = Vec::new();
+        for c in controllers {
+            let h = if c == "unified" || c == "cgroup2" {
+                self.layout.v2()
+            } else if c.starts_with("name=") {
+                self.layout.hierarchies.iter().position(|h| h.has(c))
+            } else {
+                self.layout.hierarchy_for(c)
+            };
+            let h = h.ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "no mounted hierarchy has the {c} controller (see 'cgctl mode')"
+                ))
+            })?;
+            if !out.contains(&h) {
+                out.push(h);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The v2 controllers to enable along the path for `controllers` in hierarchy `h`.
+    pub fn v2_controllers(&self, h: usize, controllers: &[String]) -> Vec<String> {
+        let hier = &self.layout.hierarchies[h];
+        if hier.version != Version::V2 {
+            return Vec::new();
+        }
+        controllers
+            .iter()
+            .filter(|c| !c.starts_with("name=") && *c != "unified" && *c != "cgroup2")
+            .filter(|c| self.layout.hierarchy_for(c) == Some(h))
+            .cloned()
+            .collect()
+    }
+
+    /// The locations of an existing cgroup (in the hierarchies it exists in).
+    pub fn existing(&self, name: &Name, hiers: &[usize]) -> Result<Vec<Location>> {
+        self.resolver().existing(name, hiers)
+    }
+}

@@ -1,0 +1,31 @@
+//! cgctl: cgroups from the shell — create hierarchies and groups, move processes, set
+//! limits and read usage — on cgroup v1, hybrid and v2 hosts.
+//!
+//! Parsing (mountinfo, /proc/PID/cgroup, values, names) is pure and kept apart from
+//! the modules that act on cgroupfs; the binary only turns the command line into calls
+//! of [`ops`].
+
+pub mod cgfs;
+pub mod cgpath;
+pub mod create;
+pub mod ctx;
+pub mod error;
+pub mod exec;
+pub mod freeze;
+pub mod layout;
+pub mod limit;
+pub mod mount;
+pub mod mountinfo;
+pub mod ops;
+pub mod proccgroup;
+pub mod procs;
+pub mod remove;
+pub mod resource;
+pub mod show;
+pub mod tree;
+pub mod v1;
+pub mod v2;
+pub mod value;
+
+pub use ctx::Ctx;
+pub use error::Error;

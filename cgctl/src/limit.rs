@@ -1,0 +1,252 @@
+//! `cgctl limit`: writing a resource's files, reading them back, and reporting what
+//! the kernel made of the value.
+
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+
+use crate::cgfs;
+use crate::cgpath::Location;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::layout::Version;
+use crate::resource::{self, Files, Resource, Value};
+use crate::value::{self, Limit};
+
+/// One file as written and as read back.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FileValue {
+    pub file: &'static str,
+    pub written: String,
+    pub read: String,
+    /// The kernel rounded or clamped the value.
+    pub clamped: bool,
+}
+
+/// The result of setting one limit on one cgroup.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Applied {
+    pub cgroup: PathBuf,
+    pub resource: Resource,
+    pub requested: String,
+    /// The effective value, in words (`100 MiB`, `0.5 CPUs`).
+    pub effective: String,
+    pub files: Vec<FileValue>,
+}
+
+impl Applied {
+    /// One line for stderr.
+    pub fn describe(&self) -> String {
+        let files = self
+            .files
+            .iter()
+            .map(|f| {
+                if f.clamped {
+                    format!(
+                        "{} = {} (the kernel made {} of it)",
+                        f.file, f.read, f.written
+                    )
+                } else {
+                    format!("{} = {}", f.file, f.read)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("{}: {}; {files}", self.resource, self.effective)
+    }
+}
+
+struct DirFiles<'a>(&'a Path);
+
+impl Files for DirFiles<'_> {
+    fn own(&self, file: &str) -> Option<String> {
+        cgfs::read_opt(&self.0.join(file))
+    }
+    fn parent(&self, file: &str) -> Option<String> {
+        cgfs::read_opt(&self.0.parent()?.join(file))
+    }
+}
+
+/// Sets `val` for `res` on the existing cgroup `loc`, reads it back. On v2 the
+/// resource's controller is enabled along the path first. A failed write restores
+/// the files written before it.
+pub fn apply(
+    ctx: &Ctx,
+    loc: &Location,
+    res: Resource,
+    val: &Value,
+    requested: &str,
+    force: bool,
+) -> Result<Applied> {
+    let hier = &ctx.layout.hierarchies[loc.hierarchy];
+    let version = hier.version;
+    if version == Version::V2 {
+        let c = res.controller(version).to_string();
+        crate::v2::enable_controllers(hier, &loc.path, &[c], &mut Default::default())?;
+    }
+    cgfs::ensure_cgroupfs(&loc.dir)?;
+    let files = DirFiles(&loc.dir);
+    let writes = resource::plan(res, val, version, force, &files)?;
+    let mut done: Vec<(&'static str, String)> = Vec::new();
+    for w in &writes {
+        let path = loc.dir.join(w.file);
+        let old = cgfs::read_opt(&path);
+        if let Err(e) = write_one(&loc.dir, w.file, &w.value, res, version) {
+            // Put back what this call changed, newest first.
+            for (file, old) in done.iter().rev() {
+                let _ = cgfs::write_unchecked(&loc.dir.join(file), old);
+            }
+            return Err(e);
+        }
+        if let Some(old) = old {
+            done.push((w.file, restore_value(w.file, &old)));
+        }
+    }
+    let mut out = Vec::new();
+    for w in &writes {
+        let read = cgfs::read(&loc.dir.join(w.file))?.trim().to_string();
+        out.push(FileValue {
+            file: w.file,
+            clamped: !resource::same_value(&w.value, &read),
+            written: w.value.clone(),
+            read,
+        });
+    }
+    Ok(Applied {
+        cgroup: loc.dir.clone(),
+        resource: res,
+        requested: requested.to_string(),
+        effective: effective(&loc.dir, res, version, &out),
+        files: out,
+    })
+}
+
+/// What to write to put back a value read from `file`.
+fn restore_value(file: &str, old: &str) -> String {
+    let old = old.trim();
+    if file.ends_with("_in_bytes") && value::parse_kernel_limit(old) == Some(Limit::Max) {
+        "-1".to_string()
+    } else {
+        old.to_string()
+    }
+}
+
+fn write_one(
+    dir: &Path,
+    file: &'static str,
+    v: &str,
+    res: Resource,
+    version: Version,
+) -> Result<()> {
+    let path = dir.join(file);
+    match cgfs::write_unchecked(&path, v) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let errno = e.errno();
+            let hint = match (errno, file) {
+                (Some(Errno::EBUSY), "memory.limit_in_bytes" | "memory.memsw.limit_in_bytes") => {
+                    let usage = cgfs::read_u64(&dir.join("memory.usage_in_bytes")).unwrap_or(0);
+                    format!(
+                        " (the cgroup uses {} ({usage} bytes) and the kernel could not reclaim enough to go below {}; free memory or kill processes first)",
+                        value::human(usage),
+                        v
+                    )
+                }
+                (Some(Errno::EINVAL), "memory.limit_in_bytes") => {
+                    " (on v1 the memory limit cannot exceed memory.memsw.limit_in_bytes; raise swap first)".to_string()
+                }
+                (Some(Errno::EINVAL), f) if f.starts_with("cpu.cfs") || f == "cpu.max" => {
+                    " (a quota must be at least 1000 µs, and on v1 no more CPUs than the parent allows)".to_string()
+                }
+                (Some(Errno::EINVAL | Errno::ENOSPC), "cpuset.cpus" | "cpuset.mems") => {
+                    " (the parent cgroup does not have them all, or a child uses others)".to_string()
+                }
+                (Some(Errno::ENOENT), _) => format!(
+                    " (the {} controller is not enabled on this cgroup)",
+                    res.controller(version)
+                ),
+                _ => String::new(),
+            };
+            match e {
+                Error::File {
+                    op, path, source, ..
+                } => Err(Error::File {
+                    op,
+                    path,
+                    source,
+                    hint: format!(" (writing '{v}'){hint}"),
+                }),
+                other => Err(other),
+            }
+        }
+    }
+}
+
+/// The effective value in words, from what was read back.
+fn effective(dir: &Path, res: Resource, version: Version, files: &[FileValue]) -> String {
+    let get = |name: &str| {
+        files
+            .iter()
+            .find(|f| f.file == name)
+            .map(|f| f.read.as_str())
+    };
+    let bytes = |s: Option<&str>| {
+        s.and_then(value::parse_kernel_limit)
+            .map_or_else(|| "?".to_string(), value::human_limit)
+    };
+    match (res, version) {
+        (Resource::Mem, Version::V1) => bytes(get("memory.limit_in_bytes")),
+        (Resource::Mem, Version::V2) => bytes(get("memory.max")),
+        (Resource::MemHigh, _) => bytes(files.first().map(|f| f.read.as_str())),
+        (Resource::Swap, Version::V2) => bytes(get("memory.swap.max")),
+        (Resource::Swap, Version::V1) => {
+            let memsw = get("memory.memsw.limit_in_bytes").and_then(value::parse_kernel_limit);
+            let mem = cgfs::read_opt(&dir.join("memory.limit_in_bytes"))
+                .and_then(|s| value::parse_kernel_limit(&s));
+            match (memsw, mem) {
+                (Some(Limit::Value(s)), Some(Limit::Value(m))) => format!(
+                    "{} of swap ({} memory+swap)",
+                    value::human(s.saturating_sub(m)),
+                    value::human(s)
+                ),
+                _ => "max".to_string(),
+            }
+        }
+        (Resource::Cpu, _) => {
+            let (q, p) = match version {
+                Version::V2 => {
+                    let s = get("cpu.max").unwrap_or("");
+                    let mut it = s.split_whitespace();
+                    (
+                        it.next().unwrap_or("max").to_string(),
+                        it.next().unwrap_or("100000").to_string(),
+                    )
+                }
+                Version::V1 => (
+                    get("cpu.cfs_quota_us").unwrap_or("-1").to_string(),
+                    get("cpu.cfs_period_us").unwrap_or("100000").to_string(),
+                ),
+            };
+            match (q.parse::<f64>(), p.parse::<f64>()) {
+                (Ok(q), Ok(p)) if q > 0.0 && p > 0.0 => {
+                    format!("{} CPUs ({q} µs every {p} µs)", round3(q / p))
+                }
+                _ => "max".to_string(),
+            }
+        }
+        (Resource::CpuWeight, Version::V1) => {
+            let shares: u64 = get("cpu.shares")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1024);
+            format!(
+                "weight {} (cpu.shares {shares})",
+                resource::shares_to_weight(shares)
+            )
+        }
+        _ => files.first().map_or_else(String::new, |f| f.read.clone()),
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

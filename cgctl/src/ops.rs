@@ -1,0 +1,320 @@
+//! The commands, as library calls: each takes parsed arguments, does the work and
+//! returns what the binary prints.
+
+use std::path::PathBuf;
+
+use crate::cgpath::{Location, Name};
+use crate::create::Creator;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::layout::Version;
+use crate::limit::{self, Applied};
+use crate::resource::{self, Resource, Value};
+use crate::show::Report;
+use crate::{proccgroup, procs, remove, show, tree};
+
+/// Physical memory in bytes (for `N%` sizes).
+pub fn physical_memory() -> u64 {
+    use nix::unistd::{sysconf, SysconfVar};
+    let pages = sysconf(SysconfVar::_PHYS_PAGES).ok().flatten().unwrap_or(0);
+    let size = sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .unwrap_or(4096);
+    (pages.max(0) as u64).saturating_mul(size.max(0) as u64)
+}
+
+/// Parses RESOURCE=VALUE style pairs up front, so that a bad value writes nothing.
+pub fn parse_limit(res: Resource, value: &str, period_us: u64) -> Result<Value> {
+    resource::parse_value(res, value, period_us, physical_memory())
+}
+
+/// `cgctl create`: all names, all or nothing.
+pub fn create(ctx: &Ctx, names: &[String], controllers: &[String]) -> Result<Vec<PathBuf>> {
+    let hiers = ctx.hierarchies(controllers)?;
+    let names = names
+        .iter()
+        .map(|n| Name::parse(n))
+        .collect::<Result<Vec<_>>>()?;
+    let resolver = ctx.resolver();
+    let mut targets = Vec::with_capacity(names.len());
+    for n in &names {
+        if let Name::Relative(r) = n {
+            if r.is_empty() {
+                return Err(Error::name("", "empty name"));
+            }
+        }
+        let hiers: &[usize] = match n {
+            Name::Absolute(_) if controllers.is_empty() => &[],
+            _ => &hiers,
+        };
+        targets.push(resolver.resolve(n, hiers)?);
+    }
+    crate::create::create_all(ctx, &targets, controllers)
+}
+
+/// Whether a limit TARGET is a PID (digits only) rather than a cgroup.
+pub enum Target {
+    Pid(i32),
+    Cgroup(Name),
+}
+
+impl Target {
+    pub fn parse(s: &str) -> Result<Target> {
+        if procs::looks_like_pid(s) {
+            Ok(Target::Pid(procs::parse_pid(s)?))
+        } else {
+            Ok(Target::Cgroup(Name::parse(s)?))
+        }
+    }
+}
+
+pub struct LimitRequest {
+    pub resource: Resource,
+    pub value: String,
+    pub targets: Vec<String>,
+    /// For PIDs: the cgroup to put them in (default `cgctl/PID`).
+    pub cgroup: Option<String>,
+    pub period_us: u64,
+    pub force: bool,
+}
+
+/// `cgctl limit`: for a PID, create its cgroup, set the limit, move the process in;
+/// for a cgroup, set the limit. Every value and name is checked before anything is
+/// written; a cgroup made for a PID is removed again if a later step fails.
+pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
+    let val = parse_limit(req.resource, &req.value, req.period_us)?;
+    let targets = req
+        .targets
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>>>()?;
+    let explicit = req.cgroup.as_deref().map(Name::parse).transpose()?;
+    let controller = |v: Version| req.resource.controller(v);
+    let h = ctx
+        .layout
+        .hierarchy_for(controller(Version::V1))
+        .or_else(|| ctx.layout.hierarchy_for(controller(Version::V2)))
+        .ok_or_else(|| {
+            Error::Unsupported(format!(
+                "no mounted hierarchy has the {} controller, which {} needs (see 'cgctl mode')",
+                controller(Version::V1),
+                req.resource
+            ))
+        })?;
+    let version = ctx.layout.hierarchies[h].version;
+    let resolver = ctx.resolver();
+    let mut out = Vec::new();
+    for t in &targets {
+        match t {
+            Target::Pid(pid) => {
+                // Fail before making anything for a process that is not there.
+                proccgroup::read(*pid)?;
+                let name = explicit
+                    .clone()
+                    .unwrap_or_else(|| Name::Relative(format!("cgctl/{pid}")));
+                let locs = resolver.resolve(&name, &[h])?;
+                let mut creator = Creator::new(ctx);
+                let v2c = if version == Version::V2 {
+                    vec![controller(version).to_string()]
+                } else {
+                    Vec::new()
+                };
+                for loc in &locs {
+                    creator.create(loc, &v2c)?;
+                    out.push(limit::apply(
+                        ctx,
+                        loc,
+                        req.resource,
+                        &val,
+                        &req.value,
+                        req.force,
+                    )?);
+                    procs::attach(&loc.dir, version, *pid, false)?;
+                }
+                creator.finish();
+            }
+            Target::Cgroup(name) => {
+                for loc in ctx.existing(name, &[h])? {
+                    out.push(limit::apply(
+                        ctx,
+                        &loc,
+                        req.resource,
+                        &val,
+                        &req.value,
+                        req.force,
+                    )?);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `cgctl add`: moves processes (or threads) into a cgroup, in every hierarchy it
+/// exists in. Returns the cgroup directories.
+pub fn add(
+    ctx: &Ctx,
+    name: &str,
+    pids: &[i32],
+    threads: bool,
+    controllers: &[String],
+) -> Result<Vec<PathBuf>> {
+    let name = Name::parse(name)?;
+    let hiers = if controllers.is_empty() && matches!(name, Name::Absolute(_)) {
+        Vec::new()
+    } else {
+        ctx.hierarchies(controllers)?
+    };
+    let locs = ctx.existing(&name, &hiers)?;
+    for loc in &locs {
+        crate::cgfs::ensure_cgroupfs(&loc.dir)?;
+    }
+    for &pid in pids {
+        for loc in &locs {
+            procs::attach(&loc.dir, ctx.version(loc), pid, threads)?;
+        }
+    }
+    Ok(locs.into_iter().map(|l| l.dir).collect())
+}
+
+/// The locations of a TARGET for `show`: a PID's cgroups, or a cgroup's.
+pub fn target_locations(ctx: &Ctx, target: &str) -> Result<Vec<Location>> {
+    match Target::parse(target)? {
+        Target::Pid(pid) => pid_locations(ctx, pid),
+        Target::Cgroup(name) => {
+            let hiers = match name {
+                Name::Absolute(_) => Vec::new(),
+                Name::Relative(_) => ctx.layout.default_hierarchies(),
+            };
+            ctx.existing(&name, &hiers)
+        }
+    }
+}
+
+/// A process's cgroup in every hierarchy that is mounted here.
+pub fn pid_locations(ctx: &Ctx, pid: i32) -> Result<Vec<Location>> {
+    let mut out = Vec::new();
+    for m in proccgroup::read(pid)? {
+        let Some(h) = ctx.layout.find(&m) else {
+            continue;
+        };
+        let Some(dir) = ctx.layout.hierarchies[h].dir_of(&m.path) else {
+            continue;
+        };
+        out.push(Location {
+            hierarchy: h,
+            path: m.path.clone(),
+            dir,
+            base: m.path,
+        });
+    }
+    Ok(out)
+}
+
+/// `cgctl show`.
+pub fn show(ctx: &Ctx, target: &str) -> Result<Report> {
+    let locs = target_locations(ctx, target)?;
+    Ok(show::gather(&ctx.layout, &locs))
+}
+
+/// The locations `ls`/`tree`/`rm`/`freeze` work on: a cgroup (default: the root) in
+/// the hierarchies asked for.
+pub fn locations(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Result<Vec<Location>> {
+    let name = match name {
+        Some(n) => Name::parse(n)?,
+        None => Name::Relative(String::new()),
+    };
+    let hiers = if controllers.is_empty() && matches!(name, Name::Absolute(_)) {
+        Vec::new()
+    } else {
+        ctx.hierarchies(controllers)?
+    };
+    ctx.existing(&name, &hiers)
+}
+
+/// `cgctl ls`.
+pub fn ls(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Result<Vec<tree::Entry>> {
+    let mut out = Vec::new();
+    for loc in locations(ctx, name, controllers)? {
+        let label = ctx.layout.hierarchies[loc.hierarchy].label();
+        out.extend(tree::list(&label, &loc.path, &loc.dir)?);
+    }
+    Ok(out)
+}
+
+/// `cgctl tree`.
+pub fn tree(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Result<Vec<tree::Node>> {
+    let mut out = Vec::new();
+    for loc in locations(ctx, name, controllers)? {
+        let label = ctx.layout.hierarchies[loc.hierarchy].label();
+        out.push(tree::tree(&label, &loc.path, &loc.dir)?);
+    }
+    Ok(out)
+}
+
+/// `cgctl rm`: all names are checked before any is removed.
+pub fn rm(
+    ctx: &Ctx,
+    names: &[String],
+    recursive: bool,
+    kill: bool,
+    controllers: &[String],
+) -> Result<()> {
+    let mut locs = Vec::new();
+    for n in names {
+        locs.extend(locations(ctx, Some(n), controllers)?);
+    }
+    remove::remove(&locs, recursive, kill)
+}
+
+/// `cgctl freeze` / `thaw`: the v1 freezer hierarchy if there is one, else v2.
+pub fn freeze(ctx: &Ctx, name: &str, frozen: bool) -> Result<Vec<PathBuf>> {
+    let name = Name::parse(name)?;
+    let h = ctx
+        .layout
+        .hierarchies
+        .iter()
+        .position(|h| h.version == Version::V1 && h.has("freezer"))
+        .or_else(|| ctx.layout.v2())
+        .ok_or_else(|| {
+            Error::Unsupported(
+                "no freezer: neither a v1 freezer hierarchy nor cgroup2 is mounted".to_string(),
+            )
+        })?;
+    let hiers = match name {
+        Name::Absolute(_) => Vec::new(),
+        Name::Relative(_) => vec![h],
+    };
+    let locs = ctx.existing(&name, &hiers)?;
+    for loc in &locs {
+        crate::freeze::set(loc, ctx.version(loc), frozen)?;
+    }
+    Ok(locs.into_iter().map(|l| l.dir).collect())
+}
+
+/// One line of `cgctl which`.
+#[derive(Debug, serde::Serialize)]
+pub struct Which {
+    pub hierarchy: String,
+    pub path: String,
+    pub dir: Option<PathBuf>,
+}
+
+/// `cgctl which PID`.
+pub fn which(ctx: &Ctx, pid: i32) -> Result<Vec<Which>> {
+    let mut out = Vec::new();
+    for m in proccgroup::read(pid)? {
+        let h = ctx.layout.find(&m);
+        out.push(Which {
+            hierarchy: match h {
+                Some(h) => ctx.layout.hierarchies[h].label(),
+                None if m.is_v2() => "unified".to_string(),
+                None => m.controllers.join(","),
+            },
+            dir: h.and_then(|h| ctx.layout.hierarchies[h].dir_of(&m.path)),
+            path: m.path,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,119 @@
+//! Processes and cgroups: moving processes or threads in, listing who is inside.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::time::Duration;
+
+use nix::errno::Errno;
+
+use crate::error::{io_errno, Error, Result};
+use crate::layout::Version;
+
+/// Parses a PID: a positive whole number.
+pub fn parse_pid(s: &str) -> Result<i32> {
+    match s.trim().parse::<i32>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(Error::value("PID", s, "expected a positive whole number")),
+    }
+}
+
+/// Whether `s` looks like a PID (digits only), rather than a cgroup name.
+pub fn looks_like_pid(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Reads PIDs from `input`, one a line; blank lines are skipped.
+pub fn read_pids(input: impl BufRead) -> Result<Vec<i32>> {
+    let mut out = Vec::new();
+    for line in input.lines() {
+        let line = line.map_err(|e| Error::file("read", "standard input", e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push(parse_pid(&line)?);
+    }
+    Ok(out)
+}
+
+/// Moves process (or, with `thread`, the single thread) `pid` into the cgroup `dir`.
+/// A brief EINVAL (a process still being set up by fork) is retried.
+pub fn attach(dir: &Path, version: Version, pid: i32, thread: bool) -> Result<()> {
+    let file = match (thread, version) {
+        (false, _) => "cgroup.procs",
+        (true, Version::V1) => "tasks",
+        (true, Version::V2) => "cgroup.threads",
+    };
+    let path = dir.join(file);
+    let kind = if thread { "thread" } else { "PID" };
+    let mut delay = Duration::from_millis(1);
+    for attempt in 0.. {
+        let err = match crate::cgfs::write_unchecked(&path, &pid.to_string()) {
+            Ok(()) => return Ok(()),
+            Err(Error::File { source, .. }) => io_errno(&source),
+            Err(other) => return Err(other),
+        };
+        if err == Errno::EINVAL && attempt < 8 && Path::new(&format!("/proc/{pid}")).exists() {
+            std::thread::sleep(delay);
+            delay *= 2;
+            continue;
+        }
+        let hint = match (err, version) {
+            (Errno::ESRCH, _) => format!(" (no {} {pid} exists)", if thread { "thread" } else { "process" }),
+            (Errno::EBUSY, Version::V2) => " (cgroup v2's \"no internal processes\" rule: this cgroup has controllers enabled in cgroup.subtree_control, so it may only hold child cgroups; put the process in a child, e.g. 'cgctl add GROUP/leaf PID')".to_string(),
+            (Errno::EOPNOTSUPP, Version::V2) if thread => " (single threads can only move between cgroups of a threaded subtree; write 'threaded' to cgroup.type first)".to_string(),
+            (Errno::ENOSPC, _) => " (the cgroup's cpuset has no CPUs or memory nodes; set them with 'cgctl limit cpuset' and 'cgctl limit mems')".to_string(),
+            (Errno::EINVAL, _) => " (a kernel thread, or a process that cannot be moved)".to_string(),
+            _ => String::new(),
+        };
+        return Err(Error::Attach {
+            kind,
+            pid,
+            path: dir.to_path_buf(),
+            source: err,
+            hint,
+        });
+    }
+    unreachable!("the loop returns")
+}
+
+/// The PIDs in `dir`'s cgroup.procs.
+pub fn pids(dir: &Path) -> Result<Vec<i32>> {
+    let text = crate::cgfs::read(&dir.join("cgroup.procs"))?;
+    Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+}
+
+/// A process's command line (or its name in brackets for a kernel thread); None if it
+/// has gone.
+pub fn command(pid: i32) -> Option<String> {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    if !cmdline.is_empty() {
+        let parts: Vec<String> = cmdline
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        return Some(parts.join(" "));
+    }
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(format!("[{}]", comm.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pids_parse() {
+        assert_eq!(parse_pid("42").unwrap(), 42);
+        assert_eq!(parse_pid(" 42\n").unwrap(), 42);
+        for bad in ["0", "-1", "x", "", "99999999999"] {
+            assert!(parse_pid(bad).is_err(), "{bad}");
+        }
+        assert!(looks_like_pid("123"));
+        assert!(!looks_like_pid("box"));
+        assert!(!looks_like_pid("12a"));
+        let pids = read_pids("1\n\n 22 \n".as_bytes()).unwrap();
+        assert_eq!(pids, [1, 22]);
+        assert!(read_pids("1\nx\n".as_bytes()).is_err());
+    }
+}

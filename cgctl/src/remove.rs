@@ -1,0 +1,115 @@
+//! `cgctl rm`: removing cgroups bottom-up, refusing populated ones unless told to kill.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::cgfs;
+use crate::cgpath::Location;
+use crate::error::{Error, Result};
+use crate::procs;
+
+/// How long to wait for killed processes to leave, and for EBUSY to clear.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+/// Removes the cgroups at `locs` (with everything below, if `recursive`). Nothing is
+/// removed if any of them has processes and `kill` is false, or has children and
+/// `recursive` is false. Removal keeps going past errors and reports them all.
+pub fn remove(locs: &[Location], recursive: bool, kill_procs: bool) -> Result<()> {
+    let mut plans = Vec::new();
+    for loc in locs {
+        cgfs::ensure_cgroupfs(&loc.dir)?;
+        if loc.path == "/" || loc.dir.parent().is_none() {
+            return Err(Error::Refused(format!(
+                "{} is the root of its hierarchy and cannot be removed",
+                loc.dir.display()
+            )));
+        }
+        let tree = cgfs::walk(&loc.dir)?;
+        if tree.len() > 1 && !recursive {
+            return Err(Error::Refused(format!(
+                "cannot remove {}: it has {} cgroup(s) below it (use -r to remove them too)",
+                loc.dir.display(),
+                tree.len() - 1
+            )));
+        }
+        let pids = tree_pids(&tree)?;
+        if !pids.is_empty() && !kill_procs {
+            let shown: Vec<String> = pids.iter().take(5).map(|p| p.to_string()).collect();
+            return Err(Error::Refused(format!(
+                "cannot remove {}: it still has {} process(es) (PID {}{}); use --kill to kill them, or move them out with 'cgctl add'",
+                loc.dir.display(),
+                pids.len(),
+                shown.join(", "),
+                if pids.len() > 5 { ", ..." } else { "" }
+            )));
+        }
+        plans.push((loc.dir.clone(), tree, !pids.is_empty()));
+    }
+    let mut errors = Vec::new();
+    for (dir, tree, populated) in &plans {
+        if *populated {
+            if let Err(e) = kill_all(dir, tree) {
+                errors.push(e);
+                continue;
+            }
+        }
+        for d in tree.iter().rev() {
+            if let Err(e) = cgfs::rmdir(d, PATIENCE) {
+                errors.push(e);
+            }
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Many(errors)),
+    }
+}
+
+fn tree_pids(tree: &[PathBuf]) -> Result<Vec<i32>> {
+    let mut out = Vec::new();
+    for d in tree {
+        out.extend(procs::pids(d)?);
+    }
+    Ok(out)
+}
+
+/// Kills every process in `dir` and below: with `cgroup.kill` where the kernel has it
+/// (v2, 5.14+), else SIGKILL to each PID until the cgroups are empty.
+pub fn kill_all(dir: &Path, tree: &[PathBuf]) -> Result<()> {
+    let kill_file = dir.join("cgroup.kill");
+    if kill_file.exists() {
+        cgfs::write(dir, "cgroup.kill", "1")?;
+    }
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let pids = tree_pids(tree)?;
+        if pids.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Timeout(format!(
+                "{} still has {} process(es) after SIGKILL (PID {})",
+                dir.display(),
+                pids.len(),
+                pids[0]
+            )));
+        }
+        for pid in pids {
+            match kill(Pid::from_raw(pid), Signal::SIGKILL) {
+                Ok(()) | Err(Errno::ESRCH) => {}
+                Err(e) => {
+                    return Err(Error::sys(
+                        format!("cannot kill PID {pid} in {}", dir.display()),
+                        e,
+                    ))
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

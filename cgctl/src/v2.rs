@@ -1,0 +1,92 @@
+//! cgroup v2 specifics: enabling controllers along a path, the freeze and kill files.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+
+use crate::cgfs;
+use crate::error::{Error, Result};
+use crate::layout::Hierarchy;
+
+/// The directories from the hierarchy root down to the parent of `path` (a hierarchy
+/// path): where controllers must be enabled for `path` to have them.
+pub fn ancestors(hier: &Hierarchy, path: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut cur = String::from("/");
+    if let Some(d) = hier.dir_of(&cur) {
+        out.push(d);
+    }
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        cur = crate::layout::join_cgroup(&cur, part);
+        if let Some(d) = hier.dir_of(&cur) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// Enables `controllers` in `cgroup.subtree_control` of every ancestor of `path`
+/// (never in `path` itself), writing only where one is missing. `done` remembers
+/// directories already handled in this call.
+pub fn enable_controllers(
+    hier: &Hierarchy,
+    path: &str,
+    controllers: &[String],
+    done: &mut HashSet<PathBuf>,
+) -> Result<()> {
+    if controllers.is_empty() {
+        return Ok(());
+    }
+    for dir in ancestors(hier, path) {
+        if done.contains(&dir) {
+            continue;
+        }
+        enable_in(&dir, controllers)?;
+        done.insert(dir);
+    }
+    Ok(())
+}
+
+fn enable_in(dir: &Path, controllers: &[String]) -> Result<()> {
+    let enabled = cgfs::read(&dir.join("cgroup.subtree_control"))?;
+    let missing: Vec<&String> = controllers
+        .iter()
+        .filter(|c| !enabled.split_whitespace().any(|e| e == c.as_str()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let available = cgfs::read(&dir.join("cgroup.controllers"))?;
+    if let Some(c) = missing
+        .iter()
+        .find(|c| !available.split_whitespace().any(|a| a == c.as_str()))
+    {
+        return Err(Error::Unsupported(format!(
+            "the {c} controller is not available in {} (its cgroup.controllers is '{}'): it is bound to a v1 hierarchy, or not enabled in the parent",
+            dir.display(),
+            available.trim()
+        )));
+    }
+    let value = missing
+        .iter()
+        .map(|c| format!("+{c}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    cgfs::ensure_cgroupfs(dir)?;
+    match cgfs::write_unchecked(&dir.join("cgroup.subtree_control"), &value) {
+        Err(e) if e.errno() == Some(Errno::EBUSY) => Err(Error::Refused(format!(
+            "cannot enable {} in {}: it holds processes, and cgroup v2's \"no internal processes\" rule lets a cgroup with controllers enabled for its children hold none; move them into a child cgroup first (e.g. 'cgctl add {}/leaf PID...'), or use a --root that has no processes of its own",
+            value,
+            dir.display(),
+            dir.display()
+        ))),
+        other => other,
+    }
+}
+
+/// Whether the v2 cgroup `dir` has processes anywhere below it (cgroup.events).
+pub fn populated(dir: &Path) -> Option<bool> {
+    cgfs::read_key(&dir.join("cgroup.events"), "populated").map(|v| v == 1)
+}

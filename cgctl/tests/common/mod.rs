@@ -1,0 +1,62 @@
+//! Helpers for cgctl's integration tests. Everything a test makes lives below this
+//! process's own cgroup, under a unique name that a [`Scope`] removes on drop.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use testkit::{Outcome, Tool};
+
+pub use testkit::CgroupScope as Scope;
+
+pub fn cgctl() -> Tool {
+    Tool::new(env!("CARGO_BIN_EXE_cgctl"))
+}
+
+/// Runs cgctl with `--root self` and `args`.
+pub fn run(args: &[&str]) -> Outcome {
+    let mut all = vec!["--root", "self"];
+    all.extend_from_slice(args);
+    cgctl().run(all)
+}
+
+/// The mount point of the hierarchy holding `controller` ("unified" for cgroup2).
+pub fn mount_of(controller: &str) -> PathBuf {
+    testkit::cgroup_mount_of(controller)
+        .unwrap_or_else(|| panic!("no hierarchy has {controller}"))
+        .mount_point
+}
+
+/// This process's cgroup path in the hierarchy holding `controller`.
+pub fn own_path(controller: &str) -> String {
+    cgroup_of(std::process::id() as i32, controller)
+}
+
+/// The directory of `name` below this process's cgroup in `controller`'s hierarchy.
+pub fn dir(controller: &str, name: &str) -> PathBuf {
+    mount_of(controller)
+        .join(own_path(controller).trim_start_matches('/'))
+        .join(name)
+}
+
+/// The cgroup path of PID in `controller`'s hierarchy, from /proc/PID/cgroup.
+pub fn cgroup_of(pid: i32, controller: &str) -> String {
+    testkit::cgroup_of(pid, controller)
+        .unwrap_or_else(|| panic!("PID {pid} has no cgroup in the {controller} hierarchy"))
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        .trim()
+        .to_string()
+}
+
+/// A `sleep` child, killed and reaped on drop.
+pub fn sleeper() -> testkit::ProcessGuard {
+    let child = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .expect("spawn sleep");
+    testkit::ProcessGuard::new(child)
+}

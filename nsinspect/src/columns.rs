@@ -1,0 +1,288 @@
+//! The output columns of `--all` and of the one-target view: names, help, alignment,
+//! and the `-o` list parser (`NS,TYPE`, or `+PNS` to add to the defaults).
+
+use crate::error::Error;
+
+/// A column the user can name with `-o`.
+pub trait Column: Copy + PartialEq + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+    fn help(self) -> &'static str;
+    /// Numbers are right-aligned.
+    fn right(self) -> bool;
+    /// The key in `--json`: the name in lower case.
+    fn key(self) -> String {
+        self.name().to_ascii_lowercase()
+    }
+}
+
+/// Columns of `--all`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListColumn {
+    Ns,
+    Type,
+    Path,
+    Nprocs,
+    Pid,
+    Ppid,
+    Command,
+    Uid,
+    User,
+    Nsfs,
+    Fds,
+    Pns,
+    Ons,
+}
+
+impl Column for ListColumn {
+    const ALL: &'static [Self] = &[
+        ListColumn::Ns,
+        ListColumn::Type,
+        ListColumn::Path,
+        ListColumn::Nprocs,
+        ListColumn::Pid,
+        ListColumn::Ppid,
+        ListColumn::Command,
+        ListColumn::Uid,
+        ListColumn::User,
+        ListColumn::Nsfs,
+        ListColumn::Fds,
+        ListColumn::Pns,
+        ListColumn::Ons,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ListColumn::Ns => "NS",
+            ListColumn::Type => "TYPE",
+            ListColumn::Path => "PATH",
+            ListColumn::Nprocs => "NPROCS",
+            ListColumn::Pid => "PID",
+            ListColumn::Ppid => "PPID",
+            ListColumn::Command => "COMMAND",
+            ListColumn::Uid => "UID",
+            ListColumn::User => "USER",
+            ListColumn::Nsfs => "NSFS",
+            ListColumn::Fds => "FDS",
+            ListColumn::Pns => "PNS",
+            ListColumn::Ons => "ONS",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            ListColumn::Ns => "namespace identifier (inode number)",
+            ListColumn::Type => "kind of namespace",
+            ListColumn::Path => "a path that opens the namespace",
+            ListColumn::Nprocs => "number of processes in the namespace",
+            ListColumn::Pid => "lowest PID in the namespace",
+            ListColumn::Ppid => "PPID of PID",
+            ListColumn::Command => "command line of PID",
+            ListColumn::Uid => "UID of PID",
+            ListColumn::User => "user name of PID",
+            ListColumn::Nsfs => "paths where the namespace is bind-mounted",
+            ListColumn::Fds => "PID:FD of descriptors that hold it (with --fds)",
+            ListColumn::Pns => "parent namespace (pid and user)",
+            ListColumn::Ons => "owner user namespace",
+        }
+    }
+
+    fn right(self) -> bool {
+        matches!(
+            self,
+            ListColumn::Ns
+                | ListColumn::Nprocs
+                | ListColumn::Pid
+                | ListColumn::Ppid
+                | ListColumn::Uid
+                | ListColumn::Pns
+                | ListColumn::Ons
+        )
+    }
+}
+
+impl ListColumn {
+    pub const DEFAULT: &'static [ListColumn] = &[
+        ListColumn::Ns,
+        ListColumn::Type,
+        ListColumn::Nprocs,
+        ListColumn::Pid,
+        ListColumn::Ppid,
+        ListColumn::User,
+        ListColumn::Nsfs,
+        ListColumn::Command,
+    ];
+}
+
+/// Columns of the one-target view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShowColumn {
+    Type,
+    Ns,
+    Pns,
+    Ons,
+    Nspid,
+    Children,
+    Depth,
+    Uid,
+    Uidmap,
+    Gidmap,
+    Details,
+}
+
+impl Column for ShowColumn {
+    const ALL: &'static [Self] = &[
+        ShowColumn::Type,
+        ShowColumn::Ns,
+        ShowColumn::Pns,
+        ShowColumn::Ons,
+        ShowColumn::Nspid,
+        ShowColumn::Children,
+        ShowColumn::Depth,
+        ShowColumn::Uid,
+        ShowColumn::Uidmap,
+        ShowColumn::Gidmap,
+        ShowColumn::Details,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ShowColumn::Type => "TYPE",
+            ShowColumn::Ns => "NS",
+            ShowColumn::Pns => "PNS",
+            ShowColumn::Ons => "ONS",
+            ShowColumn::Nspid => "NSPID",
+            ShowColumn::Children => "CHILDNS",
+            ShowColumn::Depth => "DEPTH",
+            ShowColumn::Uid => "UID",
+            ShowColumn::Uidmap => "UIDMAP",
+            ShowColumn::Gidmap => "GIDMAP",
+            ShowColumn::Details => "DETAILS",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            ShowColumn::Type => "kind of namespace",
+            ShowColumn::Ns => "namespace identifier (inode number)",
+            ShowColumn::Pns => "parent namespace (pid and user)",
+            ShowColumn::Ons => "owner user namespace",
+            ShowColumn::Nspid => {
+                "pid: the target's PID in each nested PID namespace, outermost first"
+            }
+            ShowColumn::Children => "pid, time: the namespace children go to, if not this one",
+            ShowColumn::Depth => "pid, user: nesting depth (0 for the initial namespace)",
+            ShowColumn::Uid => "user: the uid that created it",
+            ShowColumn::Uidmap => "user: uid map, INSIDE:OUTSIDE:COUNT,...",
+            ShowColumn::Gidmap => "user: gid map, INSIDE:OUTSIDE:COUNT,...",
+            ShowColumn::Details => "the above that apply, in one column (table only)",
+        }
+    }
+
+    fn right(self) -> bool {
+        matches!(
+            self,
+            ShowColumn::Ns
+                | ShowColumn::Pns
+                | ShowColumn::Ons
+                | ShowColumn::Depth
+                | ShowColumn::Uid
+        )
+    }
+}
+
+impl ShowColumn {
+    /// In a table: the details folded into one column.
+    pub const DEFAULT: &'static [ShowColumn] = &[
+        ShowColumn::Type,
+        ShowColumn::Ns,
+        ShowColumn::Pns,
+        ShowColumn::Ons,
+        ShowColumn::Details,
+    ];
+    /// In JSON: every fact in a field of its own.
+    pub const DEFAULT_JSON: &'static [ShowColumn] = &[
+        ShowColumn::Type,
+        ShowColumn::Ns,
+        ShowColumn::Pns,
+        ShowColumn::Ons,
+        ShowColumn::Nspid,
+        ShowColumn::Children,
+        ShowColumn::Depth,
+        ShowColumn::Uid,
+        ShowColumn::Uidmap,
+        ShowColumn::Gidmap,
+    ];
+}
+
+/// Parses `-o`: comma-separated names in any case; a list starting with `+` adds to
+/// `defaults`.
+pub fn parse_list<C: Column>(list: &str, defaults: &[C]) -> Result<Vec<C>, Error> {
+    let (mut columns, list) = match list.strip_prefix('+') {
+        Some(rest) => (defaults.to_vec(), rest),
+        None => (Vec::new(), list),
+    };
+    for name in list.split(',').map(str::trim) {
+        let column = C::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<&str> = C::ALL.iter().map(|c| c.name()).collect();
+                Error::Usage(format!(
+                    "unknown column '{name}' (known: {})",
+                    known.join(", ")
+                ))
+            })?;
+        if !columns.contains(&column) {
+            columns.push(column);
+        }
+    }
+    Ok(columns)
+}
+
+/// The column list for `--help`.
+pub fn help<C: Column>() -> String {
+    C::ALL
+        .iter()
+        .map(|c| format!("  {:>8}  {}", c.name(), c.help()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists() {
+        assert_eq!(
+            parse_list("ns,TYPE", ListColumn::DEFAULT).unwrap(),
+            [ListColumn::Ns, ListColumn::Type]
+        );
+        let plus = parse_list("+PNS,ons", ListColumn::DEFAULT).unwrap();
+        assert_eq!(plus.len(), ListColumn::DEFAULT.len() + 2);
+        assert_eq!(plus.last(), Some(&ListColumn::Ons));
+        assert_eq!(
+            parse_list("NS,NS", ListColumn::DEFAULT).unwrap(),
+            [ListColumn::Ns]
+        );
+    }
+
+    #[test]
+    fn unknown_names() {
+        for bad in ["", "NS,", "BOGUS", "+", "NS;TYPE"] {
+            assert!(parse_list(bad, ListColumn::DEFAULT).is_err(), "{bad}");
+        }
+        assert!(parse_list("NSPID", ListColumn::DEFAULT).is_err());
+        assert!(parse_list("NSPID", ShowColumn::DEFAULT).is_ok());
+    }
+
+    #[test]
+    fn keys_are_unique() {
+        let mut keys: Vec<String> = ListColumn::ALL.iter().map(|c| c.key()).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), ListColumn::ALL.len());
+    }
+}

@@ -1,0 +1,26 @@
+//! nsinspect: show and compare the namespaces of processes, and list every namespace
+//! on the host.
+//!
+//! One target ([`show`]) and compare ([`compare`]) read only the targets' own /proc
+//! entries; `--all` ([`listing`]) scans every process ([`procscan`]) with as few system
+//! calls as it can. Namespaces are identified by the (device, inode) of their nsfs
+//! file ([`nsid`]). The binary parses the command line and picks an [`output`] format.
+
+pub mod columns;
+pub mod compare;
+pub mod error;
+pub mod fdscan;
+pub mod listing;
+pub mod mountinfo;
+pub mod nsid;
+pub mod output;
+pub mod parallel;
+pub mod procinfo;
+pub mod procscan;
+pub mod show;
+pub mod table;
+pub mod target;
+pub mod tree;
+pub mod userns;
+
+pub use error::Error;

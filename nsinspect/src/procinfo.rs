@@ -1,0 +1,111 @@
+//! Parsers for the few /proc/PID files nsinspect reads besides the namespace links:
+//! `status` (the `NSpid` line), `stat` (command name and parent PID) and `cmdline`.
+//! Pure functions over the text; nothing here touches the file system.
+
+/// The PIDs of a process in each PID namespace it is in, outermost (the reader's view)
+/// first, from the `NSpid:` line of /proc/PID/status. `None` when the line is missing
+/// (kernels before 4.1) or malformed.
+pub fn parse_nspid(status: &str) -> Option<Vec<i32>> {
+    let line = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    let pids: Option<Vec<i32>> = line.split_whitespace().map(|p| p.parse().ok()).collect();
+    pids.filter(|p| !p.is_empty())
+}
+
+/// What nsinspect takes from /proc/PID/stat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stat {
+    /// The command name (`comm`, at most 15 bytes, may hold spaces and parentheses).
+    pub comm: String,
+    pub ppid: i32,
+}
+
+/// Parses /proc/PID/stat: `PID (COMM) STATE PPID ...`. The command name may contain
+/// anything, `)` included, so it ends at the last `)`.
+pub fn parse_stat(stat: &[u8]) -> Option<Stat> {
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    if close < open {
+        return None;
+    }
+    let comm = String::from_utf8_lossy(&stat[open + 1..close]).into_owned();
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    let mut fields = rest.split_ascii_whitespace();
+    let _state = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some(Stat { comm, ppid })
+}
+
+/// The command line from /proc/PID/cmdline (NUL-separated arguments) as one line, the
+/// arguments joined by spaces. Empty for kernel threads and zombies.
+pub fn format_cmdline(raw: &[u8]) -> String {
+    let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
+    let text = String::from_utf8_lossy(raw);
+    text.chars()
+        .map(|c| if c == '\0' || c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim_end()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nspid_outermost_first() {
+        let status = "Name:\tsleep\nTgid:\t4242\nNgid:\t0\nPid:\t4242\nPPid:\t4200\nNSpid:\t4242\t7\t1\nNStgid:\t4242\t7\t1\n";
+        assert_eq!(parse_nspid(status), Some(vec![4242, 7, 1]));
+    }
+
+    #[test]
+    fn nspid_single_namespace() {
+        assert_eq!(parse_nspid("Pid:\t1\nNSpid:\t1\n"), Some(vec![1]));
+    }
+
+    #[test]
+    fn nspid_missing_or_garbled() {
+        assert_eq!(parse_nspid("Pid:\t1\n"), None);
+        assert_eq!(parse_nspid("NSpid:\t\n"), None);
+        assert_eq!(parse_nspid("NSpid:\t12\tx\n"), None);
+        assert_eq!(parse_nspid(""), None);
+    }
+
+    #[test]
+    fn stat_with_hostile_command_name() {
+        let stat = b"4242 (a) b) (c) S 17 4242 4242 0 -1 4194560 107 0 0 0\n";
+        assert_eq!(
+            parse_stat(stat),
+            Some(Stat {
+                comm: "a) b) (c".into(),
+                ppid: 17
+            })
+        );
+    }
+
+    #[test]
+    fn stat_of_kernel_thread() {
+        let stat = b"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0";
+        assert_eq!(parse_stat(stat).map(|s| s.ppid), Some(0));
+    }
+
+    #[test]
+    fn stat_truncated_or_garbage() {
+        assert_eq!(parse_stat(b""), None);
+        assert_eq!(parse_stat(b"12 (sh"), None);
+        assert_eq!(parse_stat(b"12 (sh) S"), None);
+        assert_eq!(parse_stat(b"12 )sh( S 1"), None);
+        assert_eq!(parse_stat(b"12 (sh) S x"), None);
+        assert_eq!(
+            parse_stat(&[0xff, b'(', 0xfe, b')', b' ', b'S', b' ', b'3']).map(|s| s.ppid),
+            Some(3)
+        );
+    }
+
+    #[test]
+    fn cmdline_joined() {
+        assert_eq!(format_cmdline(b"sleep\x00600\x00"), "sleep 600");
+        assert_eq!(format_cmdline(b"sh\x00-c\x00a\nb\x00"), "sh -c a b");
+        assert_eq!(format_cmdline(b""), "");
+        assert_eq!(format_cmdline(b"\x00"), "");
+    }
+}

@@ -1,0 +1,107 @@
+//! Processes started by nsrun in chosen namespaces, for tests of the tools that inspect
+//! or wire them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::process::{parent_of, read_pid_file, ProcessGuard};
+
+/// The binary `name` of the same build as `exe` (a test's `env!("CARGO_BIN_EXE_...")`).
+/// Cargo builds only the library of a dev-dependency, so when the binary is missing it is
+/// built once, with the same cargo, profile and target directory.
+pub fn sibling_bin(exe: &str, name: &str) -> PathBuf {
+    let exe = PathBuf::from(exe);
+    let bin = exe.with_file_name(name);
+    if bin.exists() {
+        return bin;
+    }
+    let profile_dir = exe.parent().expect("the binary is in a directory");
+    let target_dir = profile_dir
+        .parent()
+        .expect("the profile is in a target directory");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "--offline", "-p", name, "--bin", name])
+        .arg("--manifest-path")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target_dir);
+    match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => {}
+        Some("release") => {
+            cmd.arg("--release");
+        }
+        Some(other) => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    let status = cmd.status().expect("cannot run cargo");
+    assert!(status.success(), "building {name} for the tests failed");
+    assert!(
+        bin.exists(),
+        "cargo built {name}, but not at {}",
+        bin.display()
+    );
+    bin
+}
+
+/// The nsrun binary of the same build as `exe`, found (or built) once per test process.
+pub fn nsrun_bin(exe: &str) -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| sibling_bin(exe, "nsrun"))
+}
+
+/// A command started by `nsrun ARGS --kill-child --pid-file F -- COMMAND`. On drop the
+/// command (if it is still nsrun's child) and then nsrun are killed and reaped; with a
+/// new PID namespace, the kernel ends everything else in it.
+pub struct NsProcess {
+    /// The command's PID, as the test sees it.
+    pub pid: i32,
+    nsrun: ProcessGuard,
+    _dir: tempfile::TempDir,
+}
+
+impl NsProcess {
+    pub fn start(nsrun: &Path, args: &[&str], command: &[&str]) -> NsProcess {
+        let dir = tempfile::tempdir().expect("cannot create a temporary directory");
+        let pid_file = dir.path().join("pid");
+        let child = Command::new(nsrun)
+            .args(args)
+            .arg("--kill-child")
+            .arg("--pid-file")
+            .arg(&pid_file)
+            .arg("--")
+            .args(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("cannot start nsrun");
+        let mut nsrun = ProcessGuard::new(child);
+        let Some(pid) = read_pid_file(&pid_file, Duration::from_secs(10)) else {
+            let status = nsrun.child().try_wait();
+            panic!("nsrun {args:?} {command:?} wrote no PID file (status {status:?})");
+        };
+        NsProcess {
+            pid,
+            nsrun,
+            _dir: dir,
+        }
+    }
+
+    pub fn nsrun_pid(&self) -> i32 {
+        self.nsrun.pid()
+    }
+}
+
+impl Drop for NsProcess {
+    fn drop(&mut self) {
+        // Only while it is still nsrun's child: the PID must not have been reused.
+        if parent_of(self.pid) == Some(self.nsrun.pid()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
