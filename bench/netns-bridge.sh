@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# netns-bridge vs the CNI bridge plugin (host-local IPAM) vs a shell script of `ip`
+# commands: attaching and detaching N namespaces (default 50), all inside a throwaway
+# network namespace that plays the host. Prints per-namespace medians and the ratios.
+# The machine's own network namespace is never touched; everything made is removed on
+# exit. Standalone: needs root, installs what is missing with apt-get.
+set -euo pipefail
+
+N=${N:-50}
+RUNS=${RUNS:-10}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+
+need() {
+    local missing=()
+    while [ $# -ge 2 ]; do
+        [ -e "$1" ] || command -v "$1" >/dev/null 2>&1 || missing+=("$2")
+        shift 2
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "bench: installing ${missing[*]}" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+need hyperfine hyperfine python3 python3 ip iproute2 nft nftables \
+    /usr/lib/cni/bridge containernetworking-plugins
+
+(cd "$ROOT" && cargo build --release -p netns-bridge --quiet)
+NB=${CARGO_TARGET_DIR:-$ROOT/target}/release/netns-bridge
+[ -x "$NB" ] || NB=$ROOT/target/release/netns-bridge
+
+TAG=nbbench-$$
+HOST=$TAG-host
+WORK=$(mktemp -d)
+OUT=${BENCH_OUT:-$ROOT/target/bench}
+mkdir -p "$OUT"
+
+cleanup() {
+    local ns
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$TAG-" || true); do
+        ip netns delete "$ns" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+ip netns add "$HOST"
+for tool in nb cni ip; do
+    for i in $(seq 1 "$N"); do ip netns add "$TAG-$tool-$i"; done
+done
+ip -n "$HOST" link set lo up
+ip -n "$HOST" link add ipbr0 type bridge
+ip -n "$HOST" addr add 10.125.0.1/24 dev ipbr0
+ip -n "$HOST" link set ipbr0 up
+
+# netns-bridge: one process per namespace, and one detach for all (batched).
+cat >"$WORK/nb-attach.sh" <<SH
+for i in \$(seq 1 $N); do
+    $NB --state-dir $WORK/nb-state attach $TAG-nb-\$i --bridge nbb0 --subnet 10.123.0.0/24 >/dev/null
+done
+SH
+cat >"$WORK/nb-detach.sh" <<SH
+for i in \$(seq 1 $N); do $NB --state-dir $WORK/nb-state detach $TAG-nb-\$i --bridge nbb0; done
+SH
+cat >"$WORK/nb-detach-batch.sh" <<SH
+$NB --state-dir $WORK/nb-state detach --bridge nbb0 \$(for i in \$(seq 1 $N); do echo $TAG-nb-\$i; done)
+SH
+
+# The reference CNI bridge plugin, called as a runtime calls it.
+cat >"$WORK/cni.json" <<JSON
+{"cniVersion":"1.0.0","name":"benchnet","type":"bridge","bridge":"cnib0","isGateway":true,
+ "ipam":{"type":"host-local","ranges":[[{"subnet":"10.124.0.0/24"}]],
+         "routes":[{"dst":"0.0.0.0/0"}],"dataDir":"$WORK/cni-data"}}
+JSON
+for cmd in ADD DEL; do
+    cat >"$WORK/cni-$cmd.sh" <<SH
+for i in \$(seq 1 $N); do
+    CNI_COMMAND=$cmd CNI_CONTAINERID=c\$i CNI_NETNS=/run/netns/$TAG-cni-\$i CNI_IFNAME=eth0 \
+        CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge <$WORK/cni.json >/dev/null
+done
+SH
+done
+
+# A shell script of ip commands doing the same as an attach.
+cat >"$WORK/ip-add.sh" <<SH
+for i in \$(seq 1 $N); do
+    ns=$TAG-ip-\$i
+    ip link add vb\$i type veth peer name eth0 netns \$ns
+    ip link set vb\$i master ipbr0 up
+    ip -n \$ns link set lo up
+    ip -n \$ns link set eth0 up
+    ip -n \$ns addr add 10.125.0.\$((i + 1))/24 dev eth0
+    ip -n \$ns route add default via 10.125.0.1
+done
+SH
+cat >"$WORK/ip-del.sh" <<SH
+for i in \$(seq 1 $N); do ip link del vb\$i 2>/dev/null || true; done
+SH
+
+# The preparation of each run undoes the previous one and then lets the kernel settle
+# (deferred netdevice and namespace cleanup), so that no run pays for the one before.
+bench() { # NAME PREPARE COMMAND
+    ip netns exec "$HOST" hyperfine --runs "$RUNS" --warmup 1 --style none \
+        --prepare "bash $2; sleep 0.3" --export-json "$OUT/netns-bridge-$1.json" "bash $3" >/dev/null
+}
+bench nb-attach "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh"
+cat "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh" >"$WORK/nb-reset.sh"
+bench nb-detach "$WORK/nb-reset.sh" "$WORK/nb-detach.sh"
+bench nb-detach-batch "$WORK/nb-reset.sh" "$WORK/nb-detach-batch.sh"
+ip netns exec "$HOST" bash "$WORK/nb-detach-batch.sh"
+bench cni-add "$WORK/cni-DEL.sh" "$WORK/cni-ADD.sh"
+cat "$WORK/cni-DEL.sh" "$WORK/cni-ADD.sh" >"$WORK/cni-reset.sh"
+bench cni-del "$WORK/cni-reset.sh" "$WORK/cni-DEL.sh"
+bench ip-add "$WORK/ip-del.sh" "$WORK/ip-add.sh"
+cat "$WORK/ip-del.sh" "$WORK/ip-add.sh" >"$WORK/ip-reset.sh"
+bench ip-del "$WORK/ip-reset.sh" "$WORK/ip-del.sh"
+
+python3 - "$OUT" "$N" <<'PY'
+import json, sys
+out, n = sys.argv[1], int(sys.argv[2])
+def per_ns(name):
+    r = json.load(open(f"{out}/netns-bridge-{name}.json"))["results"][0]
+    return r["median"] * 1e3 / n
+m = {k: per_ns(k) for k in ["nb-attach", "nb-detach", "nb-detach-batch",
+                            "cni-add", "cni-del", "ip-add", "ip-del"]}
+print(f"per namespace, median of the runs ({n} namespaces each):")
+rows = [("attach   netns-bridge", "nb-attach"), ("detach   netns-bridge", "nb-detach"),
+        ("detach   netns-bridge, one call for all", "nb-detach-batch"),
+        ("ADD      CNI bridge + host-local", "cni-add"), ("DEL      CNI bridge", "cni-del"),
+        ("add      ip commands", "ip-add"), ("del      ip link del", "ip-del")]
+for label, key in rows:
+    print(f"  {m[key]:8.3f} ms  {label}")
+print("ratios (theirs / ours; > 1 means netns-bridge is faster):")
+print(f"  attach vs CNI ADD          {m['cni-add'] / m['nb-attach']:6.2f}x  (goal >= 3)")
+print(f"  attach vs ip commands      {m['ip-add'] / m['nb-attach']:6.2f}x")
+print(f"  detach vs CNI DEL          {m['cni-del'] / m['nb-detach']:6.2f}x  (goal >= 1)")
+print(f"  detach vs ip link del      {m['ip-del'] / m['nb-detach']:6.2f}x")
+print(f"  batched detach vs CNI DEL  {m['cni-del'] / m['nb-detach-batch']:6.2f}x")
+PY

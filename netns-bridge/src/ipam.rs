@@ -1,0 +1,274 @@
+//! Pure address management: IPv4 subnets, the gateway, the first free address, and the
+//! choice of a default subnet that overlaps no route of the host.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// An IPv4 subnet with a prefix of /8 to /30: room for a gateway and at least one host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Subnet {
+    network: Ipv4Addr,
+    prefix: u8,
+}
+
+impl Subnet {
+    pub fn new(network: Ipv4Addr, prefix: u8) -> Result<Subnet, Error> {
+        if !(8..=30).contains(&prefix) {
+            return Err(Error::invalid(format!(
+                "subnet {network}/{prefix}: the prefix length must be between 8 and 30"
+            )));
+        }
+        let subnet = Subnet { network, prefix };
+        if subnet.network_u32() != u32::from(network) {
+            return Err(Error::invalid(format!(
+                "subnet {network}/{prefix} has host bits set (did you mean {subnet}?)"
+            )));
+        }
+        Ok(subnet)
+    }
+
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    pub fn network(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.network_u32())
+    }
+
+    fn mask(&self) -> u32 {
+        mask(self.prefix)
+    }
+
+    fn network_u32(&self) -> u32 {
+        u32::from(self.network) & self.mask()
+    }
+
+    pub fn broadcast(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.network_u32() | !self.mask())
+    }
+
+    /// The first host address: the bridge's.
+    pub fn gateway(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.network_u32() + 1)
+    }
+
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        u32::from(ip) & self.mask() == self.network_u32()
+    }
+
+    /// Whether `ip` may be handed to a namespace: inside, and neither the network, the
+    /// broadcast nor the gateway address.
+    pub fn is_assignable(&self, ip: Ipv4Addr) -> bool {
+        self.contains(ip) && ip != self.network() && ip != self.broadcast() && ip != self.gateway()
+    }
+
+    /// Whether the two subnets share any address.
+    pub fn overlaps(&self, network: Ipv4Addr, prefix: u8) -> bool {
+        let common = mask(self.prefix.min(prefix));
+        u32::from(network) & common == self.network_u32() & common
+    }
+
+    /// The lowest assignable address not in `used`.
+    pub fn first_free(&self, used: &BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
+        let first = self.network_u32() + 2;
+        let last = u32::from(self.broadcast()) - 1;
+        (first..=last)
+            .map(Ipv4Addr::from)
+            .find(|ip| !used.contains(ip))
+    }
+
+    /// How many addresses the subnet can hand out.
+    pub fn capacity(&self) -> u32 {
+        (!self.mask()) - 2
+    }
+}
+
+fn mask(prefix: u8) -> u32 {
+    match prefix {
+        0 => 0,
+        p => u32::MAX << (32 - u32::from(p.min(32))),
+    }
+}
+
+impl fmt::Display for Subnet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network(), self.prefix)
+    }
+}
+
+impl FromStr for Subnet {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Subnet, Error> {
+        let bad = || {
+            Error::invalid(format!(
+                "invalid subnet '{s}': expected an IPv4 CIDR such as 10.88.0.0/24"
+            ))
+        };
+        let (ip, prefix) = s.split_once('/').ok_or_else(bad)?;
+        let ip = parse_ipv4(ip).ok_or_else(bad)?;
+        if prefix.is_empty() || prefix.len() > 2 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let prefix: u8 = prefix.parse().map_err(|_| bad())?;
+        if prefix > 32 {
+            return Err(bad());
+        }
+        Subnet::new(ip, prefix)
+    }
+}
+
+/// Parses a dotted-quad IPv4 address, strictly (no leading zeros, no shorthand).
+pub fn parse_ipv4(s: &str) -> Option<Ipv4Addr> {
+    Ipv4Addr::from_str(s).ok()
+}
+
+/// Parses `--ip`: an address, or an address with the subnet's own prefix length.
+pub fn parse_static(s: &str, subnet: &Subnet) -> Result<Ipv4Addr, Error> {
+    let (ip, prefix) = match s.split_once('/') {
+        Some((ip, prefix)) => (ip, Some(prefix)),
+        None => (s, None),
+    };
+    let ip = parse_ipv4(ip).ok_or_else(|| Error::invalid(format!("invalid address '{s}'")))?;
+    if let Some(prefix) = prefix {
+        if prefix.parse::<u8>().ok() != Some(subnet.prefix()) {
+            return Err(Error::invalid(format!(
+                "address {s} does not have the prefix length of subnet {subnet}"
+            )));
+        }
+    }
+    if !subnet.contains(ip) {
+        return Err(Error::invalid(format!(
+            "address {ip} is outside subnet {subnet}"
+        )));
+    }
+    if !subnet.is_assignable(ip) {
+        return Err(Error::invalid(format!(
+            "address {ip} is the network, broadcast or gateway address of subnet {subnet}"
+        )));
+    }
+    Ok(ip)
+}
+
+/// The subnets tried, in order, when none is given: 10.213.0.0/24 … 10.213.255.0/24,
+/// then 172.29.0.0/24 … 172.29.255.0/24.
+pub fn default_candidates() -> impl Iterator<Item = Subnet> {
+    let a = (0..=255u8).map(|i| Ipv4Addr::new(10, 213, i, 0));
+    let b = (0..=255u8).map(|i| Ipv4Addr::new(172, 29, i, 0));
+    a.chain(b).filter_map(|n| Subnet::new(n, 24).ok())
+}
+
+/// The first candidate that overlaps none of `taken` (route destinations and subnets of
+/// other bridges, as (network, prefix)).
+pub fn pick_default(taken: &[(Ipv4Addr, u8)]) -> Option<Subnet> {
+    default_candidates().find(|c| !taken.iter().any(|(n, p)| c.overlaps(*n, *p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Subnet {
+        text.parse().expect("valid subnet")
+    }
+
+    #[test]
+    fn parses_and_describes_a_subnet() {
+        let n = s("10.88.0.0/24");
+        assert_eq!(n.gateway(), Ipv4Addr::new(10, 88, 0, 1));
+        assert_eq!(n.broadcast(), Ipv4Addr::new(10, 88, 0, 255));
+        assert_eq!(n.capacity(), 253);
+        assert_eq!(n.to_string(), "10.88.0.0/24");
+        assert_eq!(s("192.168.4.0/30").capacity(), 1);
+    }
+
+    #[test]
+    fn rejects_bad_cidrs() {
+        for bad in [
+            "",
+            "10.0.0.0",
+            "10.0.0.0/",
+            "10.0.0.0/33",
+            "10.0.0.0/31",
+            "10.0.0.0/7",
+            "10.0.0.1/24",
+            "10.0.0/24",
+            "10.0.0.0/+4",
+            "a.b.c.d/24",
+            "10.0.0.0/024",
+            "10.0.0.0/24/1",
+            "::1/64",
+            "10.0.0.256/24",
+            "010.0.0.0/24",
+        ] {
+            assert!(bad.parse::<Subnet>().is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn allocates_the_lowest_free_address() {
+        let n = s("10.1.0.0/29");
+        let mut used = BTreeSet::new();
+        assert_eq!(n.first_free(&used), Some(Ipv4Addr::new(10, 1, 0, 2)));
+        used.insert(Ipv4Addr::new(10, 1, 0, 2));
+        used.insert(Ipv4Addr::new(10, 1, 0, 4));
+        assert_eq!(n.first_free(&used), Some(Ipv4Addr::new(10, 1, 0, 3)));
+        for i in 2..=6 {
+            used.insert(Ipv4Addr::new(10, 1, 0, i));
+        }
+        assert_eq!(n.first_free(&used), None);
+    }
+
+    #[test]
+    fn a_slash_30_holds_one_namespace() {
+        let n = s("10.9.9.0/30");
+        let mut used = BTreeSet::new();
+        let first = n.first_free(&used).expect("one address");
+        assert_eq!(first, Ipv4Addr::new(10, 9, 9, 2));
+        used.insert(first);
+        assert_eq!(n.first_free(&used), None);
+    }
+
+    #[test]
+    fn checks_static_addresses() {
+        let n = s("10.1.0.0/24");
+        assert_eq!(
+            parse_static("10.1.0.7", &n).ok(),
+            Some(Ipv4Addr::new(10, 1, 0, 7))
+        );
+        assert!(parse_static("10.1.0.7/24", &n).is_ok());
+        assert!(parse_static("10.1.0.7/16", &n).is_err());
+        assert!(parse_static("10.2.0.7", &n).is_err());
+        assert!(parse_static("10.1.0.1", &n).is_err());
+        assert!(parse_static("10.1.0.255", &n).is_err());
+        assert!(parse_static("10.1.0.0", &n).is_err());
+        assert!(parse_static("nonsense", &n).is_err());
+    }
+
+    #[test]
+    fn default_subnet_avoids_routes() {
+        assert_eq!(pick_default(&[]), Some(s("10.213.0.0/24")));
+        let taken = [
+            (Ipv4Addr::new(10, 213, 0, 0), 23),
+            (Ipv4Addr::new(10, 213, 2, 5), 32),
+        ];
+        assert_eq!(pick_default(&taken), Some(s("10.213.3.0/24")));
+        let everything = [
+            (Ipv4Addr::new(10, 0, 0, 0), 8),
+            (Ipv4Addr::new(172, 16, 0, 0), 12),
+        ];
+        assert_eq!(pick_default(&everything), None);
+    }
+
+    #[test]
+    fn overlap_is_symmetric_in_prefix() {
+        let n = s("10.1.2.0/24");
+        assert!(n.overlaps(Ipv4Addr::new(10, 0, 0, 0), 8));
+        assert!(n.overlaps(Ipv4Addr::new(10, 1, 2, 128), 25));
+        assert!(!n.overlaps(Ipv4Addr::new(10, 1, 3, 0), 24));
+    }
+}

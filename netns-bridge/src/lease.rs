@@ -1,0 +1,293 @@
+//! The state of one bridge under `STATE_DIR/BRIDGE/`: its subnet (remembered from its
+//! creation) and its leases, keyed by the namespace's (device, inode). Every change is
+//! made under an exclusive `flock` on `lock` and written atomically (temporary file,
+//! then rename) to `state.json`.
+
+use std::collections::BTreeSet;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::ipam::Subnet;
+use crate::names::NetnsId;
+
+/// The default state directory.
+pub const DEFAULT_STATE_DIR: &str = "/run/netns-bridge";
+/// The environment variable that moves it.
+pub const STATE_DIR_ENV: &str = "NETNS_BRIDGE_STATE_DIR";
+
+/// The state directory: `--state-dir`, else `$NETNS_BRIDGE_STATE_DIR`, else the default.
+pub fn state_root(option: Option<PathBuf>) -> PathBuf {
+    option
+        .or_else(|| {
+            std::env::var_os(STATE_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR))
+}
+
+/// What is remembered of a bridge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeRecord {
+    pub subnet: String,
+    #[serde(default)]
+    pub nat: bool,
+    #[serde(default)]
+    pub mtu: Option<u32>,
+}
+
+/// A CNI attachment's identity, for DEL after the namespace is gone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CniKey {
+    pub container_id: String,
+    pub ifname: String,
+}
+
+/// One namespace's address on the bridge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The namespace's identity, "dev:ino".
+    pub netns: String,
+    /// The namespace file it was attached through, for `detach` after it is gone.
+    pub target: String,
+    pub address: Ipv4Addr,
+    pub host_veth: String,
+    pub ifname: String,
+    pub mac: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cni: Option<CniKey>,
+}
+
+impl Lease {
+    pub fn netns_id(&self) -> Option<NetnsId> {
+        self.netns.parse().ok()
+    }
+}
+
+/// The whole state of a bridge.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeState {
+    #[serde(default)]
+    pub bridge: Option<BridgeRecord>,
+    #[serde(default)]
+    pub leases: Vec<Lease>,
+}
+
+impl BridgeState {
+    pub fn subnet(&self) -> Option<Subnet> {
+        self.bridge.as_ref().and_then(|b| b.subnet.parse().ok())
+    }
+
+    pub fn used(&self) -> BTreeSet<Ipv4Addr> {
+        self.leases.iter().map(|l| l.address).collect()
+    }
+
+    pub fn find(&self, netns: NetnsId) -> Option<&Lease> {
+        let key = netns.to_string();
+        self.leases.iter().find(|l| l.netns == key)
+    }
+}
+
+/// The state directory of one bridge, locked while this value lives.
+pub struct Store {
+    dir: PathBuf,
+    _lock: Flock<File>,
+}
+
+impl Store {
+    /// Creates `root/bridge/` if needed and takes its lock (waits for other holders).
+    pub fn lock(root: &Path, bridge: &str) -> Result<Store, Error> {
+        let dir = root.join(bridge);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(&dir)
+            .map_err(|e| Error::File {
+                what: "cannot create state directory",
+                path: dir.clone(),
+                source: e,
+            })?;
+        let path = dir.join("lock");
+        loop {
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o644)
+                .custom_flags(libc::O_CLOEXEC)
+                .open(&path)
+                .map_err(|e| Error::File {
+                    what: "cannot open lock file",
+                    path: path.clone(),
+                    source: e,
+                })?;
+            let lock = Flock::lock(file, FlockArg::LockExclusive)
+                .map_err(|(_, e)| Error::sys(format!("cannot lock {}", path.display()), e))?;
+            // `down` unlinks the lock file while holding it: a lock taken on an unlinked
+            // file guards nothing, so take the one now at the path instead.
+            let held = lock.metadata().map(|m| (m.dev(), m.ino())).ok();
+            let current = std::fs::metadata(&path).map(|m| (m.dev(), m.ino())).ok();
+            if held.is_some() && held == current {
+                return Ok(Store { dir, _lock: lock });
+            }
+        }
+    }
+
+    /// The bridges that have a state directory under `root`.
+    pub fn bridges(root: &Path) -> Result<Vec<String>, Error> {
+        let entries = match std::fs::read_dir(root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(Error::File {
+                    what: "cannot read state directory",
+                    path: root.to_path_buf(),
+                    source: e,
+                })
+            }
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("lock").exists())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    pub fn load(&self) -> Result<BridgeState, Error> {
+        let path = self.state_path();
+        let text = match std::fs::read(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BridgeState::default()),
+            Err(e) => {
+                return Err(Error::File {
+                    what: "cannot read",
+                    path,
+                    source: e,
+                })
+            }
+        };
+        serde_json::from_slice(&text).map_err(|e| Error::State {
+            path,
+            why: e.to_string(),
+        })
+    }
+
+    /// Writes the state atomically: a reader sees the old or the new file, never half.
+    pub fn save(&self, state: &BridgeState) -> Result<(), Error> {
+        let path = self.state_path();
+        let tmp = self.dir.join(".state.json.tmp");
+        let text = serde_json::to_vec_pretty(state).map_err(|e| Error::State {
+            path: path.clone(),
+            why: e.to_string(),
+        })?;
+        let write = || -> std::io::Result<()> {
+            let mut f = OpenOptions::new()
+                .create(true)
+                .truncate(true)
+                .write(true)
+                .mode(0o644)
+                .open(&tmp)?;
+            f.write_all(&text)?;
+            f.write_all(b"\n")?;
+            // No fsync: the leases describe links that do not survive a reboot either,
+            // and the rename alone keeps readers from ever seeing half a file.
+            std::fs::rename(&tmp, &path)
+        };
+        write().map_err(|e| Error::File {
+            what: "cannot write",
+            path,
+            source: e,
+        })
+    }
+
+    /// Removes the bridge's state directory (its lock file last, still held).
+    pub fn remove(self) -> Result<(), Error> {
+        for name in ["state.json", ".state.json.tmp", "lock"] {
+            let path = self.dir.join(name);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Error::File {
+                        what: "cannot remove",
+                        path,
+                        source: e,
+                    })
+                }
+            }
+        }
+        match std::fs::remove_dir(&self.dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            // Someone else made something there meanwhile: leave it.
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(ns: &str, ip: [u8; 4]) -> Lease {
+        Lease {
+            netns: ns.into(),
+            target: "/run/netns/x".into(),
+            address: Ipv4Addr::from(ip),
+            host_veth: "nb0".into(),
+            ifname: "eth0".into(),
+            mac: "02:00:00:00:00:00".into(),
+            cni: None,
+        }
+    }
+
+    #[test]
+    fn saves_and_loads_atomically() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        assert_eq!(store.load().expect("empty"), BridgeState::default());
+        let state = BridgeState {
+            bridge: Some(BridgeRecord {
+                subnet: "10.1.0.0/24".into(),
+                nat: false,
+                mtu: None,
+            }),
+            leases: vec![lease("4:1", [10, 1, 0, 2])],
+        };
+        store.save(&state).expect("save");
+        assert_eq!(store.load().expect("load"), state);
+        assert!(!root.path().join("br0/.state.json.tmp").exists());
+        assert_eq!(
+            Store::bridges(root.path()).expect("list"),
+            vec!["br0".to_string()]
+        );
+        let id = NetnsId { dev: 4, ino: 1 };
+        assert_eq!(
+            state.find(id).map(|l| l.address),
+            Some(Ipv4Addr::new(10, 1, 0, 2))
+        );
+        store.remove().expect("remove");
+        assert!(!root.path().join("br0").exists());
+    }
+
+    #[test]
+    fn corrupt_state_is_an_error_not_a_panic() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        std::fs::write(root.path().join("br0/state.json"), "{not json").expect("write");
+        assert!(matches!(store.load(), Err(Error::State { .. })));
+    }
+}

@@ -1,0 +1,22 @@
+//! netns-bridge: connects network namespaces to a host bridge with veth pairs, hands out
+//! their addresses, and removes everything again; also a CNI plugin.
+//!
+//! Layers, bottom up: [`netlink`] (socket, sequence numbers, ACKs, dumps, batches),
+//! [`route`] (link, address and route messages), [`bridge`], [`attach`] and
+//! [`teardown`] (the operations), over [`ipam`] and [`names`] (pure) and [`lease`] (the
+//! locked state). [`nat`] drives nftables; [`cni`] speaks the CNI protocol.
+
+pub mod attach;
+pub mod bridge;
+pub mod cni;
+pub mod error;
+pub mod ipam;
+pub mod lease;
+pub mod names;
+pub mod nat;
+pub mod netlink;
+pub mod netns;
+pub mod route;
+pub mod teardown;
+
+pub use error::Error;

@@ -1,0 +1,278 @@
+//! A blocking rtnetlink socket: requests with sequence numbers, each answered by an ACK
+//! or an error, multipart dumps, and batches (several requests in one `send`, one ACK
+//! each). Sockets opened inside another network namespace act on that namespace.
+
+use std::os::fd::{BorrowedFd, OwnedFd};
+
+use netlink_packet_core::{
+    NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP,
+    NLM_F_DUMP_INTR, NLM_F_REQUEST,
+};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::protocols::NETLINK_ROUTE;
+use netlink_sys::SocketAddr;
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+
+use crate::error::{io_errno, Error};
+
+/// Large enough for any one datagram the kernel sends for a dump (it caps them at 32 KiB).
+const RECV_BUFFER: usize = 64 * 1024;
+/// How often a dump that the kernel marks as interrupted (changed meanwhile) is retried.
+const DUMP_RETRIES: usize = 5;
+
+/// One rtnetlink socket, bound to the network namespace it was opened in.
+pub struct Socket {
+    socket: netlink_sys::Socket,
+    sequence: u32,
+    buffer: Vec<u8>,
+}
+
+/// A socket being opened inside another namespace by [`Socket::open_in_background`].
+pub struct PendingSocket(std::thread::JoinHandle<Result<Socket, Error>>);
+
+impl PendingSocket {
+    /// Waits for the socket.
+    pub fn wait(self) -> Result<Socket, Error> {
+        self.0.join().unwrap_or_else(|_| {
+            Err(Error::Protocol {
+                what: "cannot open a netlink socket in the target namespace".into(),
+                why: "the helper thread panicked".into(),
+            })
+        })
+    }
+}
+
+/// The reply to one request: the messages it produced, or the kernel's errno.
+pub type Reply = Result<Vec<RouteNetlinkMessage>, Errno>;
+
+impl Socket {
+    /// Opens a socket in the caller's network namespace.
+    pub fn open() -> Result<Socket, Error> {
+        let fail = |e: std::io::Error| Error::sys("cannot open a netlink socket", io_errno(&e));
+        let mut socket = netlink_sys::Socket::new(NETLINK_ROUTE).map_err(fail)?;
+        socket.bind(&SocketAddr::new(0, 0)).map_err(fail)?;
+        socket.connect(&SocketAddr::new(0, 0)).map_err(fail)?;
+        Ok(Socket {
+            socket,
+            sequence: 0,
+            buffer: vec![0; RECV_BUFFER],
+        })
+    }
+
+    /// Opens a socket inside the network namespace `netns`. The `setns` happens on a
+    /// thread that does nothing else; a socket stays in the namespace it was made in.
+    pub fn open_in(netns: BorrowedFd<'_>) -> Result<Socket, Error> {
+        let owned = netns
+            .try_clone_to_owned()
+            .map_err(|e| Error::sys("cannot duplicate the namespace fd", io_errno(&e)))?;
+        Socket::open_in_background(owned).wait()
+    }
+
+    /// Like [`Socket::open_in`], but returns at once: entering a namespace costs a few
+    /// hundred microseconds, which the caller spends on other work meanwhile.
+    pub fn open_in_background(netns: OwnedFd) -> PendingSocket {
+        PendingSocket(std::thread::spawn(move || {
+            nix::sched::setns(&netns, CloneFlags::CLONE_NEWNET)
+                .map_err(|e| Error::sys("cannot enter the target network namespace", e))?;
+            Socket::open()
+        }))
+    }
+
+    /// Sends one request and waits for its ACK; returns the messages that came before it.
+    pub fn request(&mut self, message: RouteNetlinkMessage, flags: u16) -> Reply {
+        let mut replies = self
+            .batch(vec![(message, flags)])
+            .map_err(|e| e.errno().unwrap_or(Errno::EIO))?;
+        replies.pop().unwrap_or(Err(Errno::EIO))
+    }
+
+    /// Like [`Socket::request`], with `what` as the context of a failure.
+    pub fn call(
+        &mut self,
+        what: impl FnOnce() -> String,
+        message: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Vec<RouteNetlinkMessage>, Error> {
+        self.request(message, flags)
+            .map_err(|source| Error::Netlink {
+                what: what(),
+                source,
+            })
+    }
+
+    /// Sends several requests in one datagram and collects one reply for each, in order.
+    /// The kernel goes on after a failed request, so every reply is there.
+    pub fn batch(
+        &mut self,
+        messages: Vec<(RouteNetlinkMessage, u16)>,
+    ) -> Result<Vec<Reply>, Error> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let first = self.sequence.wrapping_add(1);
+        let mut out = Vec::new();
+        for (message, flags) in messages {
+            self.sequence = self.sequence.wrapping_add(1);
+            let mut header = NetlinkHeader::default();
+            header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+            header.sequence_number = self.sequence;
+            let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
+            packet.finalize();
+            let start = out.len();
+            out.resize(start + packet.buffer_len(), 0);
+            packet.serialize(&mut out[start..]);
+        }
+        let count = self.sequence.wrapping_sub(first).wrapping_add(1) as usize;
+        self.send(&out)?;
+        let mut replies: Vec<Option<Reply>> = (0..count).map(|_| None).collect();
+        let mut gathered: Vec<Vec<RouteNetlinkMessage>> = (0..count).map(|_| Vec::new()).collect();
+        let mut pending = count;
+        while pending > 0 {
+            let size = self.receive()?;
+            let mut offset = 0;
+            while offset < size {
+                let (length, header, payload) = parse_one(&self.buffer[offset..size])?;
+                offset += length;
+                let slot = header.sequence_number.wrapping_sub(first) as usize;
+                if slot >= count {
+                    // A reply to an earlier request that was given up on: not ours now.
+                    continue;
+                }
+                let reply = match payload {
+                    NetlinkPayload::InnerMessage(m) => {
+                        gathered[slot].push(m);
+                        continue;
+                    }
+                    NetlinkPayload::Error(e) => match e.code {
+                        None => Ok(std::mem::take(&mut gathered[slot])),
+                        Some(code) => Err(Errno::from_raw(code.get().saturating_abs())),
+                    },
+                    NetlinkPayload::Done(_) => Ok(std::mem::take(&mut gathered[slot])),
+                    _ => continue,
+                };
+                if replies[slot].is_none() {
+                    replies[slot] = Some(reply);
+                    pending -= 1;
+                }
+            }
+        }
+        Ok(replies
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(Errno::EIO)))
+            .collect())
+    }
+
+    /// Dumps every object of a kind (links, addresses, routes); retried when the kernel
+    /// says the table changed during the dump.
+    pub fn dump(
+        &mut self,
+        what: impl Fn() -> String,
+        message: RouteNetlinkMessage,
+    ) -> Result<Vec<RouteNetlinkMessage>, Error> {
+        for _ in 0..DUMP_RETRIES {
+            match self.dump_once(message.clone())? {
+                Some(all) => return Ok(all),
+                None => continue,
+            }
+        }
+        Err(Error::Protocol {
+            what: what(),
+            why: "the kernel's table kept changing during the dump".into(),
+        })
+    }
+
+    fn dump_once(
+        &mut self,
+        message: RouteNetlinkMessage,
+    ) -> Result<Option<Vec<RouteNetlinkMessage>>, Error> {
+        self.sequence = self.sequence.wrapping_add(1);
+        let sequence = self.sequence;
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.sequence_number = sequence;
+        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
+        packet.finalize();
+        let mut out = vec![0; packet.buffer_len()];
+        packet.serialize(&mut out);
+        self.send(&out)?;
+        let mut all = Vec::new();
+        let mut interrupted = false;
+        loop {
+            let size = self.receive()?;
+            let mut offset = 0;
+            while offset < size {
+                let (length, header, payload) = parse_one(&self.buffer[offset..size])?;
+                offset += length;
+                if header.sequence_number != sequence {
+                    continue;
+                }
+                if header.flags & NLM_F_DUMP_INTR != 0 {
+                    interrupted = true;
+                }
+                match payload {
+                    NetlinkPayload::InnerMessage(m) => all.push(m),
+                    NetlinkPayload::Done(_) => return Ok((!interrupted).then_some(all)),
+                    NetlinkPayload::Error(e) => match e.code {
+                        None => return Ok((!interrupted).then_some(all)),
+                        Some(code) => {
+                            return Err(Error::Netlink {
+                                what: "netlink dump failed".into(),
+                                source: Errno::from_raw(code.get().saturating_abs()),
+                            })
+                        }
+                    },
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.socket
+            .send(bytes, 0)
+            .map_err(|e| Error::sys("cannot send to netlink", io_errno(&e)))?;
+        Ok(())
+    }
+
+    fn receive(&mut self) -> Result<usize, Error> {
+        loop {
+            match self.socket.recv(&mut &mut self.buffer[..], 0) {
+                Ok(size) => return Ok(size.min(self.buffer.len())),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::sys("cannot receive from netlink", io_errno(&e))),
+            }
+        }
+    }
+}
+
+/// Parses the first message in `bytes`; returns its aligned length too. A message of a
+/// kind we cannot decode (a newer kernel's attribute layout) comes back as `Noop`, so a
+/// dump is not lost for one odd entry.
+fn parse_one(
+    bytes: &[u8],
+) -> Result<(usize, NetlinkHeader, NetlinkPayload<RouteNetlinkMessage>), Error> {
+    let bad = |why: String| Error::Protocol {
+        what: "cannot read a netlink reply".into(),
+        why,
+    };
+    let raw = NetlinkBuffer::new(bytes);
+    if bytes.len() < 16 || (raw.length() as usize) < 16 {
+        return Err(bad(format!("truncated message of {} bytes", bytes.len())));
+    }
+    let length = raw.length() as usize;
+    let aligned = ((length + 3) & !3).min(bytes.len());
+    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[..length.min(bytes.len())]) {
+        Ok(message) => {
+            let (header, payload) = message.into_parts();
+            Ok((aligned, header, payload))
+        }
+        Err(e) if raw.message_type() < 16 => Err(bad(e.to_string())),
+        Err(_) => {
+            let mut header = NetlinkHeader::default();
+            header.sequence_number = raw.sequence_number();
+            header.flags = raw.flags();
+            Ok((aligned, header, NetlinkPayload::Noop))
+        }
+    }
+}

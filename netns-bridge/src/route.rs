@@ -1,0 +1,301 @@
+//! Link, address and route operations over a [`Socket`]: the few rtnetlink messages
+//! netns-bridge needs, built and read in one place.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use nix::errno::Errno;
+
+use crate::error::Error;
+use crate::ipam::Subnet;
+use crate::netlink::Socket;
+
+/// What netns-bridge reads of a link.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    pub kind: Option<String>,
+    pub alias: Option<String>,
+    pub mac: Option<[u8; 6]>,
+    pub master: Option<u32>,
+    pub group: u32,
+    pub up: bool,
+}
+
+impl Link {
+    fn from_message(m: &LinkMessage) -> Link {
+        let mut link = Link {
+            index: m.header.index,
+            up: m.header.flags.contains(LinkFlags::Up),
+            ..Link::default()
+        };
+        for attr in &m.attributes {
+            match attr {
+                LinkAttribute::IfName(n) => link.name = n.clone(),
+                LinkAttribute::IfAlias(a) => link.alias = Some(a.clone()),
+                LinkAttribute::Address(a) => link.mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
+                LinkAttribute::Controller(i) => link.master = Some(*i),
+                LinkAttribute::Group(g) => link.group = *g,
+                LinkAttribute::LinkInfo(infos) => {
+                    for info in infos {
+                        if let LinkInfo::Kind(kind) = info {
+                            link.kind = Some(kind.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        link
+    }
+}
+
+/// The request for a veth pair whose peer is created directly in another namespace.
+pub struct VethSpec<'a> {
+    pub host_name: &'a str,
+    pub peer_name: &'a str,
+    pub peer_netns: BorrowedFd<'a>,
+    pub peer_mac: [u8; 6],
+    pub master: u32,
+    pub mtu: Option<u32>,
+}
+
+/// The link called `name`, if there is one.
+pub fn link_by_name(socket: &mut Socket, name: &str) -> Result<Option<Link>, Error> {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    match socket.request(RouteNetlinkMessage::GetLink(m), 0) {
+        Ok(replies) => Ok(replies.iter().find_map(|r| match r {
+            RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
+            _ => None,
+        })),
+        Err(Errno::ENODEV) => Ok(None),
+        Err(source) => Err(Error::Netlink {
+            what: format!("cannot look up link {name}"),
+            source,
+        }),
+    }
+}
+
+/// Every link of the namespace.
+pub fn links(socket: &mut Socket) -> Result<Vec<Link>, Error> {
+    let replies = socket.dump(
+        || "cannot list links".into(),
+        RouteNetlinkMessage::GetLink(LinkMessage::default()),
+    )?;
+    Ok(replies
+        .iter()
+        .filter_map(|r| match r {
+            RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Creates a bridge, up, with a fixed MAC (so it does not follow its ports').
+pub fn create_bridge_message(name: &str, mac: [u8; 6], mtu: Option<u32>) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.flags = LinkFlags::Up;
+    m.header.change_mask = LinkFlags::Up;
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    m.attributes.push(LinkAttribute::Address(mac.to_vec()));
+    if let Some(mtu) = mtu {
+        m.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+    m.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
+    RouteNetlinkMessage::NewLink(m)
+}
+
+/// Creates a veth pair in one request: the host end joins `master` and comes up; the
+/// peer is made inside the target namespace (IFLA_NET_NS_FD), down, with its MAC.
+pub fn create_veth_message(spec: &VethSpec<'_>) -> RouteNetlinkMessage {
+    // The peer is created down: since Linux 6.x an IFF_UP in the peer's header fails with
+    // ENOTCONN when the peer goes to another namespace. It is brought up from inside.
+    let mut peer = LinkMessage::default();
+    peer.attributes
+        .push(LinkAttribute::IfName(spec.peer_name.to_string()));
+    peer.attributes
+        .push(LinkAttribute::NetNsFd(spec.peer_netns.as_raw_fd()));
+    peer.attributes
+        .push(LinkAttribute::Address(spec.peer_mac.to_vec()));
+    if let Some(mtu) = spec.mtu {
+        peer.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+
+    let mut m = LinkMessage::default();
+    m.header.flags = LinkFlags::Up;
+    m.header.change_mask = LinkFlags::Up;
+    m.attributes
+        .push(LinkAttribute::IfName(spec.host_name.to_string()));
+    m.attributes.push(LinkAttribute::Controller(spec.master));
+    if let Some(mtu) = spec.mtu {
+        m.attributes.push(LinkAttribute::Mtu(mtu));
+    }
+    m.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Veth),
+        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
+    ]));
+    RouteNetlinkMessage::NewLink(m)
+}
+
+/// Sets a link's alias (IFLA_IFALIAS), the tag netns-bridge finds its host veths by.
+pub fn set_alias_message(name: &str, alias: &str) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    m.attributes.push(LinkAttribute::IfAlias(alias.to_string()));
+    RouteNetlinkMessage::SetLink(m)
+}
+
+/// Brings a link up, by index.
+pub fn set_up_message(index: u32) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    m.header.flags = LinkFlags::Up;
+    m.header.change_mask = LinkFlags::Up;
+    RouteNetlinkMessage::SetLink(m)
+}
+
+/// Deletes a link, by name.
+pub fn delete_link_message(name: &str) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    RouteNetlinkMessage::DelLink(m)
+}
+
+/// Puts a link (by name) into the link group `group`.
+pub fn set_group_message(name: &str, group: u32) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    m.attributes.push(LinkAttribute::Group(group));
+    RouteNetlinkMessage::SetLink(m)
+}
+
+/// Deletes every link of the group `group` in one kernel operation: one unregister
+/// batch, so the expensive synchronisation is paid once for all of them.
+pub fn delete_group_message(group: u32) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::Group(group));
+    RouteNetlinkMessage::DelLink(m)
+}
+
+/// Deletes a link by name; a link that is not there is success.
+pub fn delete_link(socket: &mut Socket, name: &str) -> Result<(), Error> {
+    match socket.request(delete_link_message(name), 0) {
+        Ok(_) | Err(Errno::ENODEV) => Ok(()),
+        Err(source) => Err(Error::Netlink {
+            what: format!("cannot delete link {name}"),
+            source,
+        }),
+    }
+}
+
+/// Adds an IPv4 address (with its broadcast) to the link `index`.
+pub fn add_address_message(index: u32, address: Ipv4Addr, subnet: &Subnet) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::NewAddress(address_message(index, address, subnet))
+}
+
+/// Removes an IPv4 address from the link `index`.
+pub fn delete_address_message(
+    index: u32,
+    address: Ipv4Addr,
+    subnet: &Subnet,
+) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::DelAddress(address_message(index, address, subnet))
+}
+
+fn address_message(index: u32, address: Ipv4Addr, subnet: &Subnet) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.family = AddressFamily::Inet;
+    m.header.prefix_len = subnet.prefix();
+    m.header.index = index;
+    m.attributes
+        .push(AddressAttribute::Local(IpAddr::V4(address)));
+    m.attributes
+        .push(AddressAttribute::Address(IpAddr::V4(address)));
+    if subnet.prefix() < 31 {
+        m.attributes
+            .push(AddressAttribute::Broadcast(subnet.broadcast()));
+    }
+    m
+}
+
+/// The IPv4 addresses (with prefix length) of the link `index`.
+pub fn addresses(socket: &mut Socket, index: u32) -> Result<Vec<(Ipv4Addr, u8)>, Error> {
+    let mut m = AddressMessage::default();
+    m.header.family = AddressFamily::Inet;
+    let replies = socket.dump(
+        || "cannot list addresses".into(),
+        RouteNetlinkMessage::GetAddress(m),
+    )?;
+    let mut out = Vec::new();
+    for r in &replies {
+        let RouteNetlinkMessage::NewAddress(a) = r else {
+            continue;
+        };
+        if a.header.index != index {
+            continue;
+        }
+        for attr in &a.attributes {
+            if let AddressAttribute::Local(IpAddr::V4(ip)) = attr {
+                out.push((*ip, a.header.prefix_len));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A default route via `gateway` (main table).
+pub fn default_route_message(gateway: Ipv4Addr) -> RouteNetlinkMessage {
+    let mut m = RouteMessage::default();
+    m.header.address_family = AddressFamily::Inet;
+    m.header.table = libc::RT_TABLE_MAIN;
+    m.header.protocol = RouteProtocol::Static;
+    m.header.scope = RouteScope::Universe;
+    m.header.kind = RouteType::Unicast;
+    m.attributes
+        .push(RouteAttribute::Gateway(RouteAddress::Inet(gateway)));
+    RouteNetlinkMessage::NewRoute(m)
+}
+
+/// The IPv4 destinations (network, prefix length) of every route in every table, except
+/// default routes.
+pub fn ipv4_route_destinations(socket: &mut Socket) -> Result<Vec<(Ipv4Addr, u8)>, Error> {
+    let mut m = RouteMessage::default();
+    m.header.address_family = AddressFamily::Inet;
+    let replies = socket.dump(
+        || "cannot list routes".into(),
+        RouteNetlinkMessage::GetRoute(m),
+    )?;
+    let mut out = Vec::new();
+    for r in &replies {
+        let RouteNetlinkMessage::NewRoute(route) = r else {
+            continue;
+        };
+        let prefix = route.header.destination_prefix_length;
+        if route.header.address_family != AddressFamily::Inet || prefix == 0 {
+            continue;
+        }
+        for attr in &route.attributes {
+            if let RouteAttribute::Destination(RouteAddress::Inet(ip)) = attr {
+                out.push((*ip, prefix));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The flags a creating request carries: fail if the object exists.
+pub const CREATE: u16 = NLM_F_CREATE | NLM_F_EXCL;

@@ -1,0 +1,338 @@
+//! `detach`, `gc` and `down`: removing host veths, leases, the bridge and its NAT table.
+//! Teardown goes on past failures and reports them all; what is already gone is success.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use nix::errno::Errno;
+
+use crate::error::Error;
+use crate::lease::{BridgeState, Lease, Store};
+use crate::names::{self, NetnsId};
+use crate::netlink::Socket;
+use crate::netns;
+use crate::route::{self, Link};
+
+/// Which attachments a detach is about.
+#[derive(Clone, Debug)]
+pub enum Selector {
+    /// A namespace that still exists.
+    Netns(NetnsId),
+    /// A namespace that is gone, by the file it was attached through.
+    Target(String),
+    /// A CNI attachment, by container ID and interface name.
+    Cni {
+        container_id: String,
+        ifname: String,
+    },
+}
+
+impl Selector {
+    fn matches(&self, lease: &Lease) -> bool {
+        match self {
+            Selector::Netns(id) => lease.netns == id.to_string(),
+            Selector::Target(path) => &lease.target == path,
+            Selector::Cni {
+                container_id,
+                ifname,
+            } => lease
+                .cni
+                .as_ref()
+                .is_some_and(|c| &c.container_id == container_id && &c.ifname == ifname),
+        }
+    }
+}
+
+/// Resolves a TARGET for detach: its namespace if it exists, else the path it had.
+pub fn selector_for(target: &str) -> Result<Selector, Error> {
+    match netns::open(target)? {
+        Some(ns) => Ok(Selector::Netns(ns.id)),
+        None => Ok(Selector::Target(
+            netns::target_path(target)?.display().to_string(),
+        )),
+    }
+}
+
+/// Detaches what `selectors` name from `bridge`: deletes the host veths (which takes the
+/// namespace ends with them) and releases the leases. Nothing there is success.
+pub fn detach(root: &Path, bridge: &str, selectors: &[Selector]) -> Result<usize, Error> {
+    names::check_ifname(bridge, "bridge name")?;
+    if !root.join(bridge).join("lock").exists() {
+        // Never attached anything: nothing to release. Leftover veths of a lost state
+        // directory are found by the tag.
+        let mut socket = Socket::open()?;
+        return delete_untracked(&mut socket, bridge, selectors, &HashSet::new());
+    }
+    let mut socket = Socket::open()?;
+    let store = Store::lock(root, bridge)?;
+    let mut state = store.load()?;
+    let (gone, kept): (Vec<Lease>, Vec<Lease>) = state
+        .leases
+        .drain(..)
+        .partition(|l| selectors.iter().any(|s| s.matches(l)));
+    state.leases = kept;
+    let veths: Vec<String> = gone.iter().map(|l| l.host_veth.clone()).collect();
+    let mut errors = delete_links(&mut socket, &veths);
+    let known: HashSet<String> = veths.into_iter().collect();
+    if let Err(e) = delete_untracked(&mut socket, bridge, selectors, &known) {
+        errors.push(e);
+    }
+    if !gone.is_empty() {
+        if let Err(e) = store.save(&state) {
+            errors.push(e);
+        }
+    }
+    Error::from_list(errors)?;
+    Ok(gone.len())
+}
+
+/// Deletes host veths tagged for `bridge` and one of the selected namespaces that no
+/// lease accounts for.
+fn delete_untracked(
+    socket: &mut Socket,
+    bridge: &str,
+    selectors: &[Selector],
+    known: &HashSet<String>,
+) -> Result<usize, Error> {
+    let ids: Vec<NetnsId> = selectors
+        .iter()
+        .filter_map(|s| match s {
+            Selector::Netns(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut leftovers = Vec::new();
+    for id in ids {
+        let name = names::host_veth_name(bridge, id);
+        if known.contains(&name) {
+            continue;
+        }
+        if let Some(link) = route::link_by_name(socket, &name)? {
+            if tag_of(&link).is_some_and(|(b, i)| b == bridge && i == id) {
+                leftovers.push(name);
+            }
+        }
+    }
+    let count = leftovers.len();
+    Error::from_list(delete_links(socket, &leftovers))?;
+    Ok(count)
+}
+
+fn tag_of(link: &Link) -> Option<(String, NetnsId)> {
+    link.alias.as_deref().and_then(names::parse_veth_tag)
+}
+
+/// Deletes links by name; gone is success. Returns the failures.
+///
+/// The kernel pays a synchronisation (an RCU grace period, milliseconds) for every
+/// deletion request, whatever it holds. So several links are first moved into a fresh
+/// link group and then deleted by group: one request, one grace period for all.
+fn delete_links(socket: &mut Socket, links: &[String]) -> Vec<Error> {
+    match links {
+        [] => Vec::new(),
+        [one] => route::delete_link(socket, one).err().into_iter().collect(),
+        many => match delete_as_group(socket, many) {
+            Ok(()) => Vec::new(),
+            // Fall back to one request per link; what is gone is skipped there.
+            Err(_) => many
+                .iter()
+                .filter_map(|name| route::delete_link(socket, name).err())
+                .collect(),
+        },
+    }
+}
+
+fn delete_as_group(socket: &mut Socket, links: &[String]) -> Result<(), Error> {
+    let group = fresh_group(socket)?;
+    let batch = links
+        .iter()
+        .map(|n| (route::set_group_message(n, group), 0))
+        .collect();
+    for (reply, name) in socket.batch(batch)?.into_iter().zip(links) {
+        match reply {
+            Ok(_) | Err(Errno::ENODEV) => {}
+            Err(source) => {
+                return Err(Error::Netlink {
+                    what: format!("cannot put {name} into link group {group}"),
+                    source,
+                })
+            }
+        }
+    }
+    match socket.request(route::delete_group_message(group), 0) {
+        Ok(_) | Err(Errno::ENODEV) => Ok(()),
+        Err(source) => Err(Error::Netlink {
+            what: format!("cannot delete link group {group}"),
+            source,
+        }),
+    }
+}
+
+/// A link group number no link of this namespace is in: random, above the range
+/// people number their groups in, and checked.
+fn fresh_group(socket: &mut Socket) -> Result<u32, Error> {
+    let used: HashSet<u32> = route::links(socket)?.iter().map(|l| l.group).collect();
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+        ^ (u64::from(std::process::id()) << 32);
+    loop {
+        // xorshift: enough to keep two concurrent processes apart.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let group = 0x4e00_0000 | (seed as u32 & 0x00ff_ffff);
+        if !used.contains(&group) {
+            return Ok(group);
+        }
+    }
+}
+
+/// An attachment as `ls` shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Entry {
+    pub bridge: String,
+    pub namespace: String,
+    pub netns: String,
+    pub host_veth: String,
+    pub interface: String,
+    pub address: String,
+    pub mac: String,
+    pub alive: bool,
+}
+
+/// Whether a lease's namespace is alive: its host veth is there with its tag. A network
+/// namespace that dies takes its veth pairs with it, so this also holds when the inode
+/// number has been reused.
+fn alive(lease: &Lease, links: &[Link], bridge: &str) -> bool {
+    links.iter().any(|l| {
+        l.name == lease.host_veth
+            && tag_of(l).is_some_and(|(b, id)| b == bridge && id.to_string() == lease.netns)
+    })
+}
+
+/// Drops the leases of namespaces that are gone (their host veth with them); returns
+/// how many. For attach, when the subnet looks full or a static address looks taken.
+pub fn prune_dead(
+    socket: &mut Socket,
+    bridge: &str,
+    state: &mut BridgeState,
+) -> Result<usize, Error> {
+    let links = route::links(socket)?;
+    let before = state.leases.len();
+    state.leases.retain(|l| alive(l, &links, bridge));
+    Ok(before - state.leases.len())
+}
+
+/// The attachments of `bridges`.
+pub fn list(root: &Path, bridges: &[String]) -> Result<Vec<Entry>, Error> {
+    let mut socket = Socket::open()?;
+    let links = route::links(&mut socket)?;
+    let mut out = Vec::new();
+    for bridge in bridges {
+        if !root.join(bridge).join("lock").exists() {
+            continue;
+        }
+        let store = Store::lock(root, bridge)?;
+        let state = store.load()?;
+        let prefix = state.subnet().map(|s| s.prefix()).unwrap_or(32);
+        for lease in &state.leases {
+            out.push(Entry {
+                bridge: bridge.clone(),
+                namespace: lease.target.clone(),
+                netns: lease.netns.clone(),
+                host_veth: lease.host_veth.clone(),
+                interface: lease.ifname.clone(),
+                address: format!("{}/{prefix}", lease.address),
+                mac: lease.mac.clone(),
+                alive: alive(lease, &links, bridge),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Releases what belongs to namespaces that no longer exist, and deletes host veths
+/// tagged for the bridge that no lease accounts for. Returns how many were released.
+pub fn gc(root: &Path, bridge: &str) -> Result<usize, Error> {
+    names::check_ifname(bridge, "bridge name")?;
+    let mut socket = Socket::open()?;
+    if !root.join(bridge).join("lock").exists() {
+        let links = route::links(&mut socket)?;
+        return collect(&mut socket, bridge, &links, &mut BridgeState::default());
+    }
+    let store = Store::lock(root, bridge)?;
+    let mut state = store.load()?;
+    let links = route::links(&mut socket)?;
+    let before = state.leases.len();
+    let released = collect(&mut socket, bridge, &links, &mut state)?;
+    if state.leases.len() != before {
+        store.save(&state)?;
+    }
+    Ok(released)
+}
+
+fn collect(
+    socket: &mut Socket,
+    bridge: &str,
+    links: &[Link],
+    state: &mut BridgeState,
+) -> Result<usize, Error> {
+    let before = state.leases.len();
+    state.leases.retain(|l| alive(l, links, bridge));
+    let released = before - state.leases.len();
+    let leased: HashSet<&str> = state.leases.iter().map(|l| l.host_veth.as_str()).collect();
+    let orphans: Vec<String> = links
+        .iter()
+        .filter(|l| tag_of(l).is_some_and(|(b, _)| b == bridge))
+        .filter(|l| !leased.contains(l.name.as_str()))
+        .map(|l| l.name.clone())
+        .collect();
+    let count = orphans.len();
+    Error::from_list(delete_links(socket, &orphans))?;
+    Ok(released + count)
+}
+
+/// Removes the bridge and its NAT table when nothing is attached (`force`: detach
+/// everything first). A bridge netns-bridge has no record of is left alone.
+pub fn down(root: &Path, bridge: &str, force: bool) -> Result<(), Error> {
+    names::check_ifname(bridge, "bridge name")?;
+    if !root.join(bridge).join("lock").exists() {
+        return Ok(());
+    }
+    let mut socket = Socket::open()?;
+    let store = Store::lock(root, bridge)?;
+    let mut state = store.load()?;
+    let links = route::links(&mut socket)?;
+    collect(&mut socket, bridge, &links, &mut state)?;
+    if !state.leases.is_empty() && !force {
+        store.save(&state)?;
+        return Err(Error::Busy(format!(
+            "bridge {bridge} still has {} attachment(s); detach them or use --force",
+            state.leases.len()
+        )));
+    }
+    let veths: Vec<String> = state.leases.iter().map(|l| l.host_veth.clone()).collect();
+    let mut errors = delete_links(&mut socket, &veths);
+    state.leases.clear();
+    if state.bridge.is_some() {
+        if let Err(e) = route::delete_link(&mut socket, bridge) {
+            errors.push(e);
+        }
+    }
+    if state.bridge.as_ref().is_some_and(|b| b.nat) {
+        if let Err(e) = crate::nat::disable(bridge) {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        store.remove()?;
+    } else {
+        store.save(&state)?;
+    }
+    Error::from_list(errors)
+}

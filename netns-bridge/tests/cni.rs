@@ -1,0 +1,212 @@
+//! CNI plugin mode, driven the way a runtime drives a plugin: CNI_* in the environment,
+//! the network configuration on stdin, the result or error as JSON on stdout. The ADD
+//! result is compared with the reference bridge plugin's (containernetworking-plugins).
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{addresses_of, links_of, Host};
+use serde_json::Value;
+use testkit::{NetnsGuard, Outcome};
+
+const REFERENCE_BRIDGE: &str = "/usr/lib/cni/bridge";
+
+/// Runs a CNI plugin inside the host namespace, as a runtime would.
+fn plugin(mut cmd: Command, command: &str, netns: Option<&str>, id: &str, config: &str) -> Outcome {
+    cmd.env("CNI_COMMAND", command)
+        .env("CNI_CONTAINERID", id)
+        .env("CNI_IFNAME", "eth0")
+        .env("CNI_PATH", "/usr/lib/cni")
+        .env_remove("NETNS_BRIDGE_STATE_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match netns {
+        Some(n) => cmd.env("CNI_NETNS", n),
+        None => cmd.env_remove("CNI_NETNS"),
+    };
+    let mut child = cmd.spawn().expect("spawn plugin");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(config.as_bytes()).expect("write config");
+    }
+    let output = child.wait_with_output().expect("plugin output");
+    Outcome { output }
+}
+
+fn ours(host: &Host, command: &str, netns: Option<&str>, id: &str, config: &str) -> Outcome {
+    let cmd = host.command(Vec::<String>::new());
+    plugin(cmd, command, netns, id, config)
+}
+
+fn config(state: &Path, extra: &str) -> String {
+    format!(
+        r#"{{"cniVersion":"1.0.0","name":"testnet","type":"netns-bridge","bridge":"cnibr0",
+            "isGateway":true,"stateDir":"{}",
+            "ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.90.0.0/24"}}]],
+                     "routes":[{{"dst":"0.0.0.0/0"}}]}}{extra}}}"#,
+        state.display()
+    )
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    k.sort();
+    k
+}
+
+#[test]
+fn add_check_del_del_again_and_version() {
+    testkit::require_root!();
+    let host = Host::new();
+    let target = NetnsGuard::new();
+    let path = target.path();
+    let conf = config(host.path(), "");
+
+    let add = ours(&host, "ADD", Some(&path), "c1", &conf);
+    let result: Value = serde_json::from_str(&add.success()).expect("ADD result is JSON");
+    assert_eq!(result["cniVersion"], "1.0.0");
+    assert_eq!(result["ips"][0]["address"], "10.90.0.2/24");
+    assert_eq!(result["ips"][0]["gateway"], "10.90.0.1");
+    assert_eq!(result["ips"][0]["interface"], 2);
+    assert_eq!(result["interfaces"][0]["name"], "cnibr0");
+    assert_eq!(result["interfaces"][2]["sandbox"], path.as_str());
+    assert_eq!(addresses_of(target.name(), "eth0"), ["10.90.0.2/24"]);
+    assert!(host.links().contains(&"cnibr0".to_string()));
+
+    let check = ours(&host, "CHECK", Some(&path), "c1", &conf);
+    assert!(check.success().is_empty());
+
+    let del = ours(&host, "DEL", Some(&path), "c1", &conf);
+    assert!(del.success().is_empty());
+    assert_eq!(links_of(target.name()), ["lo"]);
+    assert_eq!(host.lease_count("cnibr0"), 0);
+    // DEL again, and DEL without a namespace (it is gone): both succeed.
+    ours(&host, "DEL", Some(&path), "c1", &conf).success();
+    ours(&host, "DEL", None, "c1", &conf).success();
+
+    // CHECK after DEL reports an error in CNI's shape.
+    let check = ours(&host, "CHECK", Some(&path), "c1", &conf);
+    assert_ne!(check.code(), 0);
+    let err: Value = serde_json::from_str(&check.stdout()).expect("error JSON");
+    assert!(err["code"].as_u64().is_some());
+    assert!(err["msg"].as_str().is_some_and(|m| !m.is_empty()));
+
+    let version = ours(&host, "VERSION", None, "", "");
+    let v: Value = serde_json::from_str(&version.success()).expect("VERSION JSON");
+    let supported = v["supportedVersions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(supported.contains(&Value::from("1.0.0")));
+    assert!(supported.contains(&Value::from("0.4.0")));
+}
+
+#[test]
+fn del_after_the_namespace_is_gone_releases_the_lease() {
+    testkit::require_root!();
+    let host = Host::new();
+    let conf = config(host.path(), "");
+    let target = NetnsGuard::new();
+    let path = target.path();
+    ours(&host, "ADD", Some(&path), "c2", &conf).success();
+    drop(target);
+    ours(&host, "DEL", Some(&path), "c2", &conf).success();
+    assert_eq!(host.lease_count("cnibr0"), 0);
+    assert!(common::wait_for(std::time::Duration::from_secs(5), || {
+        common::host_veths(&host.links()).is_empty()
+    }));
+}
+
+#[test]
+fn bad_config_and_environment_give_cni_errors() {
+    testkit::require_root!();
+    let host = Host::new();
+    let target = NetnsGuard::new();
+    let path = target.path();
+    for (conf, code) in [
+        ("{not json".to_string(), 6),
+        (r#"{"cniVersion":"0.1.0"}"#.to_string(), 1),
+        (config(host.path(), r#","mtu":3"#), 7),
+        (
+            r#"{"cniVersion":"1.0.0","subnet":"10.0.0.1/24"}"#.to_string(),
+            7,
+        ),
+    ] {
+        let out = ours(&host, "ADD", Some(&path), "c3", &conf);
+        assert_eq!(out.code(), 1, "{conf}");
+        let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+        assert_eq!(err["code"], code, "{conf}: {err}");
+    }
+    let out = ours(&host, "ADD", None, "c3", &config(host.path(), ""));
+    let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+    assert_eq!(err["code"], 4);
+    assert_eq!(links_of(target.name()), ["lo"]);
+    assert_eq!(host.links(), ["lo"]);
+}
+
+#[test]
+fn add_result_has_the_shape_of_the_reference_bridge_plugin() {
+    testkit::require_root!();
+    if !Path::new(REFERENCE_BRIDGE).exists() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{REFERENCE_BRIDGE} is missing: install containernetworking-plugins");
+        }
+        eprintln!("skipped: {REFERENCE_BRIDGE} is missing");
+        return;
+    }
+    let host = Host::new();
+    let data = tempfile::tempdir().expect("host-local data dir");
+    let reference_conf = format!(
+        r#"{{"cniVersion":"1.0.0","name":"refnet","type":"bridge","bridge":"refbr0",
+            "isGateway":true,
+            "ipam":{{"type":"host-local","ranges":[[{{"subnet":"10.91.0.0/24"}}]],
+                     "routes":[{{"dst":"0.0.0.0/0"}}],"dataDir":"{}"}}}}"#,
+        data.path().display()
+    );
+    let ref_target = NetnsGuard::new();
+    let our_target = NetnsGuard::new();
+    let reference = plugin(
+        host.program(REFERENCE_BRIDGE),
+        "ADD",
+        Some(&ref_target.path()),
+        "r1",
+        &reference_conf,
+    );
+    let theirs: Value = serde_json::from_str(&reference.success()).expect("reference JSON");
+    let mine: Value = serde_json::from_str(
+        &ours(
+            &host,
+            "ADD",
+            Some(&our_target.path()),
+            "o1",
+            &config(host.path(), ""),
+        )
+        .success(),
+    )
+    .expect("our JSON");
+
+    assert_eq!(keys(&mine), keys(&theirs));
+    let (mi, ti) = (&mine["interfaces"], &theirs["interfaces"]);
+    assert_eq!(mi.as_array().map(Vec::len), ti.as_array().map(Vec::len));
+    for i in 0..3 {
+        assert_eq!(keys(&mi[i]), keys(&ti[i]), "interface {i}");
+    }
+    assert_eq!(keys(&mine["ips"][0]), keys(&theirs["ips"][0]));
+    assert_eq!(mine["ips"][0]["interface"], theirs["ips"][0]["interface"]);
+    assert_eq!(mine["routes"][0]["dst"], theirs["routes"][0]["dst"]);
+
+    plugin(
+        host.program(REFERENCE_BRIDGE),
+        "DEL",
+        Some(&ref_target.path()),
+        "r1",
+        &reference_conf,
+    )
+    .success();
+}
