@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use nix::sys::signal::Signal;
 
+use crate::error::Error;
 use crate::idmap::UserMaps;
 use crate::mounts::Propagation;
 use crate::timens::TimeOffsets;
@@ -42,6 +43,34 @@ impl Config {
         self.namespaces.contains(&kind)
     }
 
+    /// Checks what can be checked before anything is created.
+    pub fn check(&self) -> Result<(), Error> {
+        // HOST_NAME_MAX; the kernel's EINVAL would not say why.
+        const MAX_NAME: usize = 64;
+        for (what, name) in [
+            ("--hostname", &self.hostname),
+            ("--domainname", &self.domainname),
+        ] {
+            if name.as_ref().is_some_and(|n| n.len() > MAX_NAME) {
+                return Err(Error::Usage(format!(
+                    "{what} takes at most {MAX_NAME} bytes"
+                )));
+            }
+        }
+        if let Some(path) = &self.pid_file {
+            if path.file_name().is_none() {
+                return Err(Error::Usage(format!(
+                    "--pid-file {} does not name a file",
+                    path.display()
+                )));
+            }
+        }
+        if self.command.is_empty() {
+            return Err(Error::Usage("no COMMAND to run".into()));
+        }
+        Ok(())
+    }
+
     /// Whether nsrun must stay as COMMAND's parent. Otherwise it enters the namespaces
     /// itself and becomes COMMAND, as `unshare` without `--fork` does.
     pub fn needs_parent(&self) -> bool {
@@ -56,5 +85,71 @@ impl Config {
     /// starts.
     pub fn has_outside_steps(&self) -> bool {
         !self.persist.is_empty() || self.pid_file.is_some() || self.setup.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_command() -> Config {
+        Config {
+            command: vec!["true".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn checks_names_and_files_before_anything_is_made() {
+        assert!(with_command().check().is_ok());
+        let long = Config {
+            hostname: Some("h".repeat(65)),
+            ..with_command()
+        };
+        assert!(matches!(long.check(), Err(Error::Usage(_))));
+        let ok = Config {
+            domainname: Some("d".repeat(64)),
+            ..with_command()
+        };
+        assert!(ok.check().is_ok());
+        let dir = Config {
+            pid_file: Some("/".into()),
+            ..with_command()
+        };
+        assert!(matches!(dir.check(), Err(Error::Usage(_))));
+        assert!(matches!(Config::default().check(), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn stays_as_parent_only_when_needed() {
+        let plain = Config {
+            namespaces: vec![Kind::Uts, Kind::Net],
+            ..with_command()
+        };
+        assert!(!plain.needs_parent());
+        for cfg in [
+            Config {
+                namespaces: vec![Kind::Pid],
+                ..with_command()
+            },
+            Config {
+                namespaces: vec![Kind::User],
+                ..with_command()
+            },
+            Config {
+                init: true,
+                ..with_command()
+            },
+            Config {
+                setup: Some("true".into()),
+                ..with_command()
+            },
+            Config {
+                persist: vec![(Kind::Net, "/x".into())],
+                ..with_command()
+            },
+        ] {
+            assert!(cfg.needs_parent(), "{cfg:?}");
+        }
     }
 }

@@ -24,6 +24,7 @@ use nskind::Kind;
 
 /// Runs `cfg`; returns the exit status nsrun should end with.
 pub fn run(cfg: &Config) -> Result<i32, Error> {
+    cfg.check()?;
     let command = Command::new(&cfg.command)?;
     if !cfg.needs_parent() {
         return Err(become_command(cfg, &command));
