@@ -30,19 +30,34 @@ build_release() {
 }
 
 # compare NAME OURS THEIRS [hyperfine options...]
-# Runs both commands side by side and prints their medians and THEIRS/OURS.
+# Runs both commands side by side and prints their medians and OURS/THEIRS. The two are
+# timed in several alternating rounds (BENCH_ROUNDS, default 5), and the medians are
+# taken over all rounds' samples, so that drift in the machine's load (and whichever
+# command hyperfine runs first) hits both alike.
 compare() {
     local name=$1 ours=$2 theirs=$3
     shift 3
-    local json="$BENCH_OUT/$name.json"
-    hyperfine --shell=none --warmup 20 --min-runs 100 --style none "$@" \
-        --export-json "$json" -n ours "$ours" -n theirs "$theirs" >/dev/null
-    python3 - "$name" "$json" "$ours" "$theirs" <<'PY'
-import json, sys
-name, path, ours, theirs = sys.argv[1:]
-r = {x["command"]: x for x in json.load(open(path))["results"]}
-o, t = r["ours"]["median"] * 1e3, r["theirs"]["median"] * 1e3
-print(f"{name}")
+    local rounds=${BENCH_ROUNDS:-5} files=() i
+    for i in $(seq 1 "$rounds"); do
+        local json="$BENCH_OUT/$name.$i.json"
+        # Each round swaps which command goes first.
+        local order=(-n ours "$ours" -n theirs "$theirs")
+        [ $((i % 2)) -eq 0 ] && order=(-n theirs "$theirs" -n ours "$ours")
+        hyperfine --shell=none --warmup 10 --runs "${BENCH_RUNS:-60}" --style none "$@" \
+            --export-json "$json" "${order[@]}" >/dev/null 2>&1
+        files+=("$json")
+    done
+    python3 - "$name" "$ours" "$theirs" "${files[@]}" <<'PY'
+import json, statistics, sys
+name, ours, theirs, *paths = sys.argv[1:]
+times = {"ours": [], "theirs": []}
+for path in paths:
+    for r in json.load(open(path))["results"]:
+        times[r["command"]] += r["times"]
+o = statistics.median(times["ours"]) * 1e3
+t = statistics.median(times["theirs"]) * 1e3
+n = len(times["ours"])
+print(f"{name}  ({n} runs each)")
 print(f"  {o:9.3f} ms  {ours}")
 print(f"  {t:9.3f} ms  {theirs}")
 print(f"  ratio ours/theirs {o / t:.2f}  ({t / o:.2f}x {'faster' if o < t else 'slower'})")

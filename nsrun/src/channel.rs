@@ -76,6 +76,27 @@ impl ParentEnd {
             .map_err(|e| Error::sys("cannot signal the child", io_errno(&e)))
     }
 
+    /// A report the child left before it ended, without waiting for one: `None` when
+    /// there is none, or the child's end is still open somewhere.
+    pub fn receive_left(&mut self) -> Result<Option<Report>, Error> {
+        use std::os::fd::AsFd;
+        let flags = nix::fcntl::fcntl(self.reports.as_fd(), nix::fcntl::FcntlArg::F_GETFL)
+            .context(|| "cannot read the report pipe's flags".into())?;
+        let nonblocking = OFlag::from_bits_retain(flags) | OFlag::O_NONBLOCK;
+        nix::fcntl::fcntl(
+            self.reports.as_fd(),
+            nix::fcntl::FcntlArg::F_SETFL(nonblocking),
+        )
+        .context(|| "cannot make the report pipe non-blocking".into())?;
+        match self.receive() {
+            Err(Error::Sys {
+                source: Errno::EAGAIN,
+                ..
+            }) => Ok(None),
+            other => other,
+        }
+    }
+
     /// The next report, or `None` when the child closed its end (exec or exit).
     pub fn receive(&mut self) -> Result<Option<Report>, Error> {
         let mut tag = [0u8; 1];

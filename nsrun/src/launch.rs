@@ -73,15 +73,17 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         }
         end.send(Order::Go)?;
     }
-    // End-of-file: the report pipe closed on exec, so COMMAND runs.
-    match end.receive()? {
+    let status = supervise(&mut child, terminal.as_ref());
+    // The child has ended. A report left in the pipe means COMMAND never ran; none
+    // (end-of-file: the pipe closed on exec) means it did. Reading it only now spares
+    // a wake-up before COMMAND starts.
+    match end.receive_left()? {
         None => {}
         Some(Report::ExecFailed(source)) => {
-            child.wait();
             return Err(Error::Exec {
                 command: command.name(),
                 source,
-            });
+            })
         }
         Some(Report::Failed(text)) => return Err(Error::Child(text)),
         Some(Report::Ready) => return Err(Error::Child("the child reported twice".into())),
@@ -89,7 +91,7 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     if let Some(p) = persisted {
         p.keep();
     }
-    supervise(&mut child, terminal.as_ref())
+    status
 }
 
 /// Enters the namespaces and executes COMMAND in this very process, saving a fork when

@@ -91,6 +91,24 @@ fn exit_statuses() {
     nsrun().run(["--kill-child=NOSIG", "true"]).expect_code(2);
     // With --pid the child is PID 1 and exits like any other command.
     nsrun().run(["--pid", "sh", "-c", "exit 3"]).expect_code(3);
+    // The same failures in a child (and below --init) are reported the same way.
+    for extra in [&["--pid"][..], &["--pid", "--init"], &["--user", "--init"]] {
+        let mut args = extra.to_vec();
+        args.push("/nonexistent/command");
+        let out = nsrun().run(&args);
+        out.expect_code(127);
+        assert_eq!(
+            out.stderr(),
+            "nsrun: cannot execute '/nonexistent/command': No such file or directory\n",
+            "{args:?}"
+        );
+    }
+    let out = nsrun().run(["--pid", "--mount", "--root", "/nonexistent", "true"]);
+    out.expect_code(125);
+    assert_eq!(
+        out.stderr(),
+        "nsrun: cannot change root to /nonexistent: No such file or directory\n"
+    );
 }
 
 #[test]
