@@ -5,6 +5,7 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sched::unshare;
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::channel::{ChildEnd, Order, Report};
@@ -45,6 +46,20 @@ pub fn run(mut child: Child<'_>) -> ! {
         child.end.report(&Report::Ready);
         if !child.end.wait_for(Order::Go) {
             exit(EXIT_FAILED);
+        }
+    }
+    if cfg.cgroup_after_setup() {
+        if let Err(e) = unshare(Kind::Cgroup.clone_flag()).context(|| {
+            "cannot create the cgroup namespace after the setup command (unshare)".into()
+        }) {
+            child.end.report(&Report::Failed(e.to_string()));
+            exit(EXIT_FAILED);
+        }
+        if cfg.persist.iter().any(|(kind, _)| *kind == Kind::Cgroup) {
+            child.end.report(&Report::Ready);
+            if !child.end.wait_for(Order::Go) {
+                exit(EXIT_FAILED);
+            }
         }
     }
     let opts = ExecOptions {

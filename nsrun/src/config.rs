@@ -81,6 +81,12 @@ impl Config {
             || self.has_outside_steps()
     }
 
+    /// Whether the cgroup namespace is made only after the setup command ran, so that
+    /// its root is the cgroup the setup command put the child in.
+    pub fn cgroup_after_setup(&self) -> bool {
+        self.has(Kind::Cgroup) && self.setup.is_some()
+    }
+
     /// Whether nsrun has work to do outside once the namespaces exist and before COMMAND
     /// starts.
     pub fn has_outside_steps(&self) -> bool {

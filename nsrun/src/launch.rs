@@ -60,9 +60,15 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     }
     let mut persisted = None;
     let mut _pid_file = None;
+    // With --setup, the cgroup namespace is made (and persisted) after it ran.
+    let (late, early): (Vec<_>, Vec<_>) = cfg
+        .persist
+        .iter()
+        .cloned()
+        .partition(|(kind, _)| *kind == Kind::Cgroup && cfg.cgroup_after_setup());
     if cfg.has_outside_steps() {
         expect_ready(end.receive()?)?;
-        persisted = Some(Persisted::mount_all(pid, &cfg.persist)?);
+        persisted = Some(Persisted::mount_all(pid, &early)?);
         _pid_file = cfg
             .pid_file
             .as_deref()
@@ -70,6 +76,13 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
             .transpose()?;
         if let Some(cmd) = &cfg.setup {
             hook::run(cmd, pid)?;
+        }
+        end.send(Order::Go)?;
+    }
+    if !late.is_empty() {
+        expect_ready(end.receive()?)?;
+        if let Some(p) = persisted.as_mut() {
+            p.mount_more(pid, &late)?;
         }
         end.send(Order::Go)?;
     }
@@ -121,11 +134,12 @@ fn expect_ready(report: Option<Report>) -> Result<(), Error> {
     }
 }
 
-/// Every namespace but time, which the child makes itself (see `timens`).
+/// Every namespace but time, which the child makes itself (see `timens`), and cgroup when
+/// it is made after the setup command.
 fn clone_flags(cfg: &Config) -> CloneFlags {
     cfg.namespaces
         .iter()
-        .filter(|k| **k != Kind::Time)
+        .filter(|k| **k != Kind::Time && !(**k == Kind::Cgroup && cfg.cgroup_after_setup()))
         .fold(CloneFlags::empty(), |f, k| f | k.clone_flag())
 }
 

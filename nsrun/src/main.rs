@@ -58,7 +58,8 @@ struct Cli {
     /// New user namespace; without a map COMMAND runs as uid and gid 65534
     #[arg(short = 'U', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
     user: Option<Option<PathBuf>>,
-    /// New cgroup namespace: COMMAND's cgroups look like the root
+    /// New cgroup namespace: COMMAND's cgroups look like the root. With --setup it is made
+    /// after CMD ran, so its root is the cgroup CMD moved the child into
     #[arg(short = 'C', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
     cgroup: Option<Option<PathBuf>>,
     /// New time namespace (see --monotonic, --boottime)

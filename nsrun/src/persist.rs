@@ -45,6 +45,13 @@ impl Persisted {
     /// are unmounted.
     pub fn mount_all(pid: Pid, targets: &[(Kind, PathBuf)]) -> Result<Self, Error> {
         let mut made = Persisted { done: Vec::new() };
+        made.mount_more(pid, targets)?;
+        Ok(made)
+    }
+
+    /// Bind-mounts more; on failure, every mount made so far is unmounted when `self`
+    /// drops.
+    pub fn mount_more(&mut self, pid: Pid, targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
         for (kind, path) in targets {
             let source = format!("/proc/{pid}/ns/{}", kind.proc_name());
             mount(
@@ -60,9 +67,9 @@ impl Persisted {
                 source,
                 hint: hint(*kind, source),
             })?;
-            made.done.push(path.clone());
+            self.done.push(path.clone());
         }
-        Ok(made)
+        Ok(())
     }
 
     /// Leaves the mounts in place for good.

@@ -372,3 +372,38 @@ fn root_working_directory_and_proc_elsewhere() {
         "proc leaked to the host"
     );
 }
+
+#[test]
+fn cgroup_namespace_roots_where_the_setup_command_put_the_child() {
+    require_root!();
+    let cgroup = testkit::CgroupGuard::new(Path::new("/sys/fs/cgroup/pids"));
+    let procs = cgroup.path().join("cgroup.procs");
+    let setup = format!("echo $NSRUN_PID > {}", procs.display());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cgroup");
+    std::fs::write(&file, "").unwrap();
+    let _unmount = Unmount(file.clone());
+    let persist = format!("--cgroup={}", file.display());
+    let script = format!(
+        "grep ':pids:' /proc/self/cgroup; grep -qx $$ {} && echo inside",
+        procs.display()
+    );
+    let out = nsrun()
+        .run([&persist, "--setup", &setup, "sh", "-c", &script])
+        .success();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].ends_with(":pids:/"),
+        "not the namespace root: {out}"
+    );
+    assert_eq!(
+        lines[1], "inside",
+        "COMMAND is not in the setup command's cgroup"
+    );
+    // The persisted namespace is the one made after the setup command.
+    assert!(is_nsfs(&file));
+    let entered =
+        Tool::new("nsenter").run([format!("--cgroup={}", file.display()).as_str(), "true"]);
+    entered.expect_code(0);
+}
