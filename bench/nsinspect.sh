@@ -40,13 +40,26 @@ child_pids=()
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    # The commands first (each is PID 1 of its PID namespace: the kernel ends the rest
-    # of that namespace with it), then the nsrun processes this script started.
-    for pid in "${child_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    # Only the PIDs this script started: each command (PID 1 of its PID namespace; the
+    # kernel ends the rest of that namespace with it) while it is still the child of the
+    # nsrun that started it, so a reused PID is never hit; then those nsrun processes.
+    local i
+    for i in "${!child_pids[@]}"; do
+        [[ $(ppid_of "${child_pids[$i]}") == "${nsrun_pids[$i]}" ]] \
+            && kill -KILL "${child_pids[$i]}" 2>/dev/null
+    done
     for pid in "${nsrun_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     for pid in "${nsrun_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
     exit "$status"
+}
+# The parent PID of $1 (empty when it is gone).
+ppid_of() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }
+    read -r _ ppid _ <<<"$stat"
+    echo "$ppid"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -69,36 +82,50 @@ done
 # Wait until every shell has its three sleeps.
 for pid in "${child_pids[@]}"; do
     for ((tries = 0; tries < 1000; tries++)); do
-        [[ $(wc -w <"/proc/$pid/task/$pid/children") -ge 3 ]] && break
+        [[ $(wc -w <"/proc/$pid/task/$pid/children" 2>/dev/null) -ge 3 ]] && break
         sleep 0.01
     done
 done
 
-procs=$(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)
-namespaces=$(lsns --list --noheadings -o NS | wc -l)
-echo "now: $procs processes, $namespaces namespaces (lsns)"
+# Counted with a glob: a process that exits meanwhile must not stop the script.
+shopt -s nullglob
+proc_dirs=(/proc/[0-9]*)
+procs=${#proc_dirs[@]}
+shopt -u nullglob
+namespaces=$("$bin/nsinspect" --all --noheadings -o NS 2>/dev/null | wc -l)
+echo "now: $procs processes, $namespaces namespaces"
 
 target=${child_pids[0]}
+# nsinspect must succeed on its own: hyperfine is told to ignore failures below, because
+# lsns 2.38 now and then exits 1 when a process ends during its scan.
+"$bin/nsinspect" --all >/dev/null || die "nsinspect --all failed"
+"$bin/nsinspect" "$target" >/dev/null || die "nsinspect $target failed"
 mkdir -p "$results"
-hyperfine --shell=none --warmup 3 --runs "$runs" \
+hyperfine --shell=none --ignore-failure --style basic --warmup 3 --runs "$runs" \
     --export-json "$results/nsinspect-all.json" \
     -n "nsinspect --all" "$bin/nsinspect --all" \
     -n "lsns" "lsns" \
-    -n "lsns --list" "lsns --list"
-hyperfine --shell=none --warmup 5 --runs "$((runs * 5))" \
+    -n "lsns --list" "lsns --list" >/dev/null
+hyperfine --shell=none --ignore-failure --style basic --warmup 5 --runs "$((runs * 5))" \
     --export-json "$results/nsinspect-one.json" \
     -n "nsinspect PID" "$bin/nsinspect $target" \
-    -n "lsns -p PID" "lsns -p $target"
+    -n "lsns -p PID" "lsns -p $target" >/dev/null
 
-python3 - "$results/nsinspect-all.json" "$results/nsinspect-one.json" "$procs" <<'PY'
+python3 - "$results/nsinspect-all.json" "$results/nsinspect-one.json" "$procs" "$namespaces" <<'PY'
 import json, sys
 def medians(path):
-    return {r["command"]: r["median"] for r in json.load(open(path))["results"]}
+    return {r["command"]: r["median"] * 1000 for r in json.load(open(path))["results"]}
 all_, one = medians(sys.argv[1]), medians(sys.argv[2])
-print(f"\nmedians with {sys.argv[3]} processes:")
-for name, m in list(all_.items()) + list(one.items()):
-    print(f"  {name:18} {m * 1000:9.2f} ms")
-print(f"ratio lsns / nsinspect --all:   {all_['lsns'] / all_['nsinspect --all']:6.1f}x (goal 4x)")
-print(f"ratio lsns --list / --all:      {all_['lsns --list'] / all_['nsinspect --all']:6.1f}x")
-print(f"ratio lsns -p / nsinspect PID:  {one['lsns -p PID'] / one['nsinspect PID']:6.1f}x (goal 50x)")
+rows = [
+    ("nsinspect --all", all_["nsinspect --all"], "", ""),
+    ("lsns", all_["lsns"], all_["lsns"] / all_["nsinspect --all"], "4x"),
+    ("lsns --list", all_["lsns --list"], all_["lsns --list"] / all_["nsinspect --all"], ""),
+    ("nsinspect PID", one["nsinspect PID"], "", ""),
+    ("lsns -p PID", one["lsns -p PID"], one["lsns -p PID"] / one["nsinspect PID"], "50x"),
+]
+print(f"\n{sys.argv[3]} processes, {sys.argv[4]} namespaces; medians, and how much slower than nsinspect:")
+print(f"{'command':16} {'median ms':>10} {'ratio':>7} {'goal':>5}")
+for name, ms, ratio, goal in rows:
+    r = f"{ratio:6.1f}x" if ratio != "" else ""
+    print(f"{name:16} {ms:10.2f} {r:>7} {goal:>5}")
 PY

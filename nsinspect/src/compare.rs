@@ -56,14 +56,19 @@ pub fn select_kinds(targets: &[Resolved], asked: Option<&[Kind]>) -> Result<Vec<
     }
 }
 
-/// Compares the targets type by type. Types no target has are left out.
+/// Compares the targets type by type. Types this kernel does not have (no link in
+/// our own /proc/self/ns) are left out; a process that lacks a type the kernel has is a
+/// zombie, and an error: "not shared" would be a guess, and so would "shared".
 pub fn compare(targets: &[Resolved], kinds: &[Kind]) -> Result<Vec<Row>, Error> {
     let mut rows = Vec::new();
     for &kind in kinds {
         let mut ids = Vec::with_capacity(targets.len());
         for t in targets {
             ids.push(match &t.target {
-                Target::Process(p) => p.ns_id(kind)?,
+                Target::Process(p) => match p.ns_id(kind)? {
+                    None if kernel_has(kind) => return Err(Error::Zombie { pid: p.pid() }),
+                    id => id,
+                },
                 Target::File(ns) => (ns.kind() == kind).then(|| ns.id()),
             });
         }
@@ -77,6 +82,13 @@ pub fn compare(targets: &[Resolved], kinds: &[Kind]) -> Result<Vec<Row>, Error> 
         });
     }
     Ok(rows)
+}
+
+/// Whether this kernel has namespaces of `kind`: nsinspect's own link is there.
+fn kernel_has(kind: Kind) -> bool {
+    let link = std::path::Path::new("/proc/self")
+        .join(crate::target::ns_link(kind).to_string_lossy().as_ref());
+    std::fs::symlink_metadata(link).is_ok()
 }
 
 /// Whether every target has the namespace, and it is the same one.

@@ -25,7 +25,9 @@ pub enum Error {
     #[error("cannot inspect PID {pid}: No such process")]
     NoSuchProcess { pid: i32 },
 
-    #[error("PID {pid} has no namespaces left: it has exited and is a zombie")]
+    #[error(
+        "cannot inspect PID {pid}: it has exited (a zombie keeps only its pid and user namespaces)"
+    )]
     Zombie { pid: i32 },
 
     #[error(

@@ -8,6 +8,7 @@
 
 pub mod columns;
 pub mod compare;
+pub mod details;
 pub mod error;
 pub mod fdscan;
 pub mod listing;
@@ -17,6 +18,7 @@ pub mod output;
 pub mod parallel;
 pub mod procinfo;
 pub mod procscan;
+pub mod relations;
 pub mod show;
 pub mod table;
 pub mod target;

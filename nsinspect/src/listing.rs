@@ -1,6 +1,6 @@
 //! `--all`: every namespace on the host, from the process scan, the nsfs bind mounts of
 //! every mount namespace, and (with `--fds`) open descriptors; then the few facts that
-//! need one process or one namespace file each (PPID, command, user, parent, owner).
+//! need one process ([`details`]) or one namespace file ([`relations`]) each.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,9 +12,8 @@ use crate::fdscan::{self, FdHolder};
 use crate::mountinfo;
 use crate::nsid::{NsFile, NsId};
 use crate::parallel;
-use crate::procinfo;
 use crate::procscan::{kind_index, ProcRoot, Scan};
-use crate::target::Process;
+use crate::{details, relations};
 use nskind::Kind;
 
 /// What to find and what to look up.
@@ -75,20 +74,22 @@ impl Entry {
         }
     }
 
+    /// Every path that opens this namespace, best first: the lowest PID's link, its
+    /// bind mounts, the descriptors that hold it.
+    pub fn paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        let link = self
+            .pid
+            .map(|pid| PathBuf::from(format!("/proc/{pid}/ns/{}", self.kind.proc_name())));
+        let fds = self
+            .fds
+            .iter()
+            .map(|(pid, fd)| PathBuf::from(format!("/proc/{pid}/fd/{fd}")));
+        link.into_iter().chain(self.nsfs.iter().cloned()).chain(fds)
+    }
+
     /// A path that opens this namespace, if any.
     pub fn path(&self) -> Option<PathBuf> {
-        if let Some(pid) = self.pid {
-            return Some(PathBuf::from(format!(
-                "/proc/{pid}/ns/{}",
-                self.kind.proc_name()
-            )));
-        }
-        if let Some(path) = self.nsfs.first() {
-            return Some(path.clone());
-        }
-        self.fds
-            .first()
-            .map(|(pid, fd)| PathBuf::from(format!("/proc/{pid}/fd/{fd}")))
+        self.paths().next()
     }
 }
 
@@ -108,13 +109,13 @@ impl Listing {
 
 /// Namespaces by identity, in the order found.
 #[derive(Default)]
-struct NsSet {
-    entries: Vec<Entry>,
+pub(crate) struct NsSet {
+    pub(crate) entries: Vec<Entry>,
     by_id: HashMap<NsId, usize>,
 }
 
 impl NsSet {
-    fn entry(&mut self, id: NsId, kind: Kind) -> &mut Entry {
+    pub(crate) fn entry(&mut self, id: NsId, kind: Kind) -> &mut Entry {
         let i = *self.by_id.entry(id).or_insert_with(|| {
             self.entries.push(Entry::new(id, kind));
             self.entries.len() - 1
@@ -122,8 +123,19 @@ impl NsSet {
         &mut self.entries[i]
     }
 
-    fn get(&self, id: NsId) -> Option<usize> {
+    pub(crate) fn get(&self, id: NsId) -> Option<usize> {
         self.by_id.get(&id).copied()
+    }
+
+    /// The entry of `id`; one not listed yet is added when `path` (a bind mount or a
+    /// descriptor, which alone holds it) still opens that namespace and says its type.
+    fn get_or_open(&mut self, id: NsId, path: &Path) -> Option<usize> {
+        if let Some(i) = self.get(id) {
+            return Some(i);
+        }
+        let ns = NsFile::open(path).ok().filter(|ns| ns.id() == id)?;
+        self.entry(id, ns.kind());
+        self.get(id)
     }
 }
 
@@ -152,15 +164,15 @@ pub fn list(opts: &ListOptions) -> Result<Listing, Error> {
         }
     }
     if opts.relations || opts.ancestors {
-        find_relations(&mut set, opts.ancestors);
+        relations::find_relations(&mut set, opts.ancestors);
     }
     if opts.details || opts.uids || opts.users {
-        add_details(&mut set, opts);
+        details::add_details(&mut set.entries, opts);
     }
     let mut entries = set.entries;
     entries.sort_by_key(|e| (e.id.ino, e.id.dev));
     let keep: Vec<bool> = if opts.ancestors {
-        keep_with_ancestors(&entries, &opts.kinds)
+        relations::keep_with_ancestors(&entries, &opts.kinds)
     } else {
         entries
             .iter()
@@ -245,19 +257,8 @@ fn mounted_in(pid: Option<i32>) -> Vec<(PathBuf, NsId, bool)> {
 }
 
 fn add_mounted(set: &mut NsSet, path: &Path, id: NsId, foreign: bool) {
-    let i = match set.get(id) {
-        Some(i) => i,
-        // Only held here: ask the file what it is.
-        None => match NsFile::open(path) {
-            Ok(ns) if ns.id() == id => {
-                set.entry(id, ns.kind());
-                match set.get(id) {
-                    Some(i) => i,
-                    None => return,
-                }
-            }
-            _ => return,
-        },
+    let Some(i) = set.get_or_open(id, path) else {
+        return;
     };
     let e = &mut set.entries[i];
     // A mount namespace copied from ours repeats our mounts. Our own table comes
@@ -269,182 +270,9 @@ fn add_mounted(set: &mut NsSet, path: &Path, id: NsId, foreign: bool) {
 
 fn add_fd_holders(set: &mut NsSet, holders: &[FdHolder]) {
     for h in holders {
-        if set.get(h.id).is_none() {
-            let path = PathBuf::from(format!("/proc/{}/fd/{}", h.pid, h.fd));
-            match NsFile::open(&path) {
-                Ok(ns) if ns.id() == h.id => {
-                    set.entry(h.id, ns.kind());
-                }
-                _ => continue,
-            }
-        }
-        if let Some(i) = set.get(h.id) {
+        let path = PathBuf::from(format!("/proc/{}/fd/{}", h.pid, h.fd));
+        if let Some(i) = set.get_or_open(h.id, &path) {
             set.entries[i].fds.push((h.pid, h.fd));
         }
     }
-}
-
-/// Opens each namespace and asks for its parent and owner; with `ancestors`, adds
-/// those not yet listed (a user namespace that only owns others, a PID namespace whose
-/// processes all live in its children) and asks them in turn.
-fn find_relations(set: &mut NsSet, ancestors: bool) {
-    let mut queue: Vec<(usize, NsFile)> = Vec::new();
-    for i in 0..set.entries.len() {
-        if let Some(ns) = open_entry(&set.entries[i]) {
-            queue.push((i, ns));
-        }
-    }
-    while let Some((i, ns)) = queue.pop() {
-        let related = [(true, ns.parent()), (false, ns.owner())];
-        for (is_parent, found) in related {
-            // A namespace that vanished meanwhile simply has no relations.
-            let Ok(Some(other)) = found else {
-                continue;
-            };
-            let id = other.id();
-            if is_parent {
-                set.entries[i].parent = Some(id);
-            } else {
-                set.entries[i].owner = Some(id);
-            }
-            if ancestors && set.get(id).is_none() {
-                set.entry(id, other.kind());
-                if let Some(j) = set.get(id) {
-                    queue.push((j, other));
-                }
-            }
-        }
-    }
-}
-
-/// Opens an entry's namespace by any path that still leads to it.
-fn open_entry(e: &Entry) -> Option<NsFile> {
-    let mut paths = Vec::new();
-    if let Some(pid) = e.pid {
-        paths.push(PathBuf::from(format!(
-            "/proc/{pid}/ns/{}",
-            e.kind.proc_name()
-        )));
-    }
-    paths.extend(e.nsfs.iter().cloned());
-    paths.extend(
-        e.fds
-            .iter()
-            .map(|(pid, fd)| PathBuf::from(format!("/proc/{pid}/fd/{fd}"))),
-    );
-    paths
-        .iter()
-        .filter_map(|p| NsFile::open(p).ok())
-        .find(|ns| ns.id() == e.id)
-}
-
-/// Uid, PPID and command of each lowest PID (read once per PID), and user names.
-fn add_details(set: &mut NsSet, opts: &ListOptions) {
-    let mut procs: HashMap<i32, Option<Details>> = HashMap::new();
-    let mut users: HashMap<u32, Option<String>> = HashMap::new();
-    for e in &mut set.entries {
-        let Some(pid) = e.pid else {
-            continue;
-        };
-        let Some(info) = procs
-            .entry(pid)
-            .or_insert_with(|| read_details(pid, opts.details))
-        else {
-            continue;
-        };
-        e.uid = Some(info.uid);
-        e.ppid = info.ppid;
-        e.command.clone_from(&info.command);
-        if opts.users {
-            e.user = users
-                .entry(info.uid)
-                .or_insert_with(|| user_name(info.uid))
-                .clone();
-        }
-    }
-}
-
-/// What is shown of a namespace's lowest PID.
-struct Details {
-    /// The owner of /proc/PID, as lsns shows it.
-    uid: u32,
-    ppid: Option<i32>,
-    command: Option<String>,
-}
-
-fn read_details(pid: i32, stat_and_command: bool) -> Option<Details> {
-    let uid = nix::sys::stat::stat(format!("/proc/{pid}").as_str())
-        .ok()?
-        .st_uid;
-    let mut details = Details {
-        uid,
-        ppid: None,
-        command: None,
-    };
-    if !stat_and_command {
-        return Some(details);
-    }
-    // A process that exits meanwhile keeps its uid and loses the rest.
-    let Ok(proc) = Process::open(pid) else {
-        return Some(details);
-    };
-    let Some(stat) = proc
-        .read(c"stat")
-        .ok()
-        .and_then(|s| procinfo::parse_stat(&s))
-    else {
-        return Some(details);
-    };
-    let cmdline = proc
-        .read(c"cmdline")
-        .map(|raw| procinfo::format_cmdline(&raw))
-        .unwrap_or_default();
-    details.ppid = Some(stat.ppid);
-    // Kernel threads and zombies have no command line: show the name, as ps does.
-    details.command = Some(if cmdline.is_empty() {
-        stat.comm
-    } else {
-        cmdline
-    });
-    Some(details)
-}
-
-fn user_name(uid: u32) -> Option<String> {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-}
-
-/// Which tree node a namespace hangs under: a user namespace under its parent, a PID
-/// namespace under its parent PID namespace, anything else (and an initial PID
-/// namespace) under the user namespace that owns it.
-pub fn tree_parent(e: &Entry) -> Option<NsId> {
-    match e.kind {
-        Kind::User => e.parent,
-        Kind::Pid => e.parent.or(e.owner),
-        _ => e.owner,
-    }
-}
-
-/// Marks the entries of `kinds` and every tree ancestor of them.
-fn keep_with_ancestors(entries: &[Entry], kinds: &[Kind]) -> Vec<bool> {
-    let index: HashMap<NsId, usize> = entries.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-    let mut keep = vec![false; entries.len()];
-    for (i, e) in entries.iter().enumerate() {
-        if !kinds.contains(&e.kind) {
-            continue;
-        }
-        let mut at = Some(i);
-        let mut steps = 0;
-        while let Some(j) = at {
-            if keep[j] && j != i || steps > entries.len() {
-                break;
-            }
-            keep[j] = true;
-            steps += 1;
-            at = tree_parent(&entries[j]).and_then(|p| index.get(&p).copied());
-        }
-    }
-    keep
 }

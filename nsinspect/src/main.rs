@@ -39,7 +39,9 @@ Columns of one TARGET (default: {show_default}; with --json every column but DET
 {show_columns}
 
 Namespaces are identified by the device and inode of their nsfs file; NS shows the
-inode. '-' (null in JSON) means none or not applicable.
+inode. '-' (null in JSON) means none or not applicable. JSON keeps numbers as numbers:
+FDS is a list of {{pid, fd}} objects, UIDMAP and GIDMAP lists of {{inside, outside, count}}
+(empty when unmapped), NSPID a list of PIDs.
 
 Exit status:
   0  success; when comparing, every selected type is shared by all targets

@@ -4,10 +4,12 @@ use std::io::Write;
 
 use crate::columns::{Column, ListColumn, ShowColumn};
 use crate::compare::Row;
-use crate::listing::{tree_parent, Entry, Listing};
+use crate::listing::{Entry, Listing};
+use crate::relations::tree_parent;
 use crate::show::NsReport;
 use crate::table::{Cell, Heading, Style, Table};
 use crate::tree;
+use crate::userns::IdMap;
 
 /// How to print.
 #[derive(Clone, Copy, Debug)]
@@ -48,12 +50,34 @@ pub fn list_cell(e: &Entry, column: ListColumn) -> Cell {
         ListColumn::Fds => Cell::List(
             e.fds
                 .iter()
-                .map(|(pid, fd)| Cell::Text(format!("{pid}:{fd}")))
+                .map(|&(pid, fd)| {
+                    Cell::Record(vec![
+                        ("pid", Cell::Int(pid.into())),
+                        ("fd", Cell::Int(fd.into())),
+                    ])
+                })
                 .collect(),
         ),
         ListColumn::Pns => id_cell(e.parent),
         ListColumn::Ons => id_cell(e.owner),
     }
+}
+
+/// A uid or gid map: `INSIDE:OUTSIDE:COUNT,...` (`none` when empty) in a table, an
+/// array of `{"inside", "outside", "count"}` objects in JSON.
+fn map_cell(map: &IdMap) -> Cell {
+    let ranges = map
+        .0
+        .iter()
+        .map(|r| {
+            Cell::Record(vec![
+                ("inside", Cell::Num(r.inside.into())),
+                ("outside", Cell::Num(r.outside.into())),
+                ("count", Cell::Num(r.count.into())),
+            ])
+        })
+        .collect();
+    Cell::ListOr(ranges, "none")
 }
 
 /// One cell of the one-target view.
@@ -68,14 +92,8 @@ pub fn show_cell(r: &NsReport, column: ShowColumn) -> Cell {
         ShowColumn::Children => id_cell(r.for_children),
         ShowColumn::Depth => Cell::opt_num(r.depth),
         ShowColumn::Uid => Cell::opt_num(r.owner_uid),
-        ShowColumn::Uidmap => r
-            .uid_map
-            .as_ref()
-            .map_or(Cell::Empty, |m| Cell::Text(m.to_string())),
-        ShowColumn::Gidmap => r
-            .gid_map
-            .as_ref()
-            .map_or(Cell::Empty, |m| Cell::Text(m.to_string())),
+        ShowColumn::Uidmap => r.uid_map.as_ref().map_or(Cell::Empty, map_cell),
+        ShowColumn::Gidmap => r.gid_map.as_ref().map_or(Cell::Empty, map_cell),
         ShowColumn::Details => {
             let parts: Vec<String> = [
                 ShowColumn::Nspid,

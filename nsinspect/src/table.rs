@@ -12,6 +12,12 @@ pub enum Cell {
     Text(String),
     /// Several values: joined by commas in a table, an array in JSON.
     List(Vec<Cell>),
+    /// A list whose emptiness means something (an unmapped user namespace): shown as
+    /// this word when empty, instead of `-`; an empty array in JSON.
+    ListOr(Vec<Cell>, &'static str),
+    /// Named parts of one value (`PID:FD`, `INSIDE:OUTSIDE:COUNT`): joined by colons in
+    /// a table, an object with these keys in JSON, so its numbers stay numbers.
+    Record(Vec<(&'static str, Cell)>),
 }
 
 impl Cell {
@@ -41,6 +47,13 @@ impl Cell {
                 .map(Cell::display)
                 .collect::<Vec<_>>()
                 .join(","),
+            Cell::ListOr(items, word) if items.is_empty() => word.to_string(),
+            Cell::ListOr(items, _) => Cell::List(items.clone()).display(),
+            Cell::Record(parts) => parts
+                .iter()
+                .map(|(_, c)| c.display())
+                .collect::<Vec<_>>()
+                .join(":"),
         }
     }
 
@@ -51,7 +64,15 @@ impl Cell {
             Cell::Num(n) => Value::from(*n),
             Cell::Int(n) => Value::from(*n),
             Cell::Text(s) => Value::from(s.as_str()),
-            Cell::List(items) => Value::Array(items.iter().map(Cell::to_json).collect()),
+            Cell::List(items) | Cell::ListOr(items, _) => {
+                Value::Array(items.iter().map(Cell::to_json).collect())
+            }
+            Cell::Record(parts) => Value::Object(
+                parts
+                    .iter()
+                    .map(|(k, c)| (k.to_string(), c.to_json()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -213,5 +234,18 @@ mod tests {
             serde_json::Value::Null
         );
         assert_eq!(Cell::Int(-1).display(), "-1");
+    }
+
+    #[test]
+    fn records_keep_their_numbers_in_json() {
+        let fd = Cell::Record(vec![("pid", Cell::Int(42)), ("fd", Cell::Int(7))]);
+        assert_eq!(fd.display(), "42:7");
+        assert_eq!(fd.to_json(), serde_json::json!({"pid": 42, "fd": 7}));
+        let none = Cell::ListOr(vec![], "none");
+        assert_eq!(none.display(), "none");
+        assert_eq!(none.to_json(), serde_json::json!([]));
+        let one = Cell::ListOr(vec![fd.clone()], "none");
+        assert_eq!(one.display(), "42:7");
+        assert_eq!(one.to_json(), serde_json::json!([{"pid": 42, "fd": 7}]));
     }
 }

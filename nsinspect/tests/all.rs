@@ -184,9 +184,10 @@ fn a_namespace_held_only_by_a_descriptor_is_listed_with_fds() {
             .find(|n| n["ns"] == net)
             .cloned()
             .unwrap_or_else(|| panic!("net:[{net}] is not listed:\n{doc:#}"));
+        // Raw numbers in JSON, PID:FD in a table.
         assert_eq!(
             entry["fds"],
-            serde_json::json!([format!("{}:7", holder.pid())])
+            serde_json::json!([{"pid": holder.pid(), "fd": 7}])
         );
         if entry["nprocs"] == 0 {
             break;
@@ -197,6 +198,13 @@ fn a_namespace_held_only_by_a_descriptor_is_listed_with_fds() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    let table = nsinspect()
+        .run(["--all", "--fds", "-n", "-t", "net", "-o", "NS,FDS"])
+        .success();
+    assert!(
+        table.contains(&format!("{net} {}:7", holder.pid())),
+        "{table}"
+    );
     // Without --fds it is not found.
     let doc = json(&nsinspect().run(["--all", "--json", "-t", "net"]).success());
     assert!(!doc["namespaces"]

@@ -216,8 +216,24 @@ fn user_namespace_row() {
     assert_eq!(row["pns"], ns_ino(std::process::id() as i32, "user"));
     assert_eq!(row["depth"], 1);
     assert_eq!(row["uid"], 0, "created by root");
-    assert_eq!(row["uidmap"], "0:0:1");
-    assert_eq!(row["gidmap"], "0:0:1");
+    // Raw numbers in JSON; the short form in a table.
+    let one_to_one = serde_json::json!([{"inside": 0, "outside": 0, "count": 1}]);
+    assert_eq!(row["uidmap"], one_to_one);
+    assert_eq!(row["gidmap"], one_to_one);
+    let table = nsinspect()
+        .run([
+            "-t",
+            "user",
+            "-o",
+            "UIDMAP,GIDMAP",
+            "-n",
+            &p.pid.to_string(),
+        ])
+        .success();
+    assert_eq!(
+        table.split_whitespace().collect::<Vec<_>>(),
+        ["0:0:1", "0:0:1"]
+    );
     assert_eq!(
         std::fs::read_to_string(format!("/proc/{}/uid_map", p.pid))
             .expect("uid_map")
@@ -319,4 +335,53 @@ fn one_target_never_scans_proc() {
         "a directory was listed:\n{trace}"
     );
     assert!(!trace.contains("\"/proc\""), "/proc was opened:\n{trace}");
+}
+
+/// A child of this test that has exited and is not yet waited for: a zombie, reaped
+/// when the guard drops.
+fn zombie() -> testkit::ProcessGuard {
+    let child = std::process::Command::new("true")
+        .spawn()
+        .expect("cannot start true");
+    let guard = testkit::ProcessGuard::new(child);
+    let pid = guard.pid();
+    assert!(
+        testkit::wait_until(std::time::Duration::from_secs(10), || {
+            testkit::state_of(pid) == 'Z'
+        }),
+        "PID {pid} did not become a zombie"
+    );
+    guard
+}
+
+#[test]
+fn comparing_a_zombie_is_an_error_not_a_verdict() {
+    testkit::require_root!();
+    let (a, b) = (zombie(), zombie());
+    let (a_pid, b_pid) = (a.pid().to_string(), b.pid().to_string());
+    // Neither has a net namespace left: "same" would be a lie, and so would "differs".
+    for args in [
+        vec!["-t", "net", &a_pid, &b_pid],
+        vec![&a_pid, &b_pid],
+        vec![&a_pid, "self"],
+    ] {
+        let out = nsinspect().run(&args);
+        assert_eq!(out.code(), 2, "{args:?}: {}", out.stdout());
+        assert_eq!(
+            out.stderr().lines().count(),
+            1,
+            "{args:?}: {}",
+            out.stderr()
+        );
+        assert!(
+            out.stderr()
+                .contains(&format!("cannot inspect PID {}: it has exited", a.pid())),
+            "{args:?}: {}",
+            out.stderr()
+        );
+    }
+    // What a zombie keeps can still be compared.
+    nsinspect()
+        .run(["-t", "pid,user", &a_pid, &b_pid, "self"])
+        .expect_code(0);
 }
