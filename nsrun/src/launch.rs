@@ -10,7 +10,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use crate::channel::{Order, Pipes, Report};
+use crate::channel::{Order, ParentEnd, Pipes, Report};
 use crate::child::{self, Child};
 use crate::command::{Command, ExecOptions};
 use crate::config::Config;
@@ -58,34 +58,7 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         cfg.maps.write(pid)?;
         end.send(Order::MapsWritten)?;
     }
-    let mut persisted = None;
-    let mut _pid_file = None;
-    // With --setup, the cgroup namespace is made (and persisted) after it ran.
-    let (late, early): (Vec<_>, Vec<_>) = cfg
-        .persist
-        .iter()
-        .cloned()
-        .partition(|(kind, _)| *kind == Kind::Cgroup && cfg.cgroup_after_setup());
-    if cfg.has_outside_steps() {
-        expect_ready(end.receive()?)?;
-        persisted = Some(Persisted::mount_all(pid, &early)?);
-        _pid_file = cfg
-            .pid_file
-            .as_deref()
-            .map(|path| PidFile::create(path, pid))
-            .transpose()?;
-        if let Some(cmd) = &cfg.setup {
-            hook::run(cmd, pid)?;
-        }
-        end.send(Order::Go)?;
-    }
-    if !late.is_empty() {
-        expect_ready(end.receive()?)?;
-        if let Some(p) = persisted.as_mut() {
-            p.mount_more(pid, &late)?;
-        }
-        end.send(Order::Go)?;
-    }
+    let outside = prepare_outside(cfg, pid, &mut end)?;
     let status = supervise(&mut child, terminal.as_ref());
     // The child has ended. A report left in the pipe means COMMAND never ran; none
     // (end-of-file: the pipe closed on exec) means it did. Reading it only now spares
@@ -101,10 +74,49 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         Some(Report::Failed(text)) => return Err(Error::Child(text)),
         Some(Report::Ready) => return Err(Error::Child("the child reported twice".into())),
     }
-    if let Some(p) = persisted {
-        p.keep();
-    }
+    outside.persisted.keep();
     status
+}
+
+/// What nsrun made outside for its child: undone when dropped, unless kept.
+struct Outside {
+    persisted: Persisted,
+    _pid_file: Option<PidFile>,
+}
+
+/// Once the child reports its inside ready: persisted namespaces, the PID file, the
+/// setup command, then the go-ahead. With --setup, the cgroup namespace is made (and
+/// persisted) only after the setup command ran, with one more round.
+fn prepare_outside(cfg: &Config, pid: Pid, end: &mut ParentEnd) -> Result<Outside, Error> {
+    let mut outside = Outside {
+        persisted: Persisted::default(),
+        _pid_file: None,
+    };
+    if !cfg.has_outside_steps() {
+        return Ok(outside);
+    }
+    let (late, early): (Vec<_>, Vec<_>) = cfg
+        .persist
+        .iter()
+        .cloned()
+        .partition(|(kind, _)| *kind == Kind::Cgroup && cfg.cgroup_after_setup());
+    expect_ready(end.receive()?)?;
+    outside.persisted.mount(pid, &early)?;
+    outside._pid_file = cfg
+        .pid_file
+        .as_deref()
+        .map(|path| PidFile::create(path, pid))
+        .transpose()?;
+    if let Some(cmd) = &cfg.setup {
+        hook::run(cmd, pid)?;
+    }
+    end.send(Order::Go)?;
+    if !late.is_empty() {
+        expect_ready(end.receive()?)?;
+        outside.persisted.mount(pid, &late)?;
+        end.send(Order::Go)?;
+    }
+    Ok(outside)
 }
 
 /// Enters the namespaces and executes COMMAND in this very process, saving a fork when

@@ -36,22 +36,15 @@ pub fn check_targets(targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
 }
 
 /// Bind mounts made so far; unmounted again when dropped unless [`Persisted::keep`] is called.
+#[derive(Default)]
 pub struct Persisted {
     done: Vec<PathBuf>,
 }
 
 impl Persisted {
-    /// Bind-mounts each namespace of `pid` on its target; on failure, those already made
-    /// are unmounted.
-    pub fn mount_all(pid: Pid, targets: &[(Kind, PathBuf)]) -> Result<Self, Error> {
-        let mut made = Persisted { done: Vec::new() };
-        made.mount_more(pid, targets)?;
-        Ok(made)
-    }
-
-    /// Bind-mounts more; on failure, every mount made so far is unmounted when `self`
-    /// drops.
-    pub fn mount_more(&mut self, pid: Pid, targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
+    /// Bind-mounts each namespace of `pid` on its target. On failure, every mount made so
+    /// far is unmounted when `self` drops.
+    pub fn mount(&mut self, pid: Pid, targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
         for (kind, path) in targets {
             let source = format!("/proc/{pid}/ns/{}", kind.proc_name());
             mount(
