@@ -2,13 +2,17 @@
 //! write first checks that the directory is on a cgroup filesystem (statfs magic), and
 //! no file is ever created: cgctl only writes files the kernel made.
 
+use std::ffi::OsStr;
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
 
 use crate::error::{io_errno, Error, Result};
@@ -86,6 +90,31 @@ pub fn mkdir(path: &Path) -> Result<bool> {
     }
 }
 
+/// Opens a directory to make cgroups in with [`mkdir_at`].
+pub fn open_dir(dir: &Path) -> Result<OwnedFd> {
+    nix::fcntl::open(
+        dir,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::sys(format!("cannot open {}", dir.display()), e))
+}
+
+/// Creates the cgroup `name` in the open directory `parent` (`path` is its full path,
+/// for messages). Ok(true) if created, Ok(false) if a cgroup of that name existed.
+pub fn mkdir_at(parent: &OwnedFd, name: &OsStr, path: &Path) -> Result<bool> {
+    match nix::sys::stat::mkdirat(parent, name, Mode::from_bits_truncate(0o755)) {
+        Ok(()) => Ok(true),
+        Err(Errno::EEXIST) if path.is_dir() => Ok(false),
+        Err(e) => Err(Error::File {
+            op: "create cgroup",
+            path: path.to_path_buf(),
+            source: std::io::Error::from_raw_os_error(e as i32),
+            hint: String::new(),
+        }),
+    }
+}
+
 /// Removes one cgroup directory, retrying EBUSY (processes still leaving) with backoff
 /// for up to `patience`. A cgroup that is already gone counts as removed.
 pub fn rmdir(path: &Path, patience: Duration) -> Result<()> {
@@ -130,12 +159,17 @@ pub fn children(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// `dir` and every cgroup below it, parents before children.
+/// `dir` and every cgroup below it, parents before children. A cgroup below `dir`
+/// that someone else removes meanwhile is left out, not an error.
 pub fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = vec![dir.to_path_buf()];
     let mut i = 0;
     while i < out.len() {
-        let kids = children(&out[i])?;
+        let kids = match children(&out[i]) {
+            Ok(kids) => kids,
+            Err(e) if i > 0 && e.errno() == Some(Errno::ENOENT) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         out.extend(kids);
         i += 1;
     }

@@ -8,6 +8,9 @@ use crate::error::{Error, Result};
 use crate::layout::{join_cgroup, Layout};
 use crate::proccgroup::Membership;
 
+/// The longest file name the kernel takes.
+const NAME_MAX: usize = 255;
+
 /// A cgroup as the user named it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Name {
@@ -31,6 +34,12 @@ impl Name {
             ));
         }
         for part in s.split('/') {
+            if part.len() > NAME_MAX {
+                return Err(Error::name(
+                    s,
+                    format!("a path component is longer than {NAME_MAX} bytes"),
+                ));
+            }
             if part == ".." {
                 return Err(Error::name(s, "'..' would leave the hierarchy"));
             }
@@ -295,6 +304,7 @@ mod tests {
             "a//b",
             "/sys/fs/cgroup/../etc",
             "a\nb",
+            &"x".repeat(256),
         ] {
             assert!(Name::parse(bad).is_err(), "{bad:?}");
         }

@@ -1,6 +1,7 @@
 //! `cgctl create`: making cgroups, with their ancestors, in one or more hierarchies.
 
 use std::collections::{HashMap, HashSet};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use crate::cgfs::{self, Created};
@@ -18,6 +19,8 @@ pub struct Creator<'a> {
     known_dirs: HashSet<PathBuf>,
     enabled: HashSet<PathBuf>,
     cpusets: HashMap<PathBuf, (String, String)>,
+    /// Open directories of parents that get several children in this call.
+    parent_fds: HashMap<PathBuf, OwnedFd>,
 }
 
 impl<'a> Creator<'a> {
@@ -28,6 +31,7 @@ impl<'a> Creator<'a> {
             known_dirs: HashSet::new(),
             enabled: HashSet::new(),
             cpusets: HashMap::new(),
+            parent_fds: HashMap::new(),
         }
     }
 
@@ -55,10 +59,20 @@ impl<'a> Creator<'a> {
             let hier = &self.ctx.layout.hierarchies[h];
             hier.version == Version::V1 && hier.has("cpuset")
         };
-        // Fast path: the parent is known to exist (many siblings in one call).
-        if let Some(parent) = dir.parent().filter(|p| self.known_dirs.contains(*p)) {
-            let _ = parent;
-            let made = cgfs::mkdir(dir)?;
+        // Fast path: the parent is known to exist (many siblings in one call); make the
+        // cgroup relative to the parent's open directory.
+        if let (Some(parent), Some(name)) = (
+            dir.parent().filter(|p| self.known_dirs.contains(*p)),
+            dir.file_name(),
+        ) {
+            if !self.parent_fds.contains_key(parent) {
+                let fd = cgfs::open_dir(parent)?;
+                self.parent_fds.insert(parent.to_path_buf(), fd);
+            }
+            let made = match self.parent_fds.get(parent) {
+                Some(fd) => cgfs::mkdir_at(fd, name, dir)?,
+                None => cgfs::mkdir(dir)?,
+            };
             if made {
                 self.created.push(dir.to_path_buf());
                 if cpuset_v1 {

@@ -1,9 +1,12 @@
 //! What every command works with: the host's layout and the root names resolve below.
 
+use std::path::PathBuf;
+
 use crate::cgpath::{Location, Name, Resolver, Root};
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Version};
-use crate::proccgroup;
+use crate::proccgroup::{self, Membership};
+use crate::resource::Resource;
 
 pub struct Ctx {
     pub layout: Layout,
@@ -56,6 +59,37 @@ impl Ctx {
             }
         }
         Ok(out)
+    }
+
+    /// The hierarchies a name is looked up in: an absolute path names its own (unless
+    /// `-c` was given, which it must then be in); a relative name, those of `-c` or the
+    /// default ones.
+    pub fn hierarchies_for(&self, name: &Name, controllers: &[String]) -> Result<Vec<usize>> {
+        if controllers.is_empty() && matches!(name, Name::Absolute(_)) {
+            Ok(Vec::new())
+        } else {
+            self.hierarchies(controllers)
+        }
+    }
+
+    /// The hierarchy holding `res` (its v1 controller where one is mounted, else v2).
+    pub fn resource_hierarchy(&self, res: Resource) -> Result<usize> {
+        let v1 = res.controller(Version::V1);
+        self.layout
+            .hierarchy_for(v1)
+            .or_else(|| self.layout.hierarchy_for(res.controller(Version::V2)))
+            .ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "no mounted hierarchy has the {v1} controller, which {res} needs (see 'cgctl mode')"
+                ))
+            })
+    }
+
+    /// The directory of a process's cgroup in hierarchy `h`, from its /proc/PID/cgroup.
+    pub fn dir_in(&self, memberships: &[Membership], h: usize) -> Option<PathBuf> {
+        let hier = &self.layout.hierarchies[h];
+        let m = memberships.iter().find(|m| hier.matches(m))?;
+        hier.dir_of(&m.path)
     }
 
     /// The v2 controllers to enable along the path for `controllers` in hierarchy `h`.

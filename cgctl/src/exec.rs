@@ -11,7 +11,6 @@ use crate::cgpath::Name;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::layout::Version;
 use crate::limit::{self, Applied};
 use crate::resource::{Resource, Value};
 use crate::{ops, procs};
@@ -25,62 +24,88 @@ pub struct ExecRequest {
     pub command: Vec<OsString>,
 }
 
-/// Finds `prog` the way execvp would: as given if it has a slash, else in $PATH.
-pub fn find_program(prog: &Path) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
+/// Finds `prog` the way execvp would: as given if it has a slash, else in $PATH. A
+/// program that is not there is ENOENT; one that is there but cannot be run (a
+/// directory, no execute permission) is EACCES, found before anything is made.
+pub fn find_program(prog: &Path) -> std::result::Result<PathBuf, Errno> {
+    use nix::unistd::{access, AccessFlags};
     let runnable = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        std::fs::metadata(p).is_ok_and(|m| m.is_file()) && access(p, AccessFlags::X_OK).is_ok()
     };
     if prog.as_os_str().as_bytes().contains(&b'/') {
-        // Let exec report EACCES for a file that is there but not runnable.
-        return prog.exists().then(|| prog.to_path_buf());
+        if !prog.exists() {
+            return Err(Errno::ENOENT);
+        }
+        return if runnable(prog) {
+            Ok(prog.to_path_buf())
+        } else {
+            Err(Errno::EACCES)
+        };
     }
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|d| d.join(prog))
-        .find(|p| runnable(p))
+    let mut found_unrunnable = false;
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(prog);
+        if runnable(&p) {
+            return Ok(p);
+        }
+        found_unrunnable |= p.exists();
+    }
+    Err(if found_unrunnable {
+        Errno::EACCES
+    } else {
+        Errno::ENOENT
+    })
 }
 
-/// Does everything up to exec; returns only on failure (or with what was applied and
-/// the program, for [`exec_now`]).
-pub fn prepare(ctx: &Ctx, req: &ExecRequest) -> Result<(Vec<Applied>, PathBuf)> {
+/// Everything `exec` did before exec(2): undone by [`Prepared::exec`] if exec fails.
+pub struct Prepared<'a> {
+    pub applied: Vec<Applied>,
+    program: PathBuf,
+    creator: Creator<'a>,
+    moves: procs::Moves,
+}
+
+/// Does everything up to exec: checks COMMAND and every value and name, creates the
+/// cgroup, applies the limits and moves cgctl in. On failure nothing is left behind.
+pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
     let Some(prog) = req.command.first() else {
         return Err(Error::Usage("no COMMAND given".to_string()));
     };
-    let program = find_program(Path::new(prog)).ok_or(Error::Exec {
+    let program = find_program(Path::new(prog)).map_err(|source| Error::Exec {
         command: prog.to_string_lossy().into_owned(),
-        source: Errno::ENOENT,
+        source,
     })?;
     let name = Name::parse(&req.cgroup)?;
-    let mut values: Vec<(Resource, Value, &str)> = Vec::new();
+    let mut values: Vec<(Resource, Value, &str, usize)> = Vec::new();
     for (res, v) in &req.limits {
-        values.push((*res, ops::parse_limit(*res, v, req.period_us)?, v.as_str()));
+        let h = ctx.resource_hierarchy(*res)?;
+        values.push((
+            *res,
+            ops::parse_limit(*res, v, req.period_us)?,
+            v.as_str(),
+            h,
+        ));
     }
     // Hierarchies: those asked for (default: all), plus those the limits need.
     let mut controllers = req.controllers.clone();
-    for (res, _, _) in &values {
-        let c = res.controller(Version::V1);
-        let c = if ctx.layout.hierarchy_for(c).is_some() {
-            c
-        } else {
-            res.controller(Version::V2)
-        };
-        controllers.push(c.to_string());
-    }
     let hiers = if matches!(name, Name::Absolute(_)) {
         Vec::new()
     } else {
         let mut hiers = ctx.hierarchies(&req.controllers)?;
-        let limit_controllers = &controllers[req.controllers.len()..];
-        if !limit_controllers.is_empty() {
-            for h in ctx.hierarchies(limit_controllers)? {
-                if !hiers.contains(&h) {
-                    hiers.push(h);
-                }
+        for (_, _, _, h) in &values {
+            if !hiers.contains(h) {
+                hiers.push(*h);
             }
         }
         hiers
     };
+    for (res, _, _, h) in &values {
+        controllers.push(
+            res.controller(ctx.layout.hierarchies[*h].version)
+                .to_string(),
+        );
+    }
     let locs = ctx.resolver().resolve(&name, &hiers)?;
     let mut creator = Creator::new(ctx);
     for loc in &locs {
@@ -88,38 +113,42 @@ pub fn prepare(ctx: &Ctx, req: &ExecRequest) -> Result<(Vec<Applied>, PathBuf)> 
         creator.create(loc, &v2c)?;
     }
     let mut applied = Vec::new();
-    for (res, val, text) in &values {
-        let h = ctx
-            .layout
-            .hierarchy_for(res.controller(Version::V1))
-            .or_else(|| ctx.layout.hierarchy_for(res.controller(Version::V2)));
-        let loc = locs
-            .iter()
-            .find(|l| Some(l.hierarchy) == h)
-            .ok_or_else(|| {
-                Error::Unsupported(format!("{} has no cgroup for the {res} limit", req.cgroup))
-            })?;
+    for (res, val, text, h) in &values {
+        let loc = locs.iter().find(|l| l.hierarchy == *h).ok_or_else(|| {
+            Error::Unsupported(format!("{} has no cgroup for the {res} limit", req.cgroup))
+        })?;
         applied.push(limit::apply(ctx, loc, *res, val, text, req.force)?);
     }
-    // Move ourselves in; on failure move back, so the new cgroups can be removed.
+    // Move ourselves in; on failure the moves are undone, then the cgroups removed.
     let me = std::process::id() as i32;
-    let before = ops::pid_locations(ctx, me)?;
-    for (i, loc) in locs.iter().enumerate() {
-        if let Err(e) = procs::attach(&loc.dir, ctx.version(loc), me, false) {
-            for moved in &locs[..i] {
-                if let Some(orig) = before.iter().find(|b| b.hierarchy == moved.hierarchy) {
-                    let _ = procs::attach(&orig.dir, ctx.version(orig), me, false);
-                }
-            }
-            return Err(e);
-        }
+    let before = crate::proccgroup::read(me)?;
+    let mut moves = procs::Moves::default();
+    for loc in &locs {
+        let from = ctx.dir_in(&before, loc.hierarchy);
+        moves.attach(&loc.dir, from.as_deref(), ctx.version(loc), me, false)?;
     }
-    creator.finish();
-    Ok((applied, program))
+    Ok(Prepared {
+        applied,
+        program,
+        creator,
+        moves,
+    })
+}
+
+impl Prepared<'_> {
+    /// Replaces cgctl with COMMAND; returns only if exec failed, after moving cgctl
+    /// back and removing the cgroups it made.
+    pub fn exec(self, command: &[OsString]) -> Error {
+        let err = exec_now(&self.program, command);
+        let Prepared { moves, creator, .. } = self;
+        drop(moves);
+        drop(creator);
+        err
+    }
 }
 
 /// Replaces cgctl with COMMAND; returns only if exec failed.
-pub fn exec_now(program: &Path, command: &[OsString]) -> Error {
+fn exec_now(program: &Path, command: &[OsString]) -> Error {
     let display = command
         .first()
         .map_or_else(String::new, |c| c.to_string_lossy().into_owned());

@@ -10,7 +10,8 @@ use crate::cgpath::Location;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::layout::Version;
-use crate::resource::{self, Files, Resource, Value};
+use crate::plan::{self, Files};
+use crate::resource::{self, Resource, Value};
 use crate::value::{self, Limit};
 
 /// One file as written and as read back.
@@ -43,8 +44,8 @@ impl Applied {
             .map(|f| {
                 if f.clamped {
                     format!(
-                        "{} = {} (the kernel made {} of it)",
-                        f.file, f.read, f.written
+                        "{} = {} (the kernel made {} of {})",
+                        f.file, f.read, f.read, f.written
                     )
                 } else {
                     format!("{} = {}", f.file, f.read)
@@ -86,7 +87,7 @@ pub fn apply(
     }
     cgfs::ensure_cgroupfs(&loc.dir)?;
     let files = DirFiles(&loc.dir);
-    let writes = resource::plan(res, val, version, force, &files)?;
+    let writes = plan::plan(res, val, version, force, &files)?;
     let mut done: Vec<(&'static str, String)> = Vec::new();
     for w in &writes {
         let path = loc.dir.join(w.file);
@@ -107,7 +108,7 @@ pub fn apply(
         let read = cgfs::read(&loc.dir.join(w.file))?.trim().to_string();
         out.push(FileValue {
             file: w.file,
-            clamped: !resource::same_value(&w.value, &read),
+            clamped: !plan::same_value(&w.value, &read),
             written: w.value.clone(),
             read,
         });

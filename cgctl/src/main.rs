@@ -85,9 +85,9 @@ enum Command {
         /// For PIDs: the cgroup to move them into [default: cgctl/PID]
         #[arg(long, value_name = "CGROUP")]
         cgroup: Option<String>,
-        /// CPU period in microseconds, for cpu
-        #[arg(long, value_name = "US", default_value_t = DEFAULT_PERIOD_US)]
-        period: u64,
+        /// CPU period in microseconds, for cpu [default: 100000]
+        #[arg(long, value_name = "US")]
+        period: Option<u64>,
         /// On v2, set a memory limit below current usage (the kernel OOM-kills)
         #[arg(long)]
         force: bool,
@@ -100,9 +100,9 @@ enum Command {
         /// Controllers whose hierarchies get the cgroup [default: all with controllers]
         #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
         controllers: Vec<String>,
-        /// CPU period in microseconds, for cpu
-        #[arg(long, value_name = "US", default_value_t = DEFAULT_PERIOD_US)]
-        period: u64,
+        /// CPU period in microseconds, for a cpu limit [default: 100000]
+        #[arg(long, value_name = "US")]
+        period: Option<u64>,
         /// On v2, set a memory limit below current usage
         #[arg(long)]
         force: bool,
@@ -273,12 +273,17 @@ fn run(cli: Cli) -> Result<i32, Error> {
             period,
             force,
         } => {
+            if period.is_some() && resource != Resource::Cpu {
+                return Err(Error::Usage(format!(
+                    "--period only applies to cpu, not to {resource}"
+                )));
+            }
             let req = LimitRequest {
                 resource,
                 value,
                 targets,
                 cgroup,
-                period_us: period,
+                period_us: period.unwrap_or(DEFAULT_PERIOD_US),
                 force,
             };
             let applied = ops::limit(&ctx, &req)?;
@@ -300,19 +305,24 @@ fn run(cli: Cli) -> Result<i32, Error> {
             cgroup,
             command,
         } => {
+            if period.is_some() && !limits.iter().any(|(r, _)| *r == Resource::Cpu) {
+                return Err(Error::Usage(
+                    "--period only applies to a cpu limit (-l cpu=N)".to_string(),
+                ));
+            }
             let req = ExecRequest {
                 cgroup,
                 limits,
                 controllers,
-                period_us: period,
+                period_us: period.unwrap_or(DEFAULT_PERIOD_US),
                 force,
                 command,
             };
-            let (applied, program) = cgctl::exec::prepare(&ctx, &req)?;
-            for a in &applied {
+            let prepared = cgctl::exec::prepare(&ctx, &req)?;
+            for a in &prepared.applied {
                 eprintln!("cgctl: {}", a.describe());
             }
-            return Err(cgctl::exec::exec_now(&program, &req.command));
+            return Err(prepared.exec(&req.command));
         }
         Command::Show { target } => {
             let report = ops::show(&ctx, &target)?;
@@ -380,7 +390,34 @@ fn run(cli: Cli) -> Result<i32, Error> {
     Ok(0)
 }
 
+/// clap's message in one line: its first paragraph (which names the missing
+/// arguments or the possible values on the lines after the first), joined.
+fn usage_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    if line.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        line.to_string()
+    }
+}
+
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec: COMMAND
+    // of `exec` would see EPIPE instead of dying quietly (`yes | head`), and cgctl
+    // itself would panic printing into a closed pipe. Restore the default.
+    // SAFETY: setting a signal's disposition to SIG_DFL, before any thread exists.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )
+    };
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -388,10 +425,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("cgctl: {first} (see 'cgctl --help')");
+            eprintln!("cgctl: {} (see 'cgctl --help')", usage_line(&e.to_string()));
             return ExitCode::from(EXIT_USAGE as u8);
         }
     };

@@ -53,27 +53,33 @@ pub fn v1_options(controllers: &[String], name: Option<&str>) -> Result<String> 
     Ok(opts.join(","))
 }
 
-/// Mounts a hierarchy on `dir` (made if missing, and removed again on failure).
+/// Flags of every cgroup mount cgctl makes.
+const FLAGS: MsFlags = MsFlags::MS_NOSUID
+    .union(MsFlags::MS_NODEV)
+    .union(MsFlags::MS_NOEXEC);
+
+/// Mounts a hierarchy on `dir` (made if missing, and removed again on failure). The
+/// options are checked before anything is made.
 pub fn mount_at(kind: &Kind, dir: &Path) -> Result<()> {
+    let v1_opts = match kind {
+        Kind::V2 => None,
+        Kind::V1 { controllers, name } => Some(v1_options(controllers, name.as_deref())?),
+    };
     let made = if dir.exists() {
         false
     } else {
         std::fs::create_dir(dir).map_err(|e| Error::file("create", dir, e))?;
         true
     };
-    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    let result = match kind {
-        Kind::V2 => mount(Some("cgroup2"), dir, Some("cgroup2"), flags, None::<&str>),
-        Kind::V1 { controllers, name } => {
-            let opts = v1_options(controllers, name.as_deref())?;
-            mount(
-                Some("cgroup"),
-                dir,
-                Some("cgroup"),
-                flags,
-                Some(opts.as_str()),
-            )
-        }
+    let result = match &v1_opts {
+        None => mount(Some("cgroup2"), dir, Some("cgroup2"), FLAGS, None::<&str>),
+        Some(opts) => mount(
+            Some("cgroup"),
+            dir,
+            Some("cgroup"),
+            FLAGS,
+            Some(opts.as_str()),
+        ),
     };
     if let Err(e) = result {
         if made {
@@ -148,7 +154,6 @@ fn release_empty_v1(dir: &Path, super_options: &str) {
     } else {
         controllers.join(",")
     };
-    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     for _ in 0..50 {
         if !listed() {
             return;
@@ -158,7 +163,7 @@ fn release_empty_v1(dir: &Path, super_options: &str) {
             Some("cgroup"),
             dir,
             Some("cgroup"),
-            flags,
+            FLAGS,
             Some(opts.as_str()),
         )
         .is_err()

@@ -31,7 +31,6 @@ pub fn parse_limit(res: Resource, value: &str, period_us: u64) -> Result<Value> 
 
 /// `cgctl create`: all names, all or nothing.
 pub fn create(ctx: &Ctx, names: &[String], controllers: &[String]) -> Result<Vec<PathBuf>> {
-    let hiers = ctx.hierarchies(controllers)?;
     let names = names
         .iter()
         .map(|n| Name::parse(n))
@@ -44,11 +43,7 @@ pub fn create(ctx: &Ctx, names: &[String], controllers: &[String]) -> Result<Vec
                 return Err(Error::name("", "empty name"));
             }
         }
-        let hiers: &[usize] = match n {
-            Name::Absolute(_) if controllers.is_empty() => &[],
-            _ => &hiers,
-        };
-        targets.push(resolver.resolve(n, hiers)?);
+        targets.push(resolver.resolve(n, &ctx.hierarchies_for(n, controllers)?)?);
     }
     crate::create::create_all(ctx, &targets, controllers)
 }
@@ -80,8 +75,9 @@ pub struct LimitRequest {
 }
 
 /// `cgctl limit`: for a PID, create its cgroup, set the limit, move the process in;
-/// for a cgroup, set the limit. Every value and name is checked before anything is
-/// written; a cgroup made for a PID is removed again if a later step fails.
+/// for a cgroup, set the limit. Every value, name and PID is checked before anything
+/// is written; if a later step fails, the processes moved go back where they were and
+/// the cgroups made for them are removed again.
 pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
     let val = parse_limit(req.resource, &req.value, req.period_us)?;
     let targets = req
@@ -90,69 +86,61 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
         .map(|t| Target::parse(t))
         .collect::<Result<Vec<_>>>()?;
     let explicit = req.cgroup.as_deref().map(Name::parse).transpose()?;
-    let controller = |v: Version| req.resource.controller(v);
-    let h = ctx
-        .layout
-        .hierarchy_for(controller(Version::V1))
-        .or_else(|| ctx.layout.hierarchy_for(controller(Version::V2)))
-        .ok_or_else(|| {
-            Error::Unsupported(format!(
-                "no mounted hierarchy has the {} controller, which {} needs (see 'cgctl mode')",
-                controller(Version::V1),
-                req.resource
-            ))
-        })?;
+    let h = ctx.resource_hierarchy(req.resource)?;
     let version = ctx.layout.hierarchies[h].version;
     let resolver = ctx.resolver();
-    let mut out = Vec::new();
+    // Look everything up first: a missing PID or cgroup changes nothing.
+    let mut plans = Vec::with_capacity(targets.len());
     for t in &targets {
-        match t {
+        plans.push(match t {
             Target::Pid(pid) => {
-                // Fail before making anything for a process that is not there.
-                proccgroup::read(*pid)?;
+                let from = ctx.dir_in(&proccgroup::read(*pid)?, h);
                 let name = explicit
                     .clone()
                     .unwrap_or_else(|| Name::Relative(format!("cgctl/{pid}")));
-                let locs = resolver.resolve(&name, &[h])?;
-                let mut creator = Creator::new(ctx);
-                let v2c = if version == Version::V2 {
-                    vec![controller(version).to_string()]
-                } else {
-                    Vec::new()
-                };
-                for loc in &locs {
-                    creator.create(loc, &v2c)?;
-                    out.push(limit::apply(
-                        ctx,
-                        loc,
-                        req.resource,
-                        &val,
-                        &req.value,
-                        req.force,
-                    )?);
-                    procs::attach(&loc.dir, version, *pid, false)?;
-                }
-                creator.finish();
+                (Some((*pid, from)), resolver.resolve(&name, &[h])?)
             }
-            Target::Cgroup(name) => {
-                for loc in ctx.existing(name, &[h])? {
-                    out.push(limit::apply(
-                        ctx,
-                        &loc,
-                        req.resource,
-                        &val,
-                        &req.value,
-                        req.force,
-                    )?);
-                }
+            Target::Cgroup(name) => (None, ctx.existing(name, &[h])?),
+        });
+    }
+    let v2c = if version == Version::V2 {
+        vec![req.resource.controller(version).to_string()]
+    } else {
+        Vec::new()
+    };
+    let mut creator = Creator::new(ctx);
+    let mut moves = procs::Moves::default();
+    let mut out = Vec::new();
+    let mut applied_to = std::collections::HashSet::new();
+    for (pid, locs) in &plans {
+        for loc in locs {
+            if pid.is_some() {
+                creator.create(loc, &v2c)?;
+            }
+            // A cgroup shared by several PIDs gets the limit once.
+            if applied_to.insert(loc.dir.clone()) {
+                out.push(limit::apply(
+                    ctx,
+                    loc,
+                    req.resource,
+                    &val,
+                    &req.value,
+                    req.force,
+                )?);
+            }
+            if let Some((pid, from)) = pid {
+                moves.attach(&loc.dir, from.as_deref(), version, *pid, false)?;
             }
         }
     }
+    moves.keep();
+    creator.finish();
     Ok(out)
 }
 
 /// `cgctl add`: moves processes (or threads) into a cgroup, in every hierarchy it
-/// exists in. Returns the cgroup directories.
+/// exists in; all or nothing (a process that cannot be moved puts the ones moved
+/// before it back). Returns the cgroup directories.
 pub fn add(
     ctx: &Ctx,
     name: &str,
@@ -161,20 +149,24 @@ pub fn add(
     controllers: &[String],
 ) -> Result<Vec<PathBuf>> {
     let name = Name::parse(name)?;
-    let hiers = if controllers.is_empty() && matches!(name, Name::Absolute(_)) {
-        Vec::new()
-    } else {
-        ctx.hierarchies(controllers)?
-    };
+    let hiers = ctx.hierarchies_for(&name, controllers)?;
     let locs = ctx.existing(&name, &hiers)?;
     for loc in &locs {
         crate::cgfs::ensure_cgroupfs(&loc.dir)?;
     }
-    for &pid in pids {
+    // Every PID must exist before any is moved.
+    let origins = pids
+        .iter()
+        .map(|&pid| proccgroup::read(pid).map(|m| (pid, m)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut moves = procs::Moves::default();
+    for (pid, memberships) in &origins {
         for loc in &locs {
-            procs::attach(&loc.dir, ctx.version(loc), pid, threads)?;
+            let from = ctx.dir_in(memberships, loc.hierarchy);
+            moves.attach(&loc.dir, from.as_deref(), ctx.version(loc), *pid, threads)?;
         }
     }
+    moves.keep();
     Ok(locs.into_iter().map(|l| l.dir).collect())
 }
 
@@ -183,10 +175,7 @@ pub fn target_locations(ctx: &Ctx, target: &str) -> Result<Vec<Location>> {
     match Target::parse(target)? {
         Target::Pid(pid) => pid_locations(ctx, pid),
         Target::Cgroup(name) => {
-            let hiers = match name {
-                Name::Absolute(_) => Vec::new(),
-                Name::Relative(_) => ctx.layout.default_hierarchies(),
-            };
+            let hiers = ctx.hierarchies_for(&name, &[])?;
             ctx.existing(&name, &hiers)
         }
     }
@@ -225,11 +214,7 @@ pub fn locations(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Resul
         Some(n) => Name::parse(n)?,
         None => Name::Relative(String::new()),
     };
-    let hiers = if controllers.is_empty() && matches!(name, Name::Absolute(_)) {
-        Vec::new()
-    } else {
-        ctx.hierarchies(controllers)?
-    };
+    let hiers = ctx.hierarchies_for(&name, controllers)?;
     ctx.existing(&name, &hiers)
 }
 
@@ -288,9 +273,40 @@ pub fn freeze(ctx: &Ctx, name: &str, frozen: bool) -> Result<Vec<PathBuf>> {
     };
     let locs = ctx.existing(&name, &hiers)?;
     for loc in &locs {
+        let hier = &ctx.layout.hierarchies[loc.hierarchy];
+        if hier.version == Version::V1 && !hier.has("freezer") {
+            return Err(Error::name(
+                loc.dir.display().to_string(),
+                format!(
+                    "it is in the {} hierarchy, which has no freezer",
+                    hier.label()
+                ),
+            ));
+        }
+        if frozen {
+            // Freezing the cgroup cgctl is in would stop cgctl itself, for good.
+            refuse_self(&loc.dir, "freeze")?;
+        }
+    }
+    for loc in &locs {
         crate::freeze::set(loc, ctx.version(loc), frozen)?;
     }
     Ok(locs.into_iter().map(|l| l.dir).collect())
+}
+
+/// Refuses to `what` the cgroup `dir` when cgctl itself is in it or below it.
+pub fn refuse_self(dir: &std::path::Path, what: &str) -> Result<()> {
+    let me = std::process::id() as i32;
+    for d in crate::cgfs::walk(dir)? {
+        if procs::pids_if_there(&d)?.contains(&me) {
+            return Err(Error::Refused(format!(
+                "will not {what} {}: cgctl itself (PID {me}) is in {}",
+                dir.display(),
+                d.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One line of `cgctl which`.

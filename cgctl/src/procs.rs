@@ -1,7 +1,7 @@
 //! Processes and cgroups: moving processes or threads in, listing who is inside.
 
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -46,7 +46,8 @@ pub fn attach(dir: &Path, version: Version, pid: i32, thread: bool) -> Result<()
     let path = dir.join(file);
     let kind = if thread { "thread" } else { "PID" };
     let mut delay = Duration::from_millis(1);
-    for attempt in 0.. {
+    let mut attempt = 0;
+    let err = loop {
         let err = match crate::cgfs::write_unchecked(&path, &pid.to_string()) {
             Ok(()) => return Ok(()),
             Err(Error::File { source, .. }) => io_errno(&source),
@@ -55,31 +56,91 @@ pub fn attach(dir: &Path, version: Version, pid: i32, thread: bool) -> Result<()
         if err == Errno::EINVAL && attempt < 8 && Path::new(&format!("/proc/{pid}")).exists() {
             std::thread::sleep(delay);
             delay *= 2;
+            attempt += 1;
             continue;
         }
-        let hint = match (err, version) {
-            (Errno::ESRCH, _) => format!(" (no {} {pid} exists)", if thread { "thread" } else { "process" }),
-            (Errno::EBUSY, Version::V2) => " (cgroup v2's \"no internal processes\" rule: this cgroup has controllers enabled in cgroup.subtree_control, so it may only hold child cgroups; put the process in a child, e.g. 'cgctl add GROUP/leaf PID')".to_string(),
-            (Errno::EOPNOTSUPP, Version::V2) if thread => " (single threads can only move between cgroups of a threaded subtree; write 'threaded' to cgroup.type first)".to_string(),
-            (Errno::ENOSPC, _) => " (the cgroup's cpuset has no CPUs or memory nodes; set them with 'cgctl limit cpuset' and 'cgctl limit mems')".to_string(),
-            (Errno::EINVAL, _) => " (a kernel thread, or a process that cannot be moved)".to_string(),
-            _ => String::new(),
-        };
-        return Err(Error::Attach {
-            kind,
-            pid,
-            path: dir.to_path_buf(),
-            source: err,
-            hint,
-        });
+        break err;
+    };
+    let hint = match (err, version) {
+        (Errno::ESRCH, _) => format!(
+            " (no {} {pid} exists: it may have exited)",
+            if thread { "thread" } else { "process" }
+        ),
+        (Errno::ENOENT, _) => " (the cgroup was removed meanwhile)".to_string(),
+        (Errno::EBUSY, Version::V2) => " (cgroup v2's \"no internal processes\" rule: this cgroup has controllers enabled in cgroup.subtree_control, so it may only hold child cgroups; put the process in a child, e.g. 'cgctl add GROUP/leaf PID')".to_string(),
+        (Errno::EOPNOTSUPP, Version::V2) if thread => " (single threads can only move between cgroups of a threaded subtree; write 'threaded' to cgroup.type first)".to_string(),
+        (Errno::ENOSPC, _) => " (the cgroup's cpuset has no CPUs or memory nodes; set them with 'cgctl limit cpuset' and 'cgctl limit mems')".to_string(),
+        (Errno::EINVAL, _) => " (a kernel thread, or a process that cannot be moved)".to_string(),
+        _ => String::new(),
+    };
+    Err(Error::Attach {
+        kind,
+        pid,
+        path: dir.to_path_buf(),
+        source: err,
+        hint,
+    })
+}
+
+/// Processes (or threads) moved by this call. Unless [`Moves::keep`] is called, each
+/// is moved back, newest first, into the cgroup it came from when this is dropped: a
+/// failure halfway through `add`, `limit` or `exec` leaves every process where it was.
+/// Drop it before the [`crate::cgfs::Created`] guard of the cgroups they were moved
+/// into, so that those are empty when they are removed.
+#[derive(Default)]
+pub struct Moves {
+    back: Vec<(PathBuf, Version, i32, bool)>,
+}
+
+impl Moves {
+    /// Moves `pid` into `dir`, remembering `from` (its cgroup before, in the same
+    /// hierarchy) to move it back to.
+    pub fn attach(
+        &mut self,
+        dir: &Path,
+        from: Option<&Path>,
+        version: Version,
+        pid: i32,
+        thread: bool,
+    ) -> Result<()> {
+        attach(dir, version, pid, thread)?;
+        if let Some(from) = from.filter(|f| *f != dir) {
+            self.back.push((from.to_path_buf(), version, pid, thread));
+        }
+        Ok(())
     }
-    unreachable!("the loop returns")
+
+    /// The work succeeded: leave the processes where they are now.
+    pub fn keep(mut self) {
+        self.back.clear();
+    }
+}
+
+impl Drop for Moves {
+    fn drop(&mut self) {
+        for (dir, version, pid, thread) in self.back.iter().rev() {
+            let _ = attach(dir, *version, *pid, *thread);
+        }
+    }
 }
 
 /// The PIDs in `dir`'s cgroup.procs.
 pub fn pids(dir: &Path) -> Result<Vec<i32>> {
     let text = crate::cgfs::read(&dir.join("cgroup.procs"))?;
-    Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+    Ok(parse_pids(&text))
+}
+
+/// Like [`pids`], but a cgroup removed meanwhile (by someone else) has none.
+pub fn pids_if_there(dir: &Path) -> Result<Vec<i32>> {
+    match std::fs::read_to_string(dir.join("cgroup.procs")) {
+        Ok(text) => Ok(parse_pids(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::file("read", dir.join("cgroup.procs"), e)),
+    }
+}
+
+fn parse_pids(text: &str) -> Vec<i32> {
+    text.lines().filter_map(|l| l.trim().parse().ok()).collect()
 }
 
 /// A process's command line (or its name in brackets for a kernel thread); None if it

@@ -11,14 +11,17 @@ use crate::cgfs;
 use crate::cgpath::Location;
 use crate::error::{Error, Result};
 use crate::procs;
+use crate::subtree::Subtree;
 
 /// How long to wait for killed processes to leave, and for EBUSY to clear.
 const PATIENCE: Duration = Duration::from_secs(5);
 
 /// Removes the cgroups at `locs` (with everything below, if `recursive`). Nothing is
 /// removed if any of them has processes and `kill` is false, or has children and
-/// `recursive` is false. Removal keeps going past errors and reports them all.
+/// `recursive` is false, or holds cgctl itself. Removal keeps going past errors and
+/// reports them all; cgroups that someone else removes meanwhile count as removed.
 pub fn remove(locs: &[Location], recursive: bool, kill_procs: bool) -> Result<()> {
+    let me = std::process::id() as i32;
     let mut plans = Vec::new();
     for loc in locs {
         cgfs::ensure_cgroupfs(&loc.dir)?;
@@ -28,40 +31,42 @@ pub fn remove(locs: &[Location], recursive: bool, kill_procs: bool) -> Result<()
                 loc.dir.display()
             )));
         }
-        let tree = cgfs::walk(&loc.dir)?;
-        if tree.len() > 1 && !recursive {
+        let tree = Subtree::scan(&loc.dir)?;
+        if tree.descendants() > 0 && !recursive {
             return Err(Error::Refused(format!(
                 "cannot remove {}: it has {} cgroup(s) below it (use -r to remove them too)",
                 loc.dir.display(),
-                tree.len() - 1
+                tree.descendants()
             )));
         }
-        let pids = tree_pids(&tree)?;
-        if !pids.is_empty() && !kill_procs {
-            let shown: Vec<String> = pids.iter().take(5).map(|p| p.to_string()).collect();
+        if tree.pids.contains(&me) {
+            return Err(Error::Refused(format!(
+                "will not remove {}: cgctl itself (PID {me}) is in it",
+                loc.dir.display()
+            )));
+        }
+        if !tree.pids.is_empty() && !kill_procs {
+            let shown: Vec<String> = tree.pids.iter().take(5).map(|p| p.to_string()).collect();
             return Err(Error::Refused(format!(
                 "cannot remove {}: it still has {} process(es) (PID {}{}); use --kill to kill them, or move them out with 'cgctl add'",
                 loc.dir.display(),
-                pids.len(),
+                tree.pids.len(),
                 shown.join(", "),
-                if pids.len() > 5 { ", ..." } else { "" }
+                if tree.pids.len() > 5 { ", ..." } else { "" }
             )));
         }
-        plans.push((loc.dir.clone(), tree, !pids.is_empty()));
+        plans.push((loc.dir.clone(), tree));
     }
     let mut errors = Vec::new();
-    for (dir, tree, populated) in &plans {
-        if *populated {
-            if let Err(e) = kill_all(dir, tree) {
+    for (dir, tree) in &plans {
+        if !tree.pids.is_empty() {
+            let dirs: Vec<PathBuf> = tree.dirs().map(Path::to_path_buf).collect();
+            if let Err(e) = kill_all(dir, &dirs) {
                 errors.push(e);
                 continue;
             }
         }
-        for d in tree.iter().rev() {
-            if let Err(e) = cgfs::rmdir(d, PATIENCE) {
-                errors.push(e);
-            }
-        }
+        errors.extend(tree.remove(PATIENCE));
     }
     match errors.len() {
         0 => Ok(()),
@@ -73,7 +78,7 @@ pub fn remove(locs: &[Location], recursive: bool, kill_procs: bool) -> Result<()
 fn tree_pids(tree: &[PathBuf]) -> Result<Vec<i32>> {
     let mut out = Vec::new();
     for d in tree {
-        out.extend(procs::pids(d)?);
+        out.extend(procs::pids_if_there(d)?);
     }
     Ok(out)
 }
