@@ -7,35 +7,28 @@
 set -euo pipefail
 
 N=${N:-50}
-RUNS=${RUNS:-10}
+ROUNDS=${ROUNDS:-5}
+RUNS=${RUNS:-2}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 
-need() {
-    local missing=()
-    while [ $# -ge 2 ]; do
-        [ -e "$1" ] || command -v "$1" >/dev/null 2>&1 || missing+=("$2")
-        shift 2
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        echo "bench: installing ${missing[*]}" >&2
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
-}
-need hyperfine hyperfine python3 python3 ip iproute2 nft nftables \
+# `need` installs what is missing (command -v finds absolute paths too).
+. "$ROOT/bench/lib.sh"
+need ip iproute2 nft nftables \
     /usr/lib/cni/bridge containernetworking-plugins
 
-(cd "$ROOT" && cargo build --release -p netns-bridge --quiet)
-NB=${CARGO_TARGET_DIR:-$ROOT/target}/release/netns-bridge
-[ -x "$NB" ] || NB=$ROOT/target/release/netns-bridge
+# NB=PATH benchmarks that binary instead (e.g. an older build, for an A/B comparison).
+if [ -z "${NB:-}" ]; then
+    (cd "$ROOT" && cargo build --release -p netns-bridge --quiet)
+    NB=${CARGO_TARGET_DIR:-$ROOT/target}/release/netns-bridge
+    [ -x "$NB" ] || NB=$ROOT/target/release/netns-bridge
+fi
 
 TAG=nbbench-$$
 HOST=$TAG-host
 WORK=$(mktemp -d)
-OUT=${BENCH_OUT:-$ROOT/target/bench}
-mkdir -p "$OUT"
+OUT=$BENCH_OUT
 
 cleanup() {
     local ns
@@ -101,31 +94,54 @@ SH
 
 # The preparation of each run undoes the previous one and then lets the kernel settle
 # (deferred netdevice and namespace cleanup), so that no run pays for the one before.
-bench() { # NAME PREPARE COMMAND
-    ip netns exec "$HOST" hyperfine --runs "$RUNS" --warmup 1 --style none \
-        --prepare "bash $2; sleep 0.3" --export-json "$OUT/netns-bridge-$1.json" "bash $3" >/dev/null
-}
-bench nb-attach "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh"
+# The tools take turns: ROUNDS rounds of RUNS runs each, every other round in reverse
+# order, and the medians are taken over all rounds' runs, so that drift in the load of
+# a shared machine hits all of them alike.
 cat "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh" >"$WORK/nb-reset.sh"
-bench nb-detach "$WORK/nb-reset.sh" "$WORK/nb-detach.sh"
-bench nb-detach-batch "$WORK/nb-reset.sh" "$WORK/nb-detach-batch.sh"
-ip netns exec "$HOST" bash "$WORK/nb-detach-batch.sh"
-bench cni-add "$WORK/cni-DEL.sh" "$WORK/cni-ADD.sh"
 cat "$WORK/cni-DEL.sh" "$WORK/cni-ADD.sh" >"$WORK/cni-reset.sh"
-bench cni-del "$WORK/cni-reset.sh" "$WORK/cni-DEL.sh"
-bench ip-add "$WORK/ip-del.sh" "$WORK/ip-add.sh"
 cat "$WORK/ip-del.sh" "$WORK/ip-add.sh" >"$WORK/ip-reset.sh"
-bench ip-del "$WORK/ip-reset.sh" "$WORK/ip-del.sh"
+bench() { # NAME ROUND PREPARE COMMAND
+    ip netns exec "$HOST" hyperfine --runs "$RUNS" --style none \
+        --prepare "bash $3; sleep 0.3" --export-json "$OUT/netns-bridge-$1.$2.json" \
+        "bash $4" >/dev/null
+}
+nb() {
+    bench nb-attach "$1" "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh"
+    bench nb-detach "$1" "$WORK/nb-reset.sh" "$WORK/nb-detach.sh"
+    bench nb-detach-batch "$1" "$WORK/nb-reset.sh" "$WORK/nb-detach-batch.sh"
+}
+cni() {
+    bench cni-add "$1" "$WORK/cni-DEL.sh" "$WORK/cni-ADD.sh"
+    bench cni-del "$1" "$WORK/cni-reset.sh" "$WORK/cni-DEL.sh"
+}
+ipcmd() {
+    bench ip-add "$1" "$WORK/ip-del.sh" "$WORK/ip-add.sh"
+    bench ip-del "$1" "$WORK/ip-reset.sh" "$WORK/ip-del.sh"
+}
+# One untimed pass of everything first: caches warm, modules loaded.
+for script in nb-reset nb-detach-batch cni-reset cni-DEL ip-reset ip-del; do
+    ip netns exec "$HOST" bash "$WORK/$script.sh"
+done
+for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then
+        nb "$round"; cni "$round"; ipcmd "$round"
+    else
+        ipcmd "$round"; cni "$round"; nb "$round"
+    fi
+done
 
-python3 - "$OUT" "$N" <<'PY'
-import json, sys
-out, n = sys.argv[1], int(sys.argv[2])
+python3 - "$OUT" "$N" "$ROUNDS" <<'PY'
+import json, statistics, sys
+out, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def per_ns(name):
-    r = json.load(open(f"{out}/netns-bridge-{name}.json"))["results"][0]
-    return r["median"] * 1e3 / n
-m = {k: per_ns(k) for k in ["nb-attach", "nb-detach", "nb-detach-batch",
-                            "cni-add", "cni-del", "ip-add", "ip-del"]}
-print(f"per namespace, median of the runs ({n} namespaces each):")
+    times = []
+    for r in range(1, rounds + 1):
+        times += json.load(open(f"{out}/netns-bridge-{name}.{r}.json"))["results"][0]["times"]
+    return statistics.median(times) * 1e3 / n, len(times)
+m, runs = {}, 0
+for k in ["nb-attach", "nb-detach", "nb-detach-batch", "cni-add", "cni-del", "ip-add", "ip-del"]:
+    m[k], runs = per_ns(k)
+print(f"per namespace, median of {runs} runs in {rounds} rounds ({n} namespaces each):")
 rows = [("attach   netns-bridge", "nb-attach"), ("detach   netns-bridge", "nb-detach"),
         ("detach   netns-bridge, one call for all", "nb-detach-batch"),
         ("ADD      CNI bridge + host-local", "cni-add"), ("DEL      CNI bridge", "cni-del"),

@@ -4,6 +4,7 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+use netlink_packet_route::RouteNetlinkMessage;
 use nix::errno::Errno;
 
 use crate::error::Error;
@@ -19,6 +20,10 @@ pub struct Bridge {
     pub index: u32,
     pub subnet: Subnet,
     pub mac: [u8; 6],
+    /// The bridge is one netns-bridge keeps, so its gateway address was not looked up
+    /// (that costs a dump): the caller adds it with [`gateway_message`] in its next
+    /// batch, where EEXIST means it is there.
+    pub verify_gateway: bool,
 }
 
 /// What [`ensure`] did, so a failed attach can undo exactly that.
@@ -33,17 +38,23 @@ pub enum Made {
     Bridge,
 }
 
+/// Adds the gateway address to the bridge; fails with EEXIST when it is there.
+pub fn gateway_message(bridge: &Bridge) -> RouteNetlinkMessage {
+    route::add_address_message(bridge.index, bridge.subnet.gateway(), &bridge.subnet)
+}
+
 /// Finds the bridge `name` or creates it. `requested` is `--subnet`: used for a new
 /// bridge, and must match the subnet of an existing one. Records the subnet in `state`.
+/// `existing` is the link called `name` as the caller just looked it up.
 pub fn ensure(
     socket: &mut Socket,
     name: &str,
+    existing: Option<Link>,
     state: &mut BridgeState,
     requested: Option<Subnet>,
     mtu: Option<u32>,
     state_root: &Path,
 ) -> Result<(Bridge, Made), Error> {
-    let existing = route::link_by_name(socket, name)?;
     if let Some(link) = &existing {
         if link.kind.as_deref() != Some("bridge") {
             return Err(Error::invalid(format!(
@@ -52,30 +63,59 @@ pub fn ensure(
             )));
         }
     }
+    let mac = crate::names::bridge_mac(name);
+    let remembered = state.subnet();
+    if let (Some(known), Some(requested)) = (remembered, requested) {
+        if known != requested {
+            return Err(mismatch(name, known, requested));
+        }
+    }
+    // The common case: a bridge netns-bridge keeps and has seen. No address dump.
+    if let (Some(link), Some(subnet)) = (&existing, remembered) {
+        if !link.up {
+            socket.call(
+                || format!("cannot bring bridge {name} up"),
+                route::set_up_message(link.index),
+                0,
+            )?;
+        }
+        let bridge = Bridge {
+            name: name.to_string(),
+            index: link.index,
+            subnet,
+            mac: link.mac.unwrap_or(mac),
+            verify_gateway: true,
+        };
+        return Ok((bridge, Made::Nothing));
+    }
+
     let on_link = match &existing {
         Some(link) => link_subnet(socket, link)?,
         None => None,
     };
-    let remembered = state.subnet();
     let known = on_link.or(remembered);
     if let (Some(known), Some(requested)) = (known, requested) {
         if known != requested {
-            return Err(Error::invalid(format!(
-                "bridge {name} already serves subnet {known}, not {requested}"
-            )));
+            return Err(mismatch(name, known, requested));
         }
     }
     let subnet = match known.or(requested) {
-        Some(s) => s,
+        Some(s) => {
+            if known.is_none() {
+                check_no_overlap(state_root, name, &s)?;
+            }
+            s
+        }
         None => default_subnet(socket, state_root, name)?,
     };
     state.bridge = Some(BridgeRecord {
         subnet: subnet.to_string(),
         nat: state.bridge.as_ref().is_some_and(|b| b.nat),
         mtu: state.bridge.as_ref().and_then(|b| b.mtu).or(mtu),
+        created: existing.is_none(),
+        gateway_added: existing.is_some() && on_link.is_none(),
     });
 
-    let mac = crate::names::bridge_mac(name);
     match existing {
         Some(link) => {
             let mut made = Made::Nothing;
@@ -90,18 +130,23 @@ pub fn ensure(
             if !link.up {
                 batch.push((route::set_up_message(link.index), 0));
             }
-            for reply in socket.batch(batch)? {
-                reply.map_err(|source| Error::Netlink {
-                    what: format!("cannot set up bridge {name}"),
-                    source,
-                })?;
-            }
             let bridge = Bridge {
                 name: name.to_string(),
                 index: link.index,
                 subnet,
                 mac: link.mac.unwrap_or(mac),
+                verify_gateway: false,
             };
+            for reply in socket.batch(batch)? {
+                if let Err(source) = reply {
+                    // The address may have been added before the bring-up failed.
+                    let _ = undo(socket, &bridge, made);
+                    return Err(Error::Netlink {
+                        what: format!("cannot set up bridge {name}"),
+                        source,
+                    });
+                }
+            }
             Ok((bridge, made))
         }
         None => {
@@ -131,6 +176,7 @@ pub fn ensure(
                     index: link.index,
                     subnet,
                     mac,
+                    verify_gateway: false,
                 })
             })();
             match made {
@@ -142,6 +188,35 @@ pub fn ensure(
             }
         }
     }
+}
+
+fn mismatch(name: &str, known: Subnet, requested: Subnet) -> Error {
+    Error::invalid(format!(
+        "bridge {name} already serves subnet {known}, not {requested}"
+    ))
+}
+
+/// Removes what netns-bridge made of the bridge `name` (for `down`): the bridge if it
+/// created it, else the gateway address if it added that. Gone is success.
+pub fn remove(socket: &mut Socket, name: &str, record: &BridgeRecord) -> Result<(), Error> {
+    if record.created {
+        return route::delete_link(socket, name);
+    }
+    if !record.gateway_added {
+        return Ok(());
+    }
+    let (Some(link), Ok(subnet)) = (route::link_by_name(socket, name)?, record.subnet.parse())
+    else {
+        return Ok(());
+    };
+    let bridge = Bridge {
+        name: name.to_string(),
+        index: link.index,
+        subnet,
+        mac: [0; 6],
+        verify_gateway: false,
+    };
+    undo(socket, &bridge, Made::Address)
 }
 
 /// Undoes what [`ensure`] made.
@@ -182,23 +257,47 @@ fn mask(prefix: u8) -> u32 {
     }
 }
 
-/// A /24 that overlaps no route of this namespace and no other bridge's subnet.
-fn default_subnet(socket: &mut Socket, state_root: &Path, name: &str) -> Result<Subnet, Error> {
-    let mut taken = route::ipv4_route_destinations(socket)?;
+/// The subnets of the other bridges netns-bridge keeps under `state_root`. Their state
+/// is read without their lock: a bridge's subnet never changes.
+fn other_subnets(state_root: &Path, name: &str) -> Result<Vec<(String, Subnet)>, Error> {
+    let mut out = Vec::new();
     for other in Store::bridges(state_root)? {
         if other == name {
             continue;
         }
-        // Another bridge's state is read without its lock: its subnet never changes.
         let path = state_root.join(&other).join("state.json");
         if let Ok(text) = std::fs::read(&path) {
             if let Ok(s) = serde_json::from_slice::<BridgeState>(&text) {
                 if let Some(subnet) = s.subnet() {
-                    taken.push((subnet.network(), subnet.prefix()));
+                    out.push((other, subnet));
                 }
             }
         }
     }
+    Ok(out)
+}
+
+/// A new bridge's `--subnet` must not overlap another bridge's: two bridges with one
+/// gateway address and one route would split the subnet's traffic at random.
+fn check_no_overlap(state_root: &Path, name: &str, subnet: &Subnet) -> Result<(), Error> {
+    for (other, theirs) in other_subnets(state_root, name)? {
+        if subnet.overlaps(theirs.network(), theirs.prefix()) {
+            return Err(Error::invalid(format!(
+                "subnet {subnet} overlaps subnet {theirs} of bridge {other}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A /24 that overlaps no route of this namespace and no other bridge's subnet.
+fn default_subnet(socket: &mut Socket, state_root: &Path, name: &str) -> Result<Subnet, Error> {
+    let mut taken = route::ipv4_route_destinations(socket)?;
+    taken.extend(
+        other_subnets(state_root, name)?
+            .into_iter()
+            .map(|(_, s)| (s.network(), s.prefix())),
+    );
     ipam::pick_default(&taken).ok_or_else(|| {
         Error::invalid("no free default subnet (10.213.0.0/16 and 172.29.0.0/16 are all routed): give --subnet")
     })

@@ -194,11 +194,7 @@ pub fn add_result(version: &str, a: &Attachment) -> Value {
     if version != "1.0.0" {
         ip["version"] = json!("4");
     }
-    let mut routes = Vec::new();
-    if a.default_route {
-        routes.push(json!({"dst": "0.0.0.0/0", "gw": a.gateway.to_string()}));
-    }
-    json!({
+    let mut result = json!({
         "cniVersion": version,
         "interfaces": [
             {"name": a.bridge, "mac": a.bridge_mac},
@@ -206,9 +202,13 @@ pub fn add_result(version: &str, a: &Attachment) -> Value {
             {"name": a.interface, "mac": a.mac, "sandbox": a.netns_path},
         ],
         "ips": [ip],
-        "routes": routes,
         "dns": {},
-    })
+    });
+    // Like the reference plugin: no "routes" key when there are none.
+    if a.default_route {
+        result["routes"] = json!([{"dst": "0.0.0.0/0", "gw": a.gateway.to_string()}]);
+    }
+    result
 }
 
 fn env(name: &str) -> Option<String> {
@@ -234,6 +234,8 @@ fn dispatch(command: &str, stdin: &[u8]) -> Result<Option<Value>, (String, CniEr
     let root = lease::state_root(settings.state_dir.clone());
     let container_id = need("CNI_CONTAINERID").map_err(fail)?;
     let ifname = need("CNI_IFNAME").map_err(fail)?;
+    crate::names::check_ifname(&ifname, "CNI_IFNAME")
+        .map_err(|e| fail(CniError::new(CODE_INVALID_ENV, e.to_string())))?;
     match command {
         "ADD" => {
             let netns = need("CNI_NETNS").map_err(fail)?;
@@ -247,7 +249,6 @@ fn dispatch(command: &str, stdin: &[u8]) -> Result<Option<Value>, (String, CniEr
                 default_route: settings.default_route,
                 nat: settings.nat,
                 state_root: root,
-                details: true,
                 cni: Some(CniKey {
                     container_id,
                     ifname,

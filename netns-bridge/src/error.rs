@@ -52,6 +52,10 @@ pub enum Error {
     #[error("{what}: {why}")]
     Nft { what: String, why: String },
 
+    /// The target namespace went away while it was being attached.
+    #[error("{0}")]
+    Vanished(String),
+
     /// Something refused because of what exists (e.g. `down` with attachments left).
     #[error("{0}")]
     Busy(String),

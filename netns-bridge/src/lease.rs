@@ -41,6 +41,17 @@ pub struct BridgeRecord {
     pub nat: bool,
     #[serde(default)]
     pub mtu: Option<u32>,
+    /// netns-bridge created the bridge, so `down` deletes it. A bridge that was there
+    /// before is left in place (only the gateway address netns-bridge added goes).
+    #[serde(default = "yes")]
+    pub created: bool,
+    /// netns-bridge added the gateway address to a bridge it did not create.
+    #[serde(default)]
+    pub gateway_added: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A CNI attachment's identity, for DEL after the namespace is gone.
@@ -93,6 +104,50 @@ impl BridgeState {
         let key = netns.to_string();
         self.leases.iter().find(|l| l.netns == key)
     }
+
+    /// Checks what serde cannot: a state that parses but makes no sense (a subnet that
+    /// is no CIDR, leases without one, addresses outside it or handed out twice) is
+    /// corrupt, and acting on it would hand out wrong addresses.
+    pub fn check(&self) -> Result<(), String> {
+        let subnet = match &self.bridge {
+            Some(record) => Some(
+                record
+                    .subnet
+                    .parse::<Subnet>()
+                    .map_err(|e| format!("bridge subnet: {e}"))?,
+            ),
+            None => None,
+        };
+        let mut addresses = BTreeSet::new();
+        let mut namespaces = BTreeSet::new();
+        for lease in &self.leases {
+            let Some(subnet) = subnet else {
+                return Err(format!(
+                    "lease of {} without a bridge subnet",
+                    lease.address
+                ));
+            };
+            if !subnet.is_assignable(lease.address) {
+                return Err(format!(
+                    "leased address {} is not assignable in subnet {subnet}",
+                    lease.address
+                ));
+            }
+            if !addresses.insert(lease.address) {
+                return Err(format!("address {} is leased twice", lease.address));
+            }
+            if lease.netns_id().is_none() || !namespaces.insert(lease.netns.as_str()) {
+                return Err(format!(
+                    "lease of {} has a bad or repeated namespace id '{}'",
+                    lease.address, lease.netns
+                ));
+            }
+            for (name, what) in [(&lease.host_veth, "host veth"), (&lease.ifname, "ifname")] {
+                crate::names::check_ifname(name, what).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The state directory of one bridge, locked while this value lives.
@@ -104,30 +159,54 @@ pub struct Store {
 impl Store {
     /// Creates `root/bridge/` if needed and takes its lock (waits for other holders).
     pub fn lock(root: &Path, bridge: &str) -> Result<Store, Error> {
+        Store::take(root, bridge, true)?.ok_or_else(|| Error::File {
+            what: "cannot create state directory",
+            path: root.join(bridge),
+            source: std::io::ErrorKind::NotFound.into(),
+        })
+    }
+
+    /// Takes the lock of a bridge that has a state directory; `None` when it has none.
+    /// Never creates anything, so a reader racing `down` leaves nothing behind.
+    pub fn lock_existing(root: &Path, bridge: &str) -> Result<Option<Store>, Error> {
+        Store::take(root, bridge, false)
+    }
+
+    fn take(root: &Path, bridge: &str, create: bool) -> Result<Option<Store>, Error> {
         let dir = root.join(bridge);
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(&dir)
-            .map_err(|e| Error::File {
-                what: "cannot create state directory",
-                path: dir.clone(),
-                source: e,
-            })?;
         let path = dir.join("lock");
         loop {
-            let file = OpenOptions::new()
-                .create(true)
+            // Inside the loop: the holder we waited for may have removed the directory
+            // (a failed first attach, `down`).
+            if create {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o755)
+                    .create(&dir)
+                    .map_err(|e| Error::File {
+                        what: "cannot create state directory",
+                        path: dir.clone(),
+                        source: e,
+                    })?;
+            }
+            let file = match OpenOptions::new()
+                .create(create)
                 .truncate(false)
                 .write(true)
                 .mode(0o644)
                 .custom_flags(libc::O_CLOEXEC)
                 .open(&path)
-                .map_err(|e| Error::File {
-                    what: "cannot open lock file",
-                    path: path.clone(),
-                    source: e,
-                })?;
+            {
+                Ok(f) => f,
+                Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => {
+                    return Err(Error::File {
+                        what: "cannot open lock file",
+                        path,
+                        source: e,
+                    })
+                }
+            };
             let lock = Flock::lock(file, FlockArg::LockExclusive)
                 .map_err(|(_, e)| Error::sys(format!("cannot lock {}", path.display()), e))?;
             // `down` unlinks the lock file while holding it: a lock taken on an unlinked
@@ -135,7 +214,7 @@ impl Store {
             let held = lock.metadata().map(|m| (m.dev(), m.ino())).ok();
             let current = std::fs::metadata(&path).map(|m| (m.dev(), m.ino())).ok();
             if held.is_some() && held == current {
-                return Ok(Store { dir, _lock: lock });
+                return Ok(Some(Store { dir, _lock: lock }));
             }
         }
     }
@@ -179,10 +258,12 @@ impl Store {
                 })
             }
         };
-        serde_json::from_slice(&text).map_err(|e| Error::State {
-            path,
+        let state: BridgeState = serde_json::from_slice(&text).map_err(|e| Error::State {
+            path: path.clone(),
             why: e.to_string(),
-        })
+        })?;
+        state.check().map_err(|why| Error::State { path, why })?;
+        Ok(state)
     }
 
     /// Writes the state atomically: a reader sees the old or the new file, never half.
@@ -264,6 +345,8 @@ mod tests {
                 subnet: "10.1.0.0/24".into(),
                 nat: false,
                 mtu: None,
+                created: true,
+                gateway_added: false,
             }),
             leases: vec![lease("4:1", [10, 1, 0, 2])],
         };
@@ -289,5 +372,31 @@ mod tests {
         let store = Store::lock(root.path(), "br0").expect("lock");
         std::fs::write(root.path().join("br0/state.json"), "{not json").expect("write");
         assert!(matches!(store.load(), Err(Error::State { .. })));
+    }
+
+    #[test]
+    fn state_that_parses_but_makes_no_sense_is_corrupt() {
+        let good = r#"{"bridge":{"subnet":"10.1.0.0/24"},"leases":[
+            {"netns":"4:1","target":"/x","address":"10.1.0.2","host_veth":"nb0",
+             "ifname":"eth0","mac":"02:00:00:00:00:00"}]}"#;
+        let state: BridgeState = serde_json::from_str(good).expect("parses");
+        assert_eq!(state.check(), Ok(()));
+        assert!(state.bridge.as_ref().is_some_and(|b| b.created));
+        for bad in [
+            good.replace("10.1.0.0/24", "10.1.0.0/99"),
+            good.replace("\"10.1.0.2\"", "\"10.9.0.2\""),
+            good.replace("\"10.1.0.2\"", "\"10.1.0.1\""),
+            good.replace("4:1", "four"),
+            good.replace("nb0", "a/b"),
+            good.replace(r#""bridge":{"subnet":"10.1.0.0/24"},"#, ""),
+        ] {
+            let state: BridgeState = serde_json::from_str(&bad).expect("parses");
+            assert!(state.check().is_err(), "{bad}");
+        }
+        let mut twice: BridgeState = serde_json::from_str(good).expect("parses");
+        let mut other = twice.leases[0].clone();
+        other.netns = "4:2".into();
+        twice.leases.push(other);
+        assert!(twice.check().is_err());
     }
 }

@@ -10,6 +10,7 @@ pub mod attach;
 pub mod bridge;
 pub mod cni;
 pub mod error;
+pub mod fault;
 pub mod ipam;
 pub mod lease;
 pub mod names;

@@ -131,7 +131,6 @@ fn run(cli: Cli) -> Result<(), Error> {
                 nat,
                 state_root: root,
                 cni: None,
-                details: json,
             };
             let a = attach::attach(&request)?;
             if json {
@@ -163,27 +162,31 @@ fn run(cli: Cli) -> Result<(), Error> {
                     &serde_json::to_string(&entries).unwrap_or_default(),
                 );
             } else {
-                print(
-                    &mut out,
-                    &format!(
-                        "{:<10} {:<32} {:<22} {:<15} {:<8} {:<18} {:<17} ALIVE",
-                        "BRIDGE", "NAMESPACE", "NETNS", "HOST-VETH", "IFNAME", "ADDRESS", "MAC"
-                    ),
-                );
+                let header = [
+                    "BRIDGE",
+                    "NAMESPACE",
+                    "NETNS",
+                    "HOST-VETH",
+                    "IFNAME",
+                    "ADDRESS",
+                    "MAC",
+                    "ALIVE",
+                ];
+                print(&mut out, &ls_row(header));
                 for e in entries {
+                    let alive = if e.alive { "yes" } else { "no" };
                     print(
                         &mut out,
-                        &format!(
-                            "{:<10} {:<32} {:<22} {:<15} {:<8} {:<18} {:<17} {}",
-                            e.bridge,
-                            e.namespace,
-                            e.netns,
-                            e.host_veth,
-                            e.interface,
-                            e.address,
-                            e.mac,
-                            if e.alive { "yes" } else { "no" }
-                        ),
+                        &ls_row([
+                            &e.bridge,
+                            &e.namespace,
+                            &e.netns,
+                            &e.host_veth,
+                            &e.interface,
+                            &e.address,
+                            &e.mac,
+                            alive,
+                        ]),
                     );
                 }
             }
@@ -194,6 +197,17 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Down { bridge, force } => teardown::down(&root, &bridge, force)?,
     }
     Ok(())
+}
+
+/// One line of `ls`: the columns padded to their widths, the last one as it is.
+fn ls_row(cells: [&str; 8]) -> String {
+    const WIDTHS: [usize; 7] = [10, 32, 22, 15, 8, 18, 17];
+    let mut line = String::new();
+    for (cell, width) in cells.iter().zip(WIDTHS) {
+        line.push_str(&format!("{cell:<width$} "));
+    }
+    line.push_str(cells[7]);
+    line
 }
 
 fn main() -> ExitCode {

@@ -52,6 +52,18 @@ impl Netns {
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.file.as_fd()
     }
+
+    /// Whether the path it was opened through still leads to this namespace. Our open
+    /// fd keeps a namespace alive after `ip netns delete` or its last process's exit;
+    /// what is attached to it then dies with it as soon as we close the fd.
+    pub fn still_there(&self) -> bool {
+        std::fs::metadata(&self.path).is_ok_and(|m| {
+            NetnsId {
+                dev: m.dev(),
+                ino: m.ino(),
+            } == self.id
+        })
+    }
 }
 
 /// Opens TARGET. `Ok(None)`: it does not exist (any more). An existing file that is not

@@ -28,6 +28,8 @@ pub struct Link {
     pub alias: Option<String>,
     pub mac: Option<[u8; 6]>,
     pub master: Option<u32>,
+    /// IFLA_LINK: for a veth, the peer's ifindex (in the peer's namespace).
+    pub peer: Option<u32>,
     pub group: u32,
     pub up: bool,
 }
@@ -45,6 +47,7 @@ impl Link {
                 LinkAttribute::IfAlias(a) => link.alias = Some(a.clone()),
                 LinkAttribute::Address(a) => link.mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
                 LinkAttribute::Controller(i) => link.master = Some(*i),
+                LinkAttribute::Link(i) => link.peer = Some(*i),
                 LinkAttribute::Group(g) => link.group = *g,
                 LinkAttribute::LinkInfo(infos) => {
                     for info in infos {
@@ -70,15 +73,25 @@ pub struct VethSpec<'a> {
     pub mtu: Option<u32>,
 }
 
-/// The link called `name`, if there is one.
-pub fn link_by_name(socket: &mut Socket, name: &str) -> Result<Option<Link>, Error> {
+/// Asks for the link called `name` (read the reply with [`link_of`]).
+pub fn get_link_message(name: &str) -> RouteNetlinkMessage {
     let mut m = LinkMessage::default();
     m.attributes.push(LinkAttribute::IfName(name.to_string()));
-    match socket.request(RouteNetlinkMessage::GetLink(m), 0) {
-        Ok(replies) => Ok(replies.iter().find_map(|r| match r {
-            RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
-            _ => None,
-        })),
+    RouteNetlinkMessage::GetLink(m)
+}
+
+/// The link in the reply to [`get_link_message`].
+pub fn link_of(replies: &[RouteNetlinkMessage]) -> Option<Link> {
+    replies.iter().find_map(|r| match r {
+        RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
+        _ => None,
+    })
+}
+
+/// The link called `name`, if there is one.
+pub fn link_by_name(socket: &mut Socket, name: &str) -> Result<Option<Link>, Error> {
+    match socket.request(get_link_message(name), 0) {
+        Ok(replies) => Ok(link_of(&replies)),
         Err(Errno::ENODEV) => Ok(None),
         Err(source) => Err(Error::Netlink {
             what: format!("cannot look up link {name}"),

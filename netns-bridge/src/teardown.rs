@@ -57,14 +57,12 @@ pub fn selector_for(target: &str) -> Result<Selector, Error> {
 /// namespace ends with them) and releases the leases. Nothing there is success.
 pub fn detach(root: &Path, bridge: &str, selectors: &[Selector]) -> Result<usize, Error> {
     names::check_ifname(bridge, "bridge name")?;
-    if !root.join(bridge).join("lock").exists() {
+    let mut socket = Socket::open()?;
+    let Some(store) = Store::lock_existing(root, bridge)? else {
         // Never attached anything: nothing to release. Leftover veths of a lost state
         // directory are found by the tag.
-        let mut socket = Socket::open()?;
         return delete_untracked(&mut socket, bridge, selectors, &HashSet::new());
-    }
-    let mut socket = Socket::open()?;
-    let store = Store::lock(root, bridge)?;
+    };
     let mut state = store.load()?;
     let (gone, kept): (Vec<Lease>, Vec<Lease>) = state
         .leases
@@ -234,10 +232,9 @@ pub fn list(root: &Path, bridges: &[String]) -> Result<Vec<Entry>, Error> {
     let links = route::links(&mut socket)?;
     let mut out = Vec::new();
     for bridge in bridges {
-        if !root.join(bridge).join("lock").exists() {
+        let Some(store) = Store::lock_existing(root, bridge)? else {
             continue;
-        }
-        let store = Store::lock(root, bridge)?;
+        };
         let state = store.load()?;
         let prefix = state.subnet().map(|s| s.prefix()).unwrap_or(32);
         for lease in &state.leases {
@@ -261,11 +258,10 @@ pub fn list(root: &Path, bridges: &[String]) -> Result<Vec<Entry>, Error> {
 pub fn gc(root: &Path, bridge: &str) -> Result<usize, Error> {
     names::check_ifname(bridge, "bridge name")?;
     let mut socket = Socket::open()?;
-    if !root.join(bridge).join("lock").exists() {
+    let Some(store) = Store::lock_existing(root, bridge)? else {
         let links = route::links(&mut socket)?;
         return collect(&mut socket, bridge, &links, &mut BridgeState::default());
-    }
-    let store = Store::lock(root, bridge)?;
+    };
     let mut state = store.load()?;
     let links = route::links(&mut socket)?;
     let before = state.leases.len();
@@ -301,11 +297,10 @@ fn collect(
 /// everything first). A bridge netns-bridge has no record of is left alone.
 pub fn down(root: &Path, bridge: &str, force: bool) -> Result<(), Error> {
     names::check_ifname(bridge, "bridge name")?;
-    if !root.join(bridge).join("lock").exists() {
-        return Ok(());
-    }
     let mut socket = Socket::open()?;
-    let store = Store::lock(root, bridge)?;
+    let Some(store) = Store::lock_existing(root, bridge)? else {
+        return Ok(());
+    };
     let mut state = store.load()?;
     let links = route::links(&mut socket)?;
     collect(&mut socket, bridge, &links, &mut state)?;
@@ -319,8 +314,8 @@ pub fn down(root: &Path, bridge: &str, force: bool) -> Result<(), Error> {
     let veths: Vec<String> = state.leases.iter().map(|l| l.host_veth.clone()).collect();
     let mut errors = delete_links(&mut socket, &veths);
     state.leases.clear();
-    if state.bridge.is_some() {
-        if let Err(e) = route::delete_link(&mut socket, bridge) {
+    if let Some(record) = &state.bridge {
+        if let Err(e) = crate::bridge::remove(&mut socket, bridge, record) {
             errors.push(e);
         }
     }

@@ -198,11 +198,7 @@ fn detach_leaves_no_link_and_no_lease_and_the_address_is_reused() {
     // A named namespace deleted while attached: detach by its name still releases.
     let c_name = c.name().to_string();
     drop(c);
-    assert!(wait_for(Duration::from_secs(5), || host_veths(
-        &host.links()
-    )
-    .len()
-        == 1));
+    assert!(host.wait_for_host_veths(1, Duration::from_secs(5)));
     host.run(["detach", &c_name]).expect_code(0);
     assert_eq!(host.lease_count("nsbr0"), 1);
 
@@ -235,11 +231,7 @@ fn gc_releases_what_a_killed_process_held() {
     assert_eq!(host_veths(&host.links()).len(), 2);
 
     drop(holder);
-    assert!(wait_for(Duration::from_secs(10), || host_veths(
-        &host.links()
-    )
-    .len()
-        == 1));
+    assert!(host.wait_for_host_veths(1, Duration::from_secs(10)));
     let ls: serde_json::Value =
         serde_json::from_str(&host.run(["ls", "--json"]).success()).expect("ls");
     let dead = ls
@@ -263,10 +255,7 @@ fn a_full_subnet_takes_back_the_leases_of_dead_namespaces() {
         .success();
     // The namespace dies without a detach; its lease stays until someone needs it.
     drop(first);
-    assert!(wait_for(Duration::from_secs(10), || host_veths(
-        &host.links()
-    )
-    .is_empty()));
+    assert!(host.wait_for_host_veths(0, Duration::from_secs(10)));
     assert_eq!(host.lease_count("nsbr0"), 1);
     let second = NetnsGuard::new();
     assert_eq!(

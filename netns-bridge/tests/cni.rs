@@ -15,10 +15,32 @@ use testkit::{NetnsGuard, Outcome};
 const REFERENCE_BRIDGE: &str = "/usr/lib/cni/bridge";
 
 /// Runs a CNI plugin inside the host namespace, as a runtime would.
-fn plugin(mut cmd: Command, command: &str, netns: Option<&str>, id: &str, config: &str) -> Outcome {
+fn plugin(cmd: Command, command: &str, netns: Option<&str>, id: &str, config: &str) -> Outcome {
+    run_plugin(cmd, command, netns, id, config, "eth0")
+}
+
+fn plugin_with_ifname(
+    cmd: Command,
+    command: &str,
+    netns: &str,
+    id: &str,
+    config: &str,
+    ifname: &str,
+) -> Outcome {
+    run_plugin(cmd, command, Some(netns), id, config, ifname)
+}
+
+fn run_plugin(
+    mut cmd: Command,
+    command: &str,
+    netns: Option<&str>,
+    id: &str,
+    config: &str,
+    ifname: &str,
+) -> Outcome {
     cmd.env("CNI_COMMAND", command)
         .env("CNI_CONTAINERID", id)
-        .env("CNI_IFNAME", "eth0")
+        .env("CNI_IFNAME", ifname)
         .env("CNI_PATH", "/usr/lib/cni")
         .env_remove("NETNS_BRIDGE_STATE_DIR")
         .stdin(Stdio::piped())
@@ -118,9 +140,7 @@ fn del_after_the_namespace_is_gone_releases_the_lease() {
     drop(target);
     ours(&host, "DEL", Some(&path), "c2", &conf).success();
     assert_eq!(host.lease_count("cnibr0"), 0);
-    assert!(common::wait_for(std::time::Duration::from_secs(5), || {
-        common::host_veths(&host.links()).is_empty()
-    }));
+    assert!(host.wait_for_host_veths(0, std::time::Duration::from_secs(5)));
 }
 
 #[test]
@@ -146,6 +166,11 @@ fn bad_config_and_environment_give_cni_errors() {
     let out = ours(&host, "ADD", None, "c3", &config(host.path(), ""));
     let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
     assert_eq!(err["code"], 4);
+    // A bad CNI_IFNAME is a bad environment (code 4), as for the reference plugin.
+    let cmd = host.command(Vec::<String>::new());
+    let out = plugin_with_ifname(cmd, "ADD", &path, "c3", &config(host.path(), ""), "eth0/x");
+    let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+    assert_eq!(err["code"], 4, "{err}");
     assert_eq!(links_of(target.name()), ["lo"]);
     assert_eq!(host.links(), ["lo"]);
 }
@@ -200,6 +225,50 @@ fn add_result_has_the_shape_of_the_reference_bridge_plugin() {
     assert_eq!(keys(&mine["ips"][0]), keys(&theirs["ips"][0]));
     assert_eq!(mine["ips"][0]["interface"], theirs["ips"][0]["interface"]);
     assert_eq!(mine["routes"][0]["dst"], theirs["routes"][0]["dst"]);
+
+    // Without a default route, neither result has a "routes" key.
+    let no_route = |c: &str| {
+        let mut v: Value = serde_json::from_str(c).expect("config JSON");
+        if let Some(ipam) = v["ipam"].as_object_mut() {
+            ipam.remove("routes");
+        }
+        v["isGateway"] = Value::from(false);
+        v.to_string()
+    };
+    let ref2 = NetnsGuard::new();
+    let our2 = NetnsGuard::new();
+    let reference_conf2 = no_route(&reference_conf);
+    let theirs2: Value = serde_json::from_str(
+        &plugin(
+            host.program(REFERENCE_BRIDGE),
+            "ADD",
+            Some(&ref2.path()),
+            "r2",
+            &reference_conf2,
+        )
+        .success(),
+    )
+    .expect("reference JSON");
+    let mine2: Value = serde_json::from_str(
+        &ours(
+            &host,
+            "ADD",
+            Some(&our2.path()),
+            "o2",
+            &no_route(&config(host.path(), "")),
+        )
+        .success(),
+    )
+    .expect("our JSON");
+    assert_eq!(keys(&mine2), keys(&theirs2), "{mine2} vs {theirs2}");
+    plugin(
+        host.program(REFERENCE_BRIDGE),
+        "DEL",
+        Some(&ref2.path()),
+        "r2",
+        &reference_conf2,
+    )
+    .success();
 
     plugin(
         host.program(REFERENCE_BRIDGE),

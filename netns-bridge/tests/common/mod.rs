@@ -80,6 +80,12 @@ impl Host {
     pub fn path(&self) -> &Path {
         self.state.path()
     }
+
+    /// Waits until the host has `n` host veths (a dying namespace takes its own with
+    /// it, a little later); whether it came to that within `timeout`.
+    pub fn wait_for_host_veths(&self, n: usize, timeout: Duration) -> bool {
+        wait_for(timeout, || host_veths(&self.links()).len() == n)
+    }
 }
 
 /// Makes `cmd` run in the network namespace `ns`.

@@ -1,0 +1,281 @@
+//! `attach`: one veth pair per namespace, its namespace end made directly inside the
+//! namespace; an address from the bridge's lease store; `lo` and the interface up and a
+//! default route inside. Every step that fails undoes the ones before it.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use nix::errno::Errno;
+use serde::Serialize;
+
+mod work;
+
+use crate::error::Error;
+use crate::ipam::{self, Subnet};
+use crate::lease::{BridgeState, CniKey, Lease, Store};
+use crate::names;
+use crate::netlink::Socket;
+use crate::netns::{self, Netns};
+use crate::route::{self, Link};
+use work::{rollback, Done, Work};
+
+/// The ifindex of `lo` in every network namespace.
+const LOOPBACK_INDEX: u32 = 1;
+
+/// What to attach, and how.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub target: String,
+    pub bridge: String,
+    pub subnet: Option<Subnet>,
+    pub ip: Option<String>,
+    pub ifname: String,
+    pub mtu: Option<u32>,
+    pub default_route: bool,
+    pub nat: bool,
+    pub state_root: PathBuf,
+    pub cni: Option<CniKey>,
+}
+
+/// A namespace's attachment, as `--json` and CNI report it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attachment {
+    pub bridge: String,
+    pub bridge_mac: String,
+    pub host_veth: String,
+    pub host_veth_mac: String,
+    pub interface: String,
+    pub mac: String,
+    pub address: String,
+    pub gateway: Ipv4Addr,
+    pub netns: String,
+    pub netns_path: String,
+    #[serde(skip)]
+    pub default_route: bool,
+}
+
+/// Checks everything that can be checked without touching anything.
+pub fn validate(request: &Request) -> Result<(), Error> {
+    names::check_ifname(&request.bridge, "bridge name")?;
+    names::check_ifname(&request.ifname, "interface name")?;
+    if let Some(mtu) = request.mtu {
+        if !(68..=65535).contains(&mtu) {
+            return Err(Error::invalid(format!(
+                "invalid MTU {mtu}: must be between 68 and 65535"
+            )));
+        }
+    }
+    if let (Some(ip), Some(subnet)) = (&request.ip, &request.subnet) {
+        ipam::parse_static(ip, subnet)?;
+    } else if let Some(ip) = &request.ip {
+        let bare = ip.split_once('/').map_or(ip.as_str(), |(a, _)| a);
+        ipam::parse_ipv4(bare).ok_or_else(|| Error::invalid(format!("invalid address '{ip}'")))?;
+    }
+    Ok(())
+}
+
+/// Attaches the namespace; returns its attachment (the existing one if it was attached).
+pub fn attach(request: &Request) -> Result<Attachment, Error> {
+    validate(request)?;
+    let netns = netns::open(&request.target)?.ok_or_else(|| {
+        Error::invalid(format!(
+            "no network namespace at {}",
+            netns::target_path(&request.target)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| request.target.clone())
+        ))
+    })?;
+    if netns.id == netns::own_id()? {
+        return Err(Error::invalid(format!(
+            "{} is the namespace netns-bridge runs in (the host), not one to attach",
+            netns.path.display()
+        )));
+    }
+    let inside_fd = netns.fd().try_clone_to_owned().map_err(|e| {
+        Error::sys(
+            "cannot duplicate the namespace fd",
+            crate::error::io_errno(&e),
+        )
+    })?;
+    // The socket inside is opened on a helper thread while the host side is prepared
+    // (for an attachment that is there already, it is not needed: a thread wasted).
+    let inside = Socket::open_in_background(inside_fd);
+    let mut host = Socket::open()?;
+    let store = Store::lock(&request.state_root, &request.bridge)?;
+    let mut state = store.load()?;
+    let host_veth = names::host_veth_name(&request.bridge, netns.id);
+
+    let fresh = state == BridgeState::default();
+    let bridge_link = match inspect(request, &netns, &mut host, &store, &mut state, &host_veth) {
+        Ok(Found::Attached(attachment)) => return Ok(attachment),
+        Ok(Found::Bridge(link)) => link,
+        Err(e) => {
+            // Nothing was made; a state directory this attach created goes again.
+            if fresh {
+                let _ = store.remove();
+            }
+            return Err(e);
+        }
+    };
+
+    let before = state.clone();
+    let mut done = Done::default();
+    let mut work = Work {
+        request,
+        netns: &netns,
+        host: &mut host,
+        store: &store,
+        state: &mut state,
+        host_veth: &host_veth,
+        done: &mut done,
+    };
+    match work.run(bridge_link, inside) {
+        Ok(attachment) => Ok(attachment),
+        Err(e) => {
+            rollback(&mut host, store, &before, &host_veth, done);
+            Err(e)
+        }
+    }
+}
+
+/// What [`inspect`] found.
+enum Found {
+    /// The namespace is attached: its attachment.
+    Attached(Attachment),
+    /// It is not: the bridge's link, if there is one.
+    Bridge(Option<Link>),
+}
+
+/// Looks at what is there before anything is made: the bridge, a link by the host end's
+/// name, the namespace's lease.
+fn inspect(
+    request: &Request,
+    netns: &Netns,
+    host: &mut Socket,
+    store: &Store,
+    state: &mut BridgeState,
+    host_veth: &str,
+) -> Result<Found, Error> {
+    // One round trip for what is there: the bridge, and a link by the host end's name.
+    let mut found = host
+        .batch(vec![
+            (route::get_link_message(&request.bridge), 0),
+            (route::get_link_message(host_veth), 0),
+        ])?
+        .into_iter()
+        .zip([request.bridge.as_str(), host_veth])
+        .map(|(reply, name)| match reply {
+            Ok(replies) => Ok(route::link_of(&replies)),
+            Err(Errno::ENODEV) => Ok(None),
+            Err(source) => Err(Error::Netlink {
+                what: format!("cannot look up link {name}"),
+                source,
+            }),
+        });
+    let bridge_link = found.next().unwrap_or(Ok(None))?;
+    let mut veth_link = found.next().unwrap_or(Ok(None))?;
+
+    if let Some(lease) = state.find(netns.id).cloned() {
+        if let Some(link) = veth_link.as_ref().filter(|l| l.name == lease.host_veth) {
+            let bridge_mac = bridge_link
+                .and_then(|l| l.mac)
+                .unwrap_or_else(|| names::bridge_mac(&request.bridge));
+            let host_mac = link.mac;
+            return existing(request, netns, store, state, &lease, bridge_mac, host_mac)
+                .map(Found::Attached);
+        }
+        // The veth is gone (deleted by hand): the lease is stale, attach anew.
+        state.leases.retain(|l| l.netns != lease.netns);
+    }
+    // A static address is checked against the bridge's known subnet before anything is
+    // made (whether it is free is decided later: leases of dead namespaces may yield).
+    if let (Some(ip), Some(subnet)) = (&request.ip, request.subnet.or_else(|| state.subnet())) {
+        ipam::parse_static(ip, &subnet)?;
+    }
+    if let Some(link) = veth_link.take() {
+        // A link has the host end's name, without a lease: ours, left over from a lost
+        // lease (replaced), or someone else's (never touched).
+        let ours = link
+            .alias
+            .as_deref()
+            .and_then(names::parse_veth_tag)
+            .is_some_and(|(b, id)| b == request.bridge && id == netns.id);
+        if !ours {
+            return Err(Error::invalid(format!(
+                "a link named {host_veth} exists and is not netns-bridge's ({})",
+                link.kind.as_deref().unwrap_or("no kind")
+            )));
+        }
+        route::delete_link(host, host_veth)?;
+    }
+    Ok(Found::Bridge(bridge_link))
+}
+
+/// The namespace is attached already: its attachment as it is, if the request agrees
+/// with it. `--nat` is applied to a bridge that has no NAT yet.
+fn existing(
+    request: &Request,
+    netns: &Netns,
+    store: &Store,
+    state: &mut BridgeState,
+    lease: &Lease,
+    bridge_mac: [u8; 6],
+    host_mac: Option<[u8; 6]>,
+) -> Result<Attachment, Error> {
+    let already = |what: String| {
+        Error::invalid(format!(
+            "{} is already attached to {} with {what}",
+            netns.path.display(),
+            request.bridge
+        ))
+    };
+    if let Some(ip) = &request.ip {
+        let bare = ip.split_once('/').map_or(ip.as_str(), |(a, _)| a);
+        if ipam::parse_ipv4(bare) != Some(lease.address) {
+            return Err(already(format!("address {}", lease.address)));
+        }
+    }
+    let subnet = state.subnet().ok_or_else(|| Error::State {
+        path: request.state_root.join(&request.bridge),
+        why: "a lease without a bridge subnet".into(),
+    })?;
+    if request.subnet.is_some_and(|s| s != subnet) {
+        return Err(already(format!("subnet {subnet}")));
+    }
+    if request.nat {
+        if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat) {
+            crate::nat::enable(&request.bridge, &subnet)?;
+            record.nat = true;
+            if let Err(e) = store.save(state) {
+                let _ = crate::nat::disable(&request.bridge);
+                return Err(e);
+            }
+        }
+    }
+    Ok(describe(
+        request, lease, &subnet, bridge_mac, host_mac, netns,
+    ))
+}
+
+fn describe(
+    request: &Request,
+    lease: &Lease,
+    subnet: &Subnet,
+    bridge_mac: [u8; 6],
+    host_mac: Option<[u8; 6]>,
+    netns: &Netns,
+) -> Attachment {
+    Attachment {
+        bridge: request.bridge.clone(),
+        bridge_mac: names::mac_string(&bridge_mac),
+        host_veth: lease.host_veth.clone(),
+        host_veth_mac: host_mac.map(|m| names::mac_string(&m)).unwrap_or_default(),
+        interface: lease.ifname.clone(),
+        mac: lease.mac.clone(),
+        address: format!("{}/{}", lease.address, subnet.prefix()),
+        gateway: subnet.gateway(),
+        netns: netns.id.to_string(),
+        netns_path: netns.path.display().to_string(),
+        default_route: request.default_route,
+    }
+}

@@ -1,0 +1,335 @@
+//! The steps of an attach under the bridge's lock, each recorded so that a failure
+//! undoes exactly what was made: bridge, lease, veth pair, the setup inside, NAT.
+
+use std::net::Ipv4Addr;
+
+use nix::errno::Errno;
+
+use super::{describe, Attachment, Request, LOOPBACK_INDEX};
+use crate::bridge::{self, Bridge, Made};
+use crate::error::Error;
+use crate::fault;
+use crate::ipam::{self, Subnet};
+use crate::lease::{BridgeState, Lease, Store};
+use crate::names;
+use crate::netlink::{PendingSocket, Socket};
+use crate::netns::Netns;
+use crate::route::{self, Link, VethSpec};
+
+/// What a failed attach has to undo.
+#[derive(Default)]
+pub(super) struct Done {
+    pub(super) bridge: Option<(Bridge, Made)>,
+    pub(super) veth: bool,
+    pub(super) nat: bool,
+}
+
+/// The steps of one attach, under the bridge's lock; `done` records what to undo.
+pub(super) struct Work<'a> {
+    pub(super) request: &'a Request,
+    pub(super) netns: &'a Netns,
+    pub(super) host: &'a mut Socket,
+    pub(super) store: &'a Store,
+    pub(super) state: &'a mut BridgeState,
+    pub(super) host_veth: &'a str,
+    pub(super) done: &'a mut Done,
+}
+
+impl Work<'_> {
+    pub(super) fn run(
+        &mut self,
+        bridge_link: Option<Link>,
+        inside: PendingSocket,
+    ) -> Result<Attachment, Error> {
+        let request = self.request;
+        let nat_before = self.state.bridge.as_ref().is_some_and(|b| b.nat);
+        let (bridge, made) = bridge::ensure(
+            self.host,
+            &request.bridge,
+            bridge_link,
+            self.state,
+            request.subnet,
+            request.mtu,
+            &request.state_root,
+        )?;
+        self.done.bridge = Some((bridge.clone(), made));
+        fault::checkpoint("bridge")?;
+        let subnet = bridge.subnet;
+
+        let lease = self.lease(&subnet)?;
+        if request.nat {
+            if let Some(record) = self.state.bridge.as_mut() {
+                record.nat = true;
+            }
+        }
+        self.store.save(self.state)?;
+        fault::checkpoint("lease")?;
+
+        let host_link = self.create_veth(&bridge, &lease)?;
+        fault::checkpoint("veth")?;
+
+        let mut inside = inside.wait()?;
+        self.configure_inside(&mut inside, host_link.peer, lease.address, &subnet)?;
+        fault::checkpoint("inside")?;
+
+        if request.nat {
+            self.done.nat = !nat_before;
+            crate::nat::enable(&request.bridge, &subnet)?;
+        }
+        fault::checkpoint("nat")?;
+        fault::checkpoint("done")?;
+        if !self.netns.still_there() {
+            return Err(Error::Vanished(format!(
+                "{} went away while it was being attached",
+                self.netns.path.display()
+            )));
+        }
+        Ok(describe(
+            request,
+            &lease,
+            &subnet,
+            bridge.mac,
+            host_link.mac,
+            self.netns,
+        ))
+    }
+
+    /// Picks the address and adds the lease to the state (not saved yet).
+    fn lease(&mut self, subnet: &Subnet) -> Result<Lease, Error> {
+        let request = self.request;
+        let mut address = pick_address(request, subnet, self.state);
+        if matches!(address, Err(Error::NoAddress(_)))
+            && crate::teardown::prune_dead(self.host, &request.bridge, self.state)? > 0
+        {
+            // Leases of namespaces that died without a detach were in the way: gone now.
+            address = pick_address(request, subnet, self.state);
+        }
+        let address = address?;
+        let lease = Lease {
+            netns: self.netns.id.to_string(),
+            target: self.netns.path.display().to_string(),
+            address,
+            host_veth: self.host_veth.to_string(),
+            ifname: request.ifname.clone(),
+            mac: names::mac_string(&names::interface_mac(address)),
+            cni: request.cni.clone(),
+        };
+        self.state.leases.push(lease.clone());
+        Ok(lease)
+    }
+
+    /// Creates the veth pair, tags its host end and reads it back, in one batch (with
+    /// the gateway address of a bridge that was not looked at closely). The caller has
+    /// made sure no link has the host end's name, so the tag cannot land on another.
+    fn create_veth(&mut self, bridge: &Bridge, lease: &Lease) -> Result<Link, Error> {
+        let request = self.request;
+        let spec = VethSpec {
+            host_name: self.host_veth,
+            peer_name: &request.ifname,
+            peer_netns: self.netns.fd(),
+            peer_mac: names::interface_mac(lease.address),
+            master: bridge.index,
+            mtu: request
+                .mtu
+                .or_else(|| self.state.bridge.as_ref().and_then(|b| b.mtu)),
+        };
+        let tag = names::veth_tag(&request.bridge, self.netns.id);
+        let mut batch = Vec::new();
+        if bridge.verify_gateway {
+            batch.push((bridge::gateway_message(bridge), route::CREATE));
+        }
+        batch.push((route::create_veth_message(&spec), route::CREATE));
+        batch.push((route::set_alias_message(self.host_veth, &tag), 0));
+        batch.push((route::get_link_message(self.host_veth), 0));
+        let mut replies = self.host.batch(batch)?.into_iter();
+        let mut next = || replies.next().unwrap_or(Err(Errno::EIO));
+
+        let gateway = if bridge.verify_gateway {
+            match next() {
+                Ok(_) => {
+                    // It was missing and is back: a failed attach takes it away again.
+                    if let Some((_, made)) = self.done.bridge.as_mut() {
+                        *made = Made::Address;
+                    }
+                    Ok(())
+                }
+                Err(Errno::EEXIST) => Ok(()),
+                Err(source) => Err(Error::Netlink {
+                    what: format!(
+                        "cannot add {}/{} to bridge {}",
+                        bridge.subnet.gateway(),
+                        bridge.subnet.prefix(),
+                        bridge.name
+                    ),
+                    source,
+                }),
+            }
+        } else {
+            Ok(())
+        };
+        let created = next();
+        let tagged = next();
+        let read = next();
+        match created {
+            Ok(_) => self.done.veth = true,
+            Err(Errno::EEXIST) => {
+                return Err(Error::invalid(format!(
+                    "{} already has an interface named {}",
+                    self.netns.path.display(),
+                    request.ifname
+                )))
+            }
+            Err(source) => {
+                gateway?;
+                return Err(Error::Netlink {
+                    what: format!(
+                        "cannot create veth pair {}/{} in {}",
+                        self.host_veth,
+                        request.ifname,
+                        self.netns.path.display()
+                    ),
+                    source,
+                });
+            }
+        }
+        gateway?;
+        tagged.map_err(|source| Error::Netlink {
+            what: format!("cannot tag {}", self.host_veth),
+            source,
+        })?;
+        let link = read.map_err(|source| Error::Netlink {
+            what: format!("cannot look up link {}", self.host_veth),
+            source,
+        })?;
+        route::link_of(&link).ok_or_else(|| Error::Protocol {
+            what: format!("cannot look up link {}", self.host_veth),
+            why: "the kernel sent no link".into(),
+        })
+    }
+
+    /// Inside, in one batch: `lo` and the interface up, the address, the default route.
+    /// `peer` is the interface's index as the host end reports it (IFLA_LINK); without
+    /// it, the interface is looked up by name.
+    fn configure_inside(
+        &mut self,
+        inside: &mut Socket,
+        peer: Option<u32>,
+        address: Ipv4Addr,
+        subnet: &Subnet,
+    ) -> Result<(), Error> {
+        let request = self.request;
+        let path = self.netns.path.display();
+        let index = match peer {
+            Some(index) => index,
+            None => {
+                route::link_by_name(inside, &request.ifname)?
+                    .ok_or_else(|| Error::Protocol {
+                        what: format!("cannot configure {} inside {path}", request.ifname),
+                        why: "the interface is not there after creation".into(),
+                    })?
+                    .index
+            }
+        };
+        let mut steps = vec![
+            (route::set_up_message(LOOPBACK_INDEX), 0),
+            (route::set_up_message(index), 0),
+            (
+                route::add_address_message(index, address, subnet),
+                route::CREATE,
+            ),
+        ];
+        if request.default_route {
+            steps.push((
+                route::default_route_message(subnet.gateway()),
+                route::CREATE,
+            ));
+        }
+        let names = [
+            "bring lo up",
+            "bring the interface up",
+            "add the address",
+            "add the default route",
+        ];
+        for (reply, what) in inside.batch(steps)?.into_iter().zip(names) {
+            reply.map_err(|source| {
+                let hint = match (what, source) {
+                    ("add the default route", Errno::EEXIST) => {
+                        " (it has one already: use --no-default-route)"
+                    }
+                    _ => "",
+                };
+                Error::Netlink {
+                    what: format!("cannot {what} inside {path}{hint}"),
+                    source,
+                }
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The static address if it is free, else the lowest free one.
+fn pick_address(
+    request: &Request,
+    subnet: &Subnet,
+    state: &BridgeState,
+) -> Result<Ipv4Addr, Error> {
+    match &request.ip {
+        Some(ip) => {
+            let ip = ipam::parse_static(ip, subnet)?;
+            if state.used().contains(&ip) {
+                return Err(Error::NoAddress(format!(
+                    "address {ip} is already leased on bridge {}",
+                    request.bridge
+                )));
+            }
+            Ok(ip)
+        }
+        None => subnet.first_free(&state.used()).ok_or_else(|| {
+            Error::NoAddress(format!(
+                "subnet {subnet} of bridge {} is full ({} addresses leased)",
+                request.bridge,
+                subnet.capacity()
+            ))
+        }),
+    }
+}
+
+/// Undoes a failed attach, step by step, going on past failures (there is no one left to
+/// tell but stderr). A bridge state that ends up empty is removed with its directory.
+pub(super) fn rollback(
+    host: &mut Socket,
+    store: Store,
+    before: &BridgeState,
+    host_veth: &str,
+    done: Done,
+) {
+    if done.veth {
+        if let Err(e) = route::delete_link(host, host_veth) {
+            eprintln!("netns-bridge: rollback: {e}");
+        }
+    }
+    // The state as it was: without the new lease, and without the record of a bridge
+    // this attach created.
+    let state = before;
+    if done.nat {
+        if let Some((bridge, _)) = &done.bridge {
+            if let Err(e) = crate::nat::disable(&bridge.name) {
+                eprintln!("netns-bridge: rollback: {e}");
+            }
+        }
+    }
+    if let Some((bridge, made)) = &done.bridge {
+        if let Err(e) = bridge::undo(host, bridge, *made) {
+            eprintln!("netns-bridge: rollback: {e}");
+        }
+    }
+    let result = if state.bridge.is_none() && state.leases.is_empty() {
+        store.remove()
+    } else {
+        store.save(state)
+    };
+    if let Err(e) = result {
+        eprintln!("netns-bridge: rollback: {e}");
+    }
+}
