@@ -1,17 +1,31 @@
-# Shared by the bench scripts: side-by-side timing with hyperfine, medians and ratios.
+# Shared by the bench scripts: side-by-side timing with hyperfine in alternating rounds,
+# and one TSV row per comparison for bench/run.sh's table.
 # Source it from a bench script: `. "$(dirname "$0")/lib.sh"`.
+#
+# Env: BENCH_QUICK=1   fewer runs and rounds (bench/run.sh --quick)
+#      BENCH_RESULTS   file the rows are appended to (bench/run.sh sets it)
+#      BENCH_OUT       where hyperfine's JSON goes (default: TARGET/bench)
+#      BENCH_ROUNDS, BENCH_RUNS, BENCH_WARMUP   override the round and run counts
+#      BIN             directory of already built release binaries (skips the build)
 
 set -euo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_OUT=${BENCH_OUT:-$BENCH_ROOT/target/bench}
+BENCH_TARGET=${CARGO_TARGET_DIR:-$BENCH_ROOT/target}
+case $BENCH_TARGET in /*) ;; *) BENCH_TARGET=$BENCH_ROOT/$BENCH_TARGET ;; esac
+BENCH_OUT=${BENCH_OUT:-$BENCH_TARGET/bench}
+BENCH_QUICK=${BENCH_QUICK:-0}
 mkdir -p "$BENCH_OUT"
 
+# quick VALUE_IF_QUICK VALUE : the first with BENCH_QUICK=1, else the second.
+quick() { if [ "$BENCH_QUICK" = 1 ]; then echo "$1"; else echo "$2"; fi; }
+
 # Installs Debian packages that provide missing commands: need CMD PACKAGE [CMD PACKAGE...]
+# (CMD may be an absolute path).
 need() {
     local missing=()
     while [ $# -ge 2 ]; do
-        command -v "$1" >/dev/null 2>&1 || missing+=("$2")
+        [ -e "$1" ] || command -v "$1" >/dev/null 2>&1 || missing+=("$2")
         shift 2
     done
     if [ ${#missing[@]} -gt 0 ]; then
@@ -21,45 +35,66 @@ need() {
     fi
 }
 
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (it creates namespaces and cgroups)" >&2; exit 1; }
 need hyperfine hyperfine python3 python3
 
-# Builds the workspace's release binaries once; sets BIN to their directory.
+# Builds the workspace's release binaries (unless BIN already holds them); sets BIN.
 build_release() {
-    (cd "$BENCH_ROOT" && cargo build --release --workspace --quiet)
-    BIN=$BENCH_ROOT/target/release
+    if [ -n "${BIN:-}" ] && [ -x "$BIN/nsrun" ]; then
+        return 0
+    fi
+    (cd "$BENCH_ROOT" && cargo build --release --quiet \
+        -p nsrun -p nsinspect -p cgctl -p netns-bridge)
+    BIN=$BENCH_TARGET/release
 }
 
-# compare NAME OURS THEIRS [hyperfine options...]
-# Runs both commands side by side and prints their medians and OURS/THEIRS. The two are
-# timed in several alternating rounds (BENCH_ROUNDS, default 5), and the medians are
-# taken over all rounds' samples, so that drift in the machine's load (and whichever
-# command hyperfine runs first) hits both alike.
-compare() {
-    local name=$1 ours=$2 theirs=$3
-    shift 3
-    local rounds=${BENCH_ROUNDS:-5} files=() i
-    for i in $(seq 1 "$rounds"); do
-        local json="$BENCH_OUT/$name.$i.json"
-        # Each round swaps which command goes first.
-        local order=(-n ours "$ours" -n theirs "$theirs")
-        [ $((i % 2)) -eq 0 ] && order=(-n theirs "$theirs" -n ours "$ours")
-        hyperfine --shell=none --warmup 10 --runs "${BENCH_RUNS:-60}" --style none "$@" \
-            --export-json "$json" "${order[@]}" >/dev/null 2>&1
-        files+=("$json")
+# alternate NAME [hyperfine options...] -- LABEL COMMAND [LABEL COMMAND...]
+# Times the commands side by side in BENCH_ROUNDS rounds (default 5, quick 2), every
+# other round in reverse order, so that drift in the machine's load (and whichever
+# command hyperfine runs first) hits them alike. Each round's JSON goes to
+# BENCH_OUT/NAME.ROUND.json; `row` pools them.
+alternate() {
+    local name=$1
+    shift
+    local opts=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        opts+=("$1")
+        shift
     done
-    python3 - "$name" "$ours" "$theirs" "${files[@]}" <<'PY'
-import json, statistics, sys
-name, ours, theirs, *paths = sys.argv[1:]
-times = {"ours": [], "theirs": []}
-for path in paths:
-    for r in json.load(open(path))["results"]:
-        times[r["command"]] += r["times"]
-o = statistics.median(times["ours"]) * 1e3
-t = statistics.median(times["theirs"]) * 1e3
-n = len(times["ours"])
-print(f"{name}  ({n} runs each)")
-print(f"  {o:9.3f} ms  {ours}")
-print(f"  {t:9.3f} ms  {theirs}")
-print(f"  ratio ours/theirs {o / t:.2f}  ({t / o:.2f}x {'faster' if o < t else 'slower'})")
-PY
+    shift
+    local forward=() backward=() i
+    while [ $# -ge 2 ]; do
+        forward+=(-n "$1" "$2")
+        backward=(-n "$1" "$2" "${backward[@]}")
+        shift 2
+    done
+    rm -f "$BENCH_OUT/$name".*.json
+    local rounds=${BENCH_ROUNDS:-$(quick 2 5)}
+    for i in $(seq 1 "$rounds"); do
+        local order=("${forward[@]}")
+        [ $((i % 2)) -eq 0 ] && order=("${backward[@]}")
+        # hyperfine's warnings (outliers on a busy machine) go to a log; shown on failure.
+        hyperfine --style none "${opts[@]}" --export-json "$BENCH_OUT/$name.$i.json" \
+            "${order[@]}" >/dev/null 2>"$BENCH_OUT/$name.$i.log" \
+            || { cat "$BENCH_OUT/$name.$i.log" >&2; return 1; }
+    done
+}
+
+# row JOB NAME OURS_LABEL THEIRS_LABEL [--per N]
+# The medians (and min-max) of two commands timed by `alternate NAME`, as one row.
+row() {
+    local job=$1 name=$2 ours=$3 theirs=$4
+    shift 4
+    python3 "$BENCH_ROOT/bench/stats.py" row "$job" \
+        "$BENCH_OUT/$name.*.json@$ours" "$BENCH_OUT/$name.*.json@$theirs" "$@"
+}
+
+# compare JOB NAME OURS THEIRS [hyperfine options...]
+# Two quick commands (no shell), many runs: `alternate` then `row`.
+compare() {
+    local job=$1 name=$2 ours=$3 theirs=$4
+    shift 4
+    alternate "$name" --shell=none --warmup "${BENCH_WARMUP:-$(quick 3 10)}" \
+        --runs "${BENCH_RUNS:-$(quick 15 60)}" "$@" -- ours "$ours" theirs "$theirs"
+    row "$job" "$name" ours theirs
 }

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # netns-bridge vs the CNI bridge plugin (host-local IPAM) vs a shell script of `ip`
 # commands: attaching and detaching N namespaces (default 50), all inside a throwaway
-# network namespace that plays the host. Prints per-namespace medians and the ratios.
+# network namespace that plays the host. Prints per-namespace medians and the ratios,
+# and with bench/run.sh one row each for its table.
 # The machine's own network namespace is never touched; everything made is removed on
 # exit. Standalone: needs root, installs what is missing with apt-get.
 set -euo pipefail
 
-N=${N:-50}
-ROUNDS=${ROUNDS:-5}
-RUNS=${RUNS:-2}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
@@ -18,11 +16,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 need ip iproute2 nft nftables \
     /usr/lib/cni/bridge containernetworking-plugins
 
+N=${N:-$(quick 20 50)}
+ROUNDS=${ROUNDS:-$(quick 2 5)}
+RUNS=${RUNS:-2}
+
 # NB=PATH benchmarks that binary instead (e.g. an older build, for an A/B comparison).
 if [ -z "${NB:-}" ]; then
-    (cd "$ROOT" && cargo build --release -p netns-bridge --quiet)
-    NB=${CARGO_TARGET_DIR:-$ROOT/target}/release/netns-bridge
-    [ -x "$NB" ] || NB=$ROOT/target/release/netns-bridge
+    build_release
+    NB=$BIN/netns-bridge
 fi
 
 TAG=nbbench-$$
@@ -118,6 +119,7 @@ ipcmd() {
     bench ip-add "$1" "$WORK/ip-del.sh" "$WORK/ip-add.sh"
     bench ip-del "$1" "$WORK/ip-reset.sh" "$WORK/ip-del.sh"
 }
+rm -f "$OUT"/netns-bridge-*.json
 # One untimed pass of everything first: caches warm, modules loaded.
 for script in nb-reset nb-detach-batch cni-reset cni-DEL ip-reset ip-del; do
     ip netns exec "$HOST" bash "$WORK/$script.sh"
@@ -130,28 +132,14 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
 done
 
-python3 - "$OUT" "$N" "$ROUNDS" <<'PY'
-import json, statistics, sys
-out, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def per_ns(name):
-    times = []
-    for r in range(1, rounds + 1):
-        times += json.load(open(f"{out}/netns-bridge-{name}.{r}.json"))["results"][0]["times"]
-    return statistics.median(times) * 1e3 / n, len(times)
-m, runs = {}, 0
-for k in ["nb-attach", "nb-detach", "nb-detach-batch", "cni-add", "cni-del", "ip-add", "ip-del"]:
-    m[k], runs = per_ns(k)
-print(f"per namespace, median of {runs} runs in {rounds} rounds ({n} namespaces each):")
-rows = [("attach   netns-bridge", "nb-attach"), ("detach   netns-bridge", "nb-detach"),
-        ("detach   netns-bridge, one call for all", "nb-detach-batch"),
-        ("ADD      CNI bridge + host-local", "cni-add"), ("DEL      CNI bridge", "cni-del"),
-        ("add      ip commands", "ip-add"), ("del      ip link del", "ip-del")]
-for label, key in rows:
-    print(f"  {m[key]:8.3f} ms  {label}")
-print("ratios (theirs / ours; > 1 means netns-bridge is faster):")
-print(f"  attach vs CNI ADD          {m['cni-add'] / m['nb-attach']:6.2f}x  (goal >= 3)")
-print(f"  attach vs ip commands      {m['ip-add'] / m['nb-attach']:6.2f}x")
-print(f"  detach vs CNI DEL          {m['cni-del'] / m['nb-detach']:6.2f}x  (goal >= 1)")
-print(f"  detach vs ip link del      {m['ip-del'] / m['nb-detach']:6.2f}x")
-print(f"  batched detach vs CNI DEL  {m['cni-del'] / m['nb-detach-batch']:6.2f}x")
-PY
+# Per namespace, over all rounds' runs; one row each for bench/run.sh's table.
+per_ns() { # JOB OURS THEIRS
+    python3 "$ROOT/bench/stats.py" row "$1" \
+        "$OUT/netns-bridge-$2.*.json" "$OUT/netns-bridge-$3.*.json" --per "$N"
+}
+per_ns "netns-bridge attach vs CNI bridge ADD (per namespace, $N)" nb-attach cni-add
+per_ns "netns-bridge attach vs ip commands (per namespace, $N)" nb-attach ip-add
+per_ns "netns-bridge detach, one call each, vs CNI bridge DEL (per namespace)" nb-detach cni-del
+per_ns "netns-bridge detach, one call each, vs ip link del (per namespace)" nb-detach ip-del
+per_ns "netns-bridge detach of all $N in one call vs CNI bridge DEL (per namespace)" \
+    nb-detach-batch cni-del

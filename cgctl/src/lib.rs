@@ -7,6 +7,7 @@
 
 pub mod cgfs;
 pub mod cgpath;
+pub mod cli;
 pub mod create;
 pub mod ctx;
 pub mod error;

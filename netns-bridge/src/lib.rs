@@ -8,6 +8,7 @@
 
 pub mod attach;
 pub mod bridge;
+pub mod cli;
 pub mod cni;
 pub mod error;
 pub mod fault;

@@ -6,6 +6,7 @@
 //! calls as it can. Namespaces are identified by the (device, inode) of their nsfs
 //! file ([`nsid`]). The binary parses the command line and picks an [`output`] format.
 
+pub mod cli;
 pub mod columns;
 pub mod compare;
 pub mod details;

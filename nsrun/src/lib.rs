@@ -6,6 +6,7 @@
 pub mod caps;
 pub mod channel;
 pub mod child;
+pub mod cli;
 pub mod command;
 pub mod config;
 pub mod error;

@@ -15,7 +15,7 @@ pub use cgroup::{
 };
 pub use mount::{mount_points, TempMount};
 pub use netns::NetnsGuard;
-pub use nsproc::{nsrun_bin, sibling_bin, NsProcess};
+pub use nsproc::{nsrun_bin, sibling_bin, workspace_bin, NsProcess};
 pub use process::{
     children_of, is_alive, parent_of, read_pid_file, state_of, wait_until, ProcessGuard,
 };

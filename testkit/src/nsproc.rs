@@ -13,11 +13,31 @@ use crate::process::{parent_of, read_pid_file, ProcessGuard};
 /// built once, with the same cargo, profile and target directory.
 pub fn sibling_bin(exe: &str, name: &str) -> PathBuf {
     let exe = PathBuf::from(exe);
-    let bin = exe.with_file_name(name);
+    let profile_dir = exe.parent().expect("the binary is in a directory");
+    bin_of_profile(profile_dir, name)
+}
+
+/// The workspace binary `name` of the same build as the running test, for tests of
+/// crates that have no binary of their own (testkit's: `tests/examples.rs`). The test
+/// runs from `TARGET/PROFILE/deps/`; the binary is looked for in `TARGET/PROFILE/` and
+/// built there, as [`sibling_bin`] does, when it is missing.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("cannot find the test executable");
+    let deps = exe.parent().expect("the test is in a directory");
+    let profile_dir = if deps.file_name().is_some_and(|n| n == "deps") {
+        deps.parent().expect("deps is in a profile directory")
+    } else {
+        deps
+    };
+    bin_of_profile(profile_dir, name)
+}
+
+/// `PROFILE_DIR/name`, built with the same cargo, profile and target directory if missing.
+fn bin_of_profile(profile_dir: &Path, name: &str) -> PathBuf {
+    let bin = profile_dir.join(name);
     if bin.exists() {
         return bin;
     }
-    let profile_dir = exe.parent().expect("the binary is in a directory");
     let target_dir = profile_dir
         .parent()
         .expect("the profile is in a target directory");

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# A container from the four tools: examples/container.sh [OPTIONS] ROOTFS|none -- COMMAND...
+#
+# COMMAND runs in new mount, UTS, IPC, network, PID, cgroup, time and user namespaces
+# (root inside is the caller outside), with its own hostname and /proc, memory and pids
+# limits (cgctl, below this script's own cgroup) and an address on a bridge
+# (netns-bridge), all wired by `nsrun --setup` before COMMAND starts. ROOTFS is a
+# directory to chroot into (it needs /proc; `none` keeps the host's files). Inside,
+# /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (v1) or /sys/fs/cgroup (v2) show the
+# container's own cgroup, as in Docker, when ROOTFS is none. When COMMAND exits,
+# everything is removed (cgroup, address, veth, the bridge if this script made it), also
+# when the setup fails. The exit status is COMMAND's (125: the container could not be made).
+#
+# Options (each also as an environment variable):
+#   --name NAME         CONTAINER_NAME      hostname and cgroup name (default: ctr-PID)
+#   --memory SIZE       CONTAINER_MEMORY    memory limit (default 256M)
+#   --pids N            CONTAINER_PIDS      process limit (default 128)
+#   --bridge NAME       CONTAINER_BRIDGE    the bridge (default nsbr0)
+#   --subnet CIDR       CONTAINER_SUBNET    the bridge's subnet, when it is created
+#   --nat | --no-nat    CONTAINER_NAT=yes|no|auto   masquerade the subnet (auto: when
+#                                           nft is installed)
+#   --host-netns NAME   CONTAINER_HOST_NETNS   the named network namespace that plays the
+#                                           host (bridge, NAT); default: this one
+#   --state-dir DIR     NETNS_BRIDGE_STATE_DIR  netns-bridge's state
+#   --init              CONTAINER_INIT=1    nsrun's init as PID 1, COMMAND as PID 2
+# Binaries: NSTOOLS_BIN=DIR, else target/release of this repository, else $PATH.
+#
+# Example (as root):  examples/container.sh --memory 100M none -- sh -c 'hostname; ps -e; ip -4 addr'
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+usage() {
+    sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit "${1:-2}"
+}
+die() { echo "container.sh: $*" >&2; exit 125; }
+
+name=${CONTAINER_NAME:-ctr-$$}
+memory=${CONTAINER_MEMORY:-256M}
+pids=${CONTAINER_PIDS:-128}
+bridge=${CONTAINER_BRIDGE:-nsbr0}
+subnet=${CONTAINER_SUBNET:-}
+nat=${CONTAINER_NAT:-auto}
+host_netns=${CONTAINER_HOST_NETNS:-}
+state_dir=${NETNS_BRIDGE_STATE_DIR:-}
+init=${CONTAINER_INIT:-0}
+while [ $# -gt 0 ]; do
+    case $1 in
+        --name) name=$2; shift 2 ;;
+        --memory) memory=$2; shift 2 ;;
+        --pids) pids=$2; shift 2 ;;
+        --bridge) bridge=$2; shift 2 ;;
+        --subnet) subnet=$2; shift 2 ;;
+        --nat) nat=yes; shift ;;
+        --no-nat) nat=no; shift ;;
+        --host-netns) host_netns=$2; shift 2 ;;
+        --state-dir) state_dir=$2; shift 2 ;;
+        --init) init=1; shift ;;
+        -h | --help) usage 0 ;;
+        --) break ;;
+        -*) echo "container.sh: unknown option $1" >&2; usage ;;
+        *) break ;;
+    esac
+done
+[ $# -ge 1 ] || usage
+rootfs=$1
+shift
+[ "${1:-}" = -- ] && shift
+[ $# -ge 1 ] || usage
+[ "$(id -u)" = 0 ] || die "needs root (namespaces, cgroups and a bridge)"
+case $name in *[!A-Za-z0-9_.-]* | '' | .*) die "bad name '$name'" ;; esac
+if [ "$rootfs" != none ]; then
+    [ -d "$rootfs/proc" ] || die "$rootfs is no root filesystem (it has no /proc)"
+fi
+
+if [ -n "${NSTOOLS_BIN:-}" ]; then
+    bin=$NSTOOLS_BIN/
+elif [ -x "${CARGO_TARGET_DIR:-$ROOT/target}/release/nsrun" ]; then
+    bin=${CARGO_TARGET_DIR:-$ROOT/target}/release/
+else
+    bin=
+fi
+for tool in nsrun cgctl netns-bridge; do
+    command -v "$bin$tool" >/dev/null || die "$bin$tool not found (cargo build --release, or set NSTOOLS_BIN)"
+done
+
+# netns-bridge runs in the host's network namespace, or in the one named.
+nb=("${bin}netns-bridge")
+[ -n "$state_dir" ] && nb+=(--state-dir "$state_dir")
+if [ -n "$host_netns" ]; then
+    [ -e "/run/netns/$host_netns" ] || die "no network namespace named $host_netns"
+    nb=(ip netns exec "$host_netns" "${nb[@]}")
+fi
+in_host() { if [ -n "$host_netns" ]; then ip netns exec "$host_netns" "$@"; else "$@"; fi; }
+if [ "$nat" = auto ]; then
+    if command -v nft >/dev/null; then nat=yes; else nat=no; fi
+fi
+attach=(attach '$NSRUN_PID' --bridge "$bridge")
+[ -n "$subnet" ] && attach+=(--subnet "$subnet")
+[ "$nat" = yes ] && attach+=(--nat)
+made_bridge=no
+in_host ip link show dev "$bridge" >/dev/null 2>&1 || made_bridge=yes
+
+work=$(mktemp -d "/tmp/container-$name.XXXXXX")
+cg=("${bin}cgctl" --root self)
+cleanup() {
+    local status=$? pid
+    trap - EXIT INT TERM
+    set +e
+    pid=$(cat "$work/pid" 2>/dev/null)
+    if [ -n "$pid" ]; then
+        # The namespace is gone with COMMAND: detach releases the lease by the path it
+        # was attached through, and removes a leftover host veth.
+        "${nb[@]}" detach "$pid" --bridge "$bridge" >/dev/null 2>&1
+    fi
+    [ "$made_bridge" = yes ] && "${nb[@]}" down --bridge "$bridge" >/dev/null 2>&1
+    "${cg[@]}" rm -r --kill "$name" >/dev/null 2>&1
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+q() { printf '%q ' "$@"; }
+# The setup runs in the host's namespaces once the container's exist, with NSRUN_PID set:
+# the cgroup (below this script's own one), its limits, the move, the address, and the
+# container's cgroups shown at /sys/fs/cgroup inside.
+setup="echo \$NSRUN_PID > $(q "$work/pid") \
+ && $(q "${cg[@]}") create -c memory,pids $(q "$name") >/dev/null \
+ && $(q "${cg[@]}") limit mem $(q "$memory") $(q "$name") >/dev/null \
+ && $(q "${cg[@]}") limit pids $(q "$pids") $(q "$name") >/dev/null \
+ && $(q "${cg[@]}") add $(q "$name") \$NSRUN_PID \
+ && $(q "${nb[@]}") ${attach[*]} > $(q "$work/address")"
+if [ "$rootfs" = none ]; then
+    # cgctl which: LABEL PATH DIR for each hierarchy the container's cgroup is in.
+    setup+=" && $(q "${cg[@]}") which \$NSRUN_PID | while read -r label path dir; do
+        case \$label in
+            memory|pids) nsenter -t \$NSRUN_PID -m mount --bind \"\$dir\" /sys/fs/cgroup/\$label ;;
+            unified|cgroup2) if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+                nsenter -t \$NSRUN_PID -m mount --bind \"\$dir\" /sys/fs/cgroup; fi ;;
+        esac || exit 1
+    done"
+fi
+setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address \$(cat $(q "$work/address"))\" >&2"
+
+args=(--mount --uts --ipc --net --pid --cgroup --time --map-root-user
+    --hostname "$name" --mount-proc --kill-child --setup "$setup")
+[ "$rootfs" != none ] && args+=(--root "$rootfs")
+[ "$init" = 1 ] && args+=(--init)
+
+status=0
+"${bin}nsrun" "${args[@]}" -- "$@" || status=$?
+exit "$status"

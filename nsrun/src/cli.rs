@@ -1,0 +1,255 @@
+//! The command line: clap's definition of nsrun's options and their translation into
+//! a [`Config`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::Parser;
+use nix::sys::signal::Signal;
+
+use crate::idmap::{IdRange, MapOptions, SetGroups};
+use crate::mounts::Propagation;
+use crate::timens::TimeOffsets;
+use crate::{Config, Error};
+use nskind::Kind;
+
+const AFTER_HELP: &str = "\
+COMMAND defaults to $SHELL, else /bin/sh. A namespace flag given as --KIND=FILE also
+keeps that namespace alive by bind-mounting it on FILE (which must exist), so that
+another process can enter it later (nsenter --net=FILE); unmount FILE to release it.
+
+Without --init, COMMAND is PID 1 of a new PID namespace, and the kernel drops every
+signal PID 1 has no handler for (only SIGKILL gets through). Use --init for commands
+that do not handle SIGTERM or do not reap orphans.
+
+Exit status:
+  N        COMMAND's own exit status
+  128+N    COMMAND was killed by signal N
+  125      nsrun itself failed (nothing of what it made is left behind)
+  126      COMMAND was found but cannot be executed
+  127      COMMAND was not found
+  2        usage error";
+
+/// Run a command in new Linux namespaces.
+///
+/// With --pid, --user, --init, --kill-child, --pid-file, --setup or a --KIND=FILE, COMMAND
+/// runs as nsrun's child: nsrun knows its PID, forwards signals to it and exits with its
+/// status. Otherwise nsrun enters the namespaces itself and becomes COMMAND, as unshare
+/// does, which saves a fork; the exit status and signals are the same either way.
+#[derive(Parser, Debug)]
+#[command(name = "nsrun", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// New mount namespace
+    #[arg(short = 'm', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    mount: Option<Option<PathBuf>>,
+    /// New UTS namespace (hostname and domain name)
+    #[arg(short = 'u', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    uts: Option<Option<PathBuf>>,
+    /// New IPC namespace (System V IPC, POSIX message queues)
+    #[arg(short = 'i', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    ipc: Option<Option<PathBuf>>,
+    /// New network namespace (only a loopback link, down)
+    #[arg(short = 'n', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    net: Option<Option<PathBuf>>,
+    /// New PID namespace; COMMAND (or the init, with --init) is its PID 1
+    #[arg(short = 'p', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    pid: Option<Option<PathBuf>>,
+    /// New user namespace; without a map COMMAND runs as uid and gid 65534
+    #[arg(short = 'U', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    user: Option<Option<PathBuf>>,
+    /// New cgroup namespace: COMMAND's cgroups look like the root. With --setup it is made
+    /// after CMD ran, so its root is the cgroup CMD moved the child into
+    #[arg(short = 'C', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    cgroup: Option<Option<PathBuf>>,
+    /// New time namespace (see --monotonic, --boottime)
+    #[arg(short = 'T', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
+    time: Option<Option<PathBuf>>,
+    /// Accepted for unshare compatibility: nsrun forks whenever it is needed
+    #[arg(short = 'f', long, help_heading = "Namespaces")]
+    fork: bool,
+
+    /// Set the hostname inside (implies --uts)
+    #[arg(long, value_name = "NAME", help_heading = "Inside")]
+    hostname: Option<String>,
+    /// Set the NIS domain name inside (implies --uts)
+    #[arg(long, value_name = "NAME", help_heading = "Inside")]
+    domainname: Option<String>,
+    /// Mount a fresh proc on DIR [default: /proc] (implies --mount)
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "/proc", help_heading = "Inside")]
+    mount_proc: Option<PathBuf>,
+    /// Propagation of all mounts in the new mount namespace
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Propagation::Private, help_heading = "Inside")]
+    propagation: Propagation,
+    /// Change the root directory to DIR (chroot) before running COMMAND
+    #[arg(short = 'R', long, value_name = "DIR", help_heading = "Inside")]
+    root: Option<PathBuf>,
+    /// Change the working directory to DIR (inside the new root, with --root)
+    #[arg(short = 'w', long, value_name = "DIR", help_heading = "Inside")]
+    wd: Option<PathBuf>,
+
+    /// Map your uid and gid to root inside (implies --user, --setgroups deny)
+    #[arg(short = 'r', long, help_heading = "User namespace")]
+    map_root_user: bool,
+    /// Map your uid and gid to themselves inside (implies --user, --setgroups deny)
+    #[arg(short = 'c', long, help_heading = "User namespace")]
+    map_current_user: bool,
+    /// Map your uid to UID (a number or user name) inside (implies --user)
+    #[arg(long, value_name = "UID", value_parser = parse_uid, help_heading = "User namespace")]
+    map_user: Option<u32>,
+    /// Map your gid to GID (a number or group name) inside (implies --user)
+    #[arg(long, value_name = "GID", value_parser = parse_gid, help_heading = "User namespace")]
+    map_group: Option<u32>,
+    /// Map COUNT uids from OUTER outside to INNER inside; repeatable (implies --user)
+    #[arg(
+        long,
+        value_name = "INNER:OUTER:COUNT",
+        help_heading = "User namespace"
+    )]
+    map_users: Vec<IdRange>,
+    /// Map COUNT gids from OUTER outside to INNER inside; repeatable (implies --user)
+    #[arg(
+        long,
+        value_name = "INNER:OUTER:COUNT",
+        help_heading = "User namespace"
+    )]
+    map_groups: Vec<IdRange>,
+    /// Allow or deny setgroups(2) inside (implies --user)
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "User namespace")]
+    setgroups: Option<SetGroups>,
+    /// Keep capabilities across exec as ambient capabilities, also for a non-root COMMAND (implies --user)
+    #[arg(long, help_heading = "User namespace")]
+    keep_caps: bool,
+
+    /// Offset of CLOCK_MONOTONIC inside, in seconds (implies --time)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        help_heading = "Time namespace"
+    )]
+    monotonic: Option<i64>,
+    /// Offset of CLOCK_BOOTTIME (and /proc/uptime) inside, in seconds (implies --time)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        allow_negative_numbers = true,
+        help_heading = "Time namespace"
+    )]
+    boottime: Option<i64>,
+
+    /// Run a small init as PID 1 that starts COMMAND, forwards signals to it and reaps orphans
+    #[arg(long, help_heading = "Process")]
+    init: bool,
+    /// Send SIGNAL [default: KILL] to COMMAND when nsrun dies
+    #[arg(long, value_name = "SIGNAL", num_args = 0..=1, require_equals = true, default_missing_value = "KILL", value_parser = crate::signals::parse, help_heading = "Process")]
+    kill_child: Option<Signal>,
+    /// Write the child's PID (as the host sees it) to FILE before COMMAND runs; removed on exit
+    #[arg(long, value_name = "FILE", help_heading = "Process")]
+    pid_file: Option<PathBuf>,
+    /// Run `/bin/sh -c CMD` outside, with NSRUN_PID set, once the namespaces exist and
+    /// before COMMAND runs; COMMAND runs only if CMD exits 0. CMD's output goes to stderr.
+    #[arg(long, value_name = "CMD", help_heading = "Process")]
+    setup: Option<String>,
+
+    /// The command to run, and its arguments
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
+    command: Vec<OsString>,
+}
+
+fn parse_uid(s: &str) -> Result<u32, String> {
+    if let Ok(n) = s.parse() {
+        return Ok(n);
+    }
+    match nix::unistd::User::from_name(s) {
+        Ok(Some(user)) => Ok(user.uid.as_raw()),
+        _ => Err(format!("'{s}' is neither a uid nor a known user name")),
+    }
+}
+
+fn parse_gid(s: &str) -> Result<u32, String> {
+    if let Ok(n) = s.parse() {
+        return Ok(n);
+    }
+    match nix::unistd::Group::from_name(s) {
+        Ok(Some(group)) => Ok(group.gid.as_raw()),
+        _ => Err(format!("'{s}' is neither a gid nor a known group name")),
+    }
+}
+
+impl Cli {
+    pub fn into_config(self) -> Result<Config, Error> {
+        let map_options = MapOptions {
+            root: self.map_root_user,
+            current: self.map_current_user,
+            user: self.map_user,
+            group: self.map_group,
+            users: self.map_users,
+            groups: self.map_groups,
+            setgroups: self.setgroups,
+        };
+        let flags = [
+            (Kind::Cgroup, self.cgroup),
+            (Kind::Ipc, self.ipc),
+            (Kind::Mount, self.mount),
+            (Kind::Net, self.net),
+            (Kind::Pid, self.pid),
+            (Kind::Time, self.time),
+            (Kind::User, self.user),
+            (Kind::Uts, self.uts),
+        ];
+        let implied = |kind| match kind {
+            Kind::Uts => self.hostname.is_some() || self.domainname.is_some(),
+            Kind::Mount => self.mount_proc.is_some(),
+            Kind::User => map_options.any() || self.keep_caps,
+            Kind::Time => self.monotonic.is_some() || self.boottime.is_some(),
+            _ => false,
+        };
+        let mut namespaces = Vec::new();
+        let mut persist = Vec::new();
+        for (kind, flag) in flags {
+            if flag.is_some() || implied(kind) {
+                namespaces.push(kind);
+            }
+            if let Some(Some(path)) = flag {
+                persist.push((kind, path));
+            }
+        }
+        let maps = map_options
+            .build(
+                nix::unistd::geteuid().as_raw(),
+                nix::unistd::getegid().as_raw(),
+            )
+            .map_err(Error::Usage)?;
+        let mut command = self.command;
+        if command.is_empty() {
+            command.push(std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()));
+        }
+        Ok(Config {
+            namespaces,
+            persist,
+            hostname: self.hostname,
+            domainname: self.domainname,
+            mount_proc: self.mount_proc,
+            propagation: self.propagation,
+            root: self.root,
+            wd: self.wd,
+            maps,
+            keep_caps: self.keep_caps,
+            time: TimeOffsets {
+                monotonic: self.monotonic.unwrap_or(0),
+                boottime: self.boottime.unwrap_or(0),
+            },
+            init: self.init,
+            kill_child: self.kill_child,
+            pid_file: self.pid_file,
+            setup: self.setup,
+            command,
+        })
+    }
+}
+
+/// The command line as clap sees it: what the man page and the shell completions are
+/// generated from (`cargo run -p xtask -- docs DIR`).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
