@@ -101,6 +101,7 @@ impl Ctx {
         controllers
             .iter()
             .filter(|c| !c.starts_with("name=") && *c != "unified" && *c != "cgroup2")
+            .filter(|c| !crate::layout::V2_BUILTIN.contains(&c.as_str()))
             .filter(|c| self.layout.hierarchy_for(c) == Some(h))
             .cloned()
             .collect()

@@ -58,6 +58,17 @@ pub struct Hierarchy {
     pub mounts: Vec<MountPoint>,
 }
 
+/// The controllers of cgroup v2 (Documentation/admin-guide/cgroup-v2.rst), enabled
+/// through `cgroup.subtree_control`.
+pub const V2_CONTROLLERS: &[&str] = &[
+    "cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc",
+];
+
+/// What v1 has as controllers of their own and v2 has in every cgroup, with nothing to
+/// enable: `freezer` (cgroup.freeze), `cpuacct` (cpu.stat), `devices` (BPF programs),
+/// `perf_event` (always on).
+pub const V2_BUILTIN: &[&str] = &["freezer", "cpuacct", "devices", "perf_event"];
+
 /// Mount options of v1 cgroupfs that are not controllers.
 const V1_NON_CONTROLLER_OPTIONS: &[&str] = &[
     "rw",
@@ -242,7 +253,12 @@ impl Layout {
                 .iter()
                 .position(|h| h.version == Version::V2)?;
             // Hybrid: v2 holds what no v1 hierarchy took, if the kernel offers it there.
-            (self.mode == Mode::V2 || self.hierarchies[v2].has(controller)).then_some(v2)
+            // v2: every v2 controller (whether this cgroup may use it is checked where it
+            // is enabled, with the reason), and what v2 has built in; not names that no
+            // kernel has.
+            let v2_only = self.mode == Mode::V2
+                && (V2_CONTROLLERS.contains(&controller) || V2_BUILTIN.contains(&controller));
+            (v2_only || self.hierarchies[v2].has(controller)).then_some(v2)
         })
     }
 
@@ -384,6 +400,13 @@ pub(crate) mod tests {
         for c in ["memory", "cpu", "pids", "cpuset", "io"] {
             assert_eq!(l.hierarchy_for(c), Some(v2));
         }
+        // built in: found, with nothing to enable; unknown names are not
+        assert_eq!(l.hierarchy_for("freezer"), Some(v2));
+        assert_eq!(l.hierarchy_for("cpuacct"), Some(v2));
+        assert_eq!(l.hierarchy_for("nosuchcontroller"), None);
+        assert_eq!(l.hierarchy_for("blkio"), None);
+        // a v2 controller this cgroup does not have is still v2's (enabling it says why)
+        assert_eq!(l.hierarchy_for("hugetlb"), Some(v2));
         assert_eq!(l.default_hierarchies(), vec![v2]);
         assert_eq!(
             l.hierarchies[v2].dir_of("/a/b").unwrap(),

@@ -101,7 +101,9 @@ pub fn mount_at(kind: &Kind, dir: &Path) -> Result<()> {
 }
 
 /// Unmounts the cgroup filesystem on `dir`; refuses anything else. Returns the number
-/// of child cgroups it still had (a v1 hierarchy lives on, hidden, while it has some).
+/// of child cgroups that keep the hierarchy alive, hidden: those of a v1 hierarchy
+/// mounted nowhere else. cgroup2 is one hierarchy the kernel always keeps, and a
+/// hierarchy still mounted elsewhere is not hidden: 0 for both.
 pub fn umount_at(dir: &Path) -> Result<usize> {
     cgfs::ensure_cgroupfs(dir)?;
     let text = std::fs::read_to_string("/proc/self/mountinfo")
@@ -122,7 +124,10 @@ pub fn umount_at(dir: &Path) -> Result<usize> {
     let mounted_elsewhere = mounts
         .iter()
         .any(|m| m.mount_point != mounted.mount_point && m.dev == mounted.dev);
-    if children == 0 && mounted.fstype == "cgroup" && !mounted_elsewhere {
+    if mounted.fstype != "cgroup" || mounted_elsewhere {
+        return Ok(0);
+    }
+    if children == 0 {
         release_empty_v1(&real, &mounted.super_options);
     }
     Ok(children)

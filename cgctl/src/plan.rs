@@ -160,10 +160,11 @@ pub fn plan<F: Files + ?Sized>(
             vec![w("cpu.shares", shares.to_string())]
         }
         (Cpuset | Mems, Value::List(l), _) => {
-            let (file, effective, what) = if res == Cpuset {
-                ("cpuset.cpus", "cpuset.effective_cpus", "CPU")
-            } else {
-                ("cpuset.mems", "cpuset.effective_mems", "memory node")
+            let (file, effective, what) = match (res, version) {
+                (Cpuset, V1) => ("cpuset.cpus", "cpuset.effective_cpus", "CPU"),
+                (Cpuset, V2) => ("cpuset.cpus", "cpuset.cpus.effective", "CPU"),
+                (_, V1) => ("cpuset.mems", "cpuset.effective_mems", "memory node"),
+                (_, V2) => ("cpuset.mems", "cpuset.mems.effective", "memory node"),
             };
             let parent = files
                 .parent(effective)
@@ -479,9 +480,39 @@ mod tests {
             files(Resource::Cpuset, "1,0", Version::V1, &f),
             [("cpuset.cpus", "0-1".to_string())]
         );
+        let err = plan(
+            Resource::Cpuset,
+            &val(Resource::Cpuset, "0-7"),
+            Version::V1,
+            false,
+            &f,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("only has CPUs 0-1"), "{err}");
+    }
+
+    #[test]
+    fn cpuset_within_parent_v2() {
+        // A v2 parent's cpuset.cpus is empty unless set (it uses what its parent has);
+        // what it has is in cpuset.cpus.effective (found on the cgroup2-only VM lane).
+        let f = Fake {
+            own: HashMap::new(),
+            parent: [
+                ("cpuset.cpus", "\n"),
+                ("cpuset.mems", "\n"),
+                ("cpuset.cpus.effective", "0-1\n"),
+                ("cpuset.mems.effective", "0\n"),
+            ]
+            .into_iter()
+            .collect(),
+        };
         assert_eq!(
             files(Resource::Cpuset, "max", Version::V2, &f),
             [("cpuset.cpus", "0-1".to_string())]
+        );
+        assert_eq!(
+            files(Resource::Mems, "max", Version::V2, &f),
+            [("cpuset.mems", "0".to_string())]
         );
         assert_eq!(
             files(Resource::Mems, "0", Version::V2, &f),
@@ -490,7 +521,7 @@ mod tests {
         let err = plan(
             Resource::Cpuset,
             &val(Resource::Cpuset, "0-7"),
-            Version::V1,
+            Version::V2,
             false,
             &f,
         )

@@ -135,14 +135,20 @@ pub fn gather(layout: &Layout, locs: &[Location]) -> Report {
     if let Some(l) = find("cpuset") {
         let d = &l.dir;
         let get = |f: &str| read_opt(&d.join(f)).map(|s| s.trim().to_string());
+        let (effective_cpus, effective_mems) = match layout.hierarchies[l.hierarchy].version {
+            Version::V1 => ("cpuset.effective_cpus", "cpuset.effective_mems"),
+            Version::V2 => ("cpuset.cpus.effective", "cpuset.mems.effective"),
+        };
         r.cpuset = Some(Cpuset {
             cpus: get("cpuset.cpus").unwrap_or_default(),
             mems: get("cpuset.mems").unwrap_or_default(),
-            effective_cpus: get("cpuset.effective_cpus"),
-            effective_mems: get("cpuset.effective_mems"),
+            effective_cpus: get(effective_cpus),
+            effective_mems: get(effective_mems),
         });
     }
-    if let Some(l) = find("freezer") {
+    let v1_freezer =
+        find("freezer").filter(|l| layout.hierarchies[l.hierarchy].version == Version::V1);
+    if let Some(l) = v1_freezer {
         r.freezer = read_opt(&l.dir.join("freezer.state")).map(|s| s.trim().to_string());
     } else if let Some(l) = locs
         .iter()

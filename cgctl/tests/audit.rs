@@ -191,11 +191,16 @@ fn cgctl_does_not_kill_or_freeze_itself() {
     ]);
     out.expect_code(1);
     assert!(out.stderr().contains("cgctl itself"), "{}", out.stderr());
-    assert_eq!(common::read(&freezer.join("freezer.state")), "THAWED");
-    // freeze of a path in a hierarchy without a freezer is a bad name
-    let out = run(&["freeze", &dir("pids", &s.name).display().to_string()]);
-    out.expect_code(2);
-    assert!(out.stderr().contains("has no freezer"), "{}", out.stderr());
+    if common::v2() {
+        assert_eq!(common::read(&freezer.join("cgroup.freeze")), "0");
+    } else {
+        assert_eq!(common::read(&freezer.join("freezer.state")), "THAWED");
+        // freeze of a path in a hierarchy without a freezer is a bad name (v2 has one
+        // hierarchy, with a freezer in every cgroup)
+        let out = run(&["freeze", &dir("pids", &s.name).display().to_string()]);
+        out.expect_code(2);
+        assert!(out.stderr().contains("has no freezer"), "{}", out.stderr());
+    }
     run(&["rm", "-r", &s.name]).success();
 }
 
@@ -250,9 +255,12 @@ fn clamped_values_are_reported_as_such() {
     run(&["create", "-c", "memory", &s.name]).success();
     let out = run(&["limit", "mem", "104857601", &s.name]);
     out.success();
+    // both versions round the limit down to a page
+    let file = common::file("memory.limit_in_bytes", "memory.max");
     assert!(
-        out.stderr()
-            .contains("memory.limit_in_bytes = 104857600 (the kernel made 104857600 of 104857601)"),
+        out.stderr().contains(&format!(
+            "{file} = 104857600 (the kernel made 104857600 of 104857601)"
+        )),
         "{}",
         out.stderr()
     );
@@ -260,5 +268,14 @@ fn clamped_values_are_reported_as_such() {
     let long = "x".repeat(256);
     let out = run(&["create", &s.sub(&long)]);
     out.expect_code(2);
-    assert!(!dir("pids", &s.name).exists());
+    if common::v2() {
+        // one hierarchy, where the scope exists already: nothing was made below it
+        let below = std::fs::read_dir(dir("pids", &s.name))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().is_dir())
+            .count();
+        assert_eq!(below, 0);
+    } else {
+        assert!(!dir("pids", &s.name).exists());
+    }
 }

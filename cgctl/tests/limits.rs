@@ -1,13 +1,20 @@
 //! `cgctl limit` and `cgctl exec`: each resource lands in the right file with the right
-//! value; the memory limit holds under stress-ng; pids stops a fork loop.
+//! value (v1 and v2 files apart); the memory limit holds under stress-ng; pids stops a
+//! fork loop.
 
 mod common;
 
-use common::{cgroup_of, dir, read, run, sleeper, Scope};
+use common::{cgroup_of, dir, file, read, run, sleeper, subtree_control, Layout, Scope};
 
 #[test]
-fn each_resource_lands_in_its_file() {
+fn each_resource_lands_in_its_v1_file() {
     testkit::require_root!();
+    if !testkit::cgroup_layout_is(
+        &[Layout::V1, Layout::Hybrid],
+        "checks the v1 files (memory.limit_in_bytes, cpu.shares, ...); each_resource_lands_in_its_v2_file checks v2",
+    ) {
+        return;
+    }
     let s = Scope::new();
     run(&["create", &s.name]).success();
     let mem = dir("memory", &s.name);
@@ -108,6 +115,154 @@ fn each_resource_lands_in_its_file() {
 }
 
 #[test]
+fn each_resource_lands_in_its_v2_file() {
+    testkit::require_root!();
+    if !testkit::cgroup_layout_is(
+        &[Layout::V2],
+        "checks the v2 files (memory.max, cpu.max, ...); each_resource_lands_in_its_v1_file checks v1",
+    ) {
+        return;
+    }
+    let s = Scope::new();
+    let name = s.sub("box");
+    run(&["create", &name]).success();
+    let d = dir("memory", &name);
+    let top = d.parent().unwrap().to_path_buf();
+    let own = top.parent().unwrap().to_path_buf();
+    // create named no controller: none is enabled anywhere on the path yet
+    assert!(!subtree_control(&top).contains(&"memory".to_string()));
+
+    // each limit enables its controller along the path, never in the leaf
+    let out = run(&["limit", "mem", "100M", &name]);
+    assert_eq!(out.success().trim(), d.display().to_string());
+    assert!(out.stderr().contains("100 MiB"), "{}", out.stderr());
+    assert_eq!(read(&d.join("memory.max")), "104857600");
+    for ancestor in [&own, &top] {
+        assert!(
+            subtree_control(ancestor).contains(&"memory".to_string()),
+            "memory not enabled in {}",
+            ancestor.display()
+        );
+    }
+    assert_eq!(
+        subtree_control(&d),
+        Vec::<String>::new(),
+        "enabled in the leaf"
+    );
+
+    // the kernel rounds to a page: reported, not hidden
+    let out = run(&["limit", "mem", "104857601", &name]);
+    out.success();
+    assert_eq!(read(&d.join("memory.max")), "104857600");
+    assert!(out.stderr().contains("the kernel made"), "{}", out.stderr());
+    run(&["limit", "mem", "max", &name]).success();
+    assert_eq!(read(&d.join("memory.max")), "max");
+
+    run(&["limit", "mem-high", "64M", &name]).success();
+    assert_eq!(read(&d.join("memory.high")), "67108864");
+
+    // swap on v2 is swap alone, apart from the memory limit
+    run(&["limit", "mem", "100M", &name]).success();
+    let out = run(&["limit", "swap", "50M", &name]);
+    out.success();
+    assert!(
+        out.stderr().contains("memory.swap.max = 52428800"),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(read(&d.join("memory.swap.max")), "52428800");
+    assert_eq!(read(&d.join("memory.max")), "104857600");
+    run(&["limit", "swap", "0", &name]).success();
+    assert_eq!(read(&d.join("memory.swap.max")), "0");
+    run(&["limit", "swap", "max", &name]).success();
+    assert_eq!(read(&d.join("memory.swap.max")), "max");
+
+    run(&["limit", "cpu", "0.5", &name]).success();
+    assert_eq!(read(&d.join("cpu.max")), "50000 100000");
+    assert!(subtree_control(&top).contains(&"cpu".to_string()));
+    run(&["limit", "cpu", "1.5", "--period", "20000", &name]).success();
+    assert_eq!(read(&d.join("cpu.max")), "30000 20000");
+    run(&["limit", "cpu", "max", &name]).success();
+    assert!(
+        read(&d.join("cpu.max")).starts_with("max "),
+        "{}",
+        read(&d.join("cpu.max"))
+    );
+
+    run(&["limit", "cpu-weight", "100", &name]).success();
+    assert_eq!(read(&d.join("cpu.weight")), "100");
+    run(&["limit", "cpu-weight", "10000", &name]).success();
+    assert_eq!(read(&d.join("cpu.weight")), "10000");
+    run(&["limit", "cpu-weight", "max", &name]).success();
+    assert_eq!(read(&d.join("cpu.weight")), "100");
+
+    // cpuset: checked against, and 'max' copied from, what the parent has in
+    // cpuset.cpus.effective (its cpuset.cpus is empty: it uses its parent's)
+    run(&["limit", "cpuset", "0", &name]).success();
+    assert!(subtree_control(&top).contains(&"cpuset".to_string()));
+    assert_eq!(read(&d.join("cpuset.cpus")), "0");
+    assert_eq!(read(&d.join("cpuset.cpus.effective")), "0");
+    let parent_cpus = read(&top.join("cpuset.cpus.effective"));
+    let out = run(&["limit", "cpuset", "0-4095", &name]);
+    out.expect_code(2);
+    assert!(
+        out.stderr()
+            .contains(&format!("only has CPUs {parent_cpus}")),
+        "{}",
+        out.stderr()
+    );
+    run(&["limit", "cpuset", "max", &name]).success();
+    assert_eq!(read(&d.join("cpuset.cpus")), parent_cpus);
+    run(&["limit", "mems", "0", &name]).success();
+    assert_eq!(read(&d.join("cpuset.mems")), "0");
+    run(&["limit", "mems", "max", &name]).success();
+    assert_eq!(
+        read(&d.join("cpuset.mems")),
+        read(&top.join("cpuset.mems.effective"))
+    );
+
+    run(&["limit", "pids", "64", &name]).success();
+    assert_eq!(read(&d.join("pids.max")), "64");
+    run(&["limit", "pids", "max", &name]).success();
+    assert_eq!(read(&d.join("pids.max")), "max");
+
+    // io-weight: io.weight needs the io controller and an IO cost model or BFQ
+    let out = run(&["limit", "io-weight", "500", &name]);
+    if d.join("io.weight").exists() {
+        out.success();
+        assert_eq!(read(&d.join("io.weight")), "default 500");
+    } else {
+        out.expect_code(1);
+        assert!(out.stderr().contains("io.weight"), "{}", out.stderr());
+    }
+
+    // the leaf never got a controller for children
+    assert_eq!(
+        subtree_control(&d),
+        Vec::<String>::new(),
+        "enabled in the leaf"
+    );
+    // show reads the v2 files
+    let v: serde_json::Value =
+        serde_json::from_str(&run(&["--json", "show", &name]).success()).unwrap();
+    assert_eq!(v["memory"]["limit"], 104_857_600u64);
+    assert_eq!(v["memory"]["high"], 67_108_864u64);
+    assert_eq!(v["memory"]["swap_limit"], "max");
+    assert_eq!(v["cpu"]["weight"], 100);
+    assert_eq!(v["cpuset"]["cpus"], parent_cpus);
+    assert_eq!(v["cpuset"]["effective_cpus"], parent_cpus);
+    assert_eq!(v["pids"]["max"], "max");
+    assert_eq!(v["freezer"], "THAWED");
+
+    // --json: cgroup and effective value, parseable
+    let out = run(&["--json", "limit", "pids", "10", &name]).success();
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["cgroup"], d.display().to_string());
+    assert_eq!(v[0]["files"][0]["file"], "pids.max");
+    assert_eq!(v[0]["files"][0]["read"], "10");
+}
+
+#[test]
 fn limit_on_a_pid_moves_it_and_rolls_back_on_failure() {
     testkit::require_root!();
     let s = Scope::new();
@@ -118,7 +273,8 @@ fn limit_on_a_pid_moves_it_and_rolls_back_on_failure() {
     let path = out.success();
     let mem = dir("memory", &target);
     assert_eq!(path.trim(), mem.display().to_string());
-    assert_eq!(read(&mem.join("memory.limit_in_bytes")), "104857600");
+    let limit_file = file("memory.limit_in_bytes", "memory.max");
+    assert_eq!(read(&mem.join(limit_file)), "104857600");
     assert!(cgroup_of(child.pid(), "memory").ends_with(&format!("/{target}")));
     assert!(read(&mem.join("cgroup.procs")).lines().any(|l| l == pid));
 
@@ -163,13 +319,21 @@ fn memory_limit_holds_under_stress_ng() {
         return;
     }
     let s = Scope::new();
-    let out = run(&[
-        "exec",
-        "-l",
-        "mem=100M",
+    // v2 limits memory and swap apart: no swap, so that the memory limit must hold
+    // (v1's memory.limit_in_bytes holds without a memsw limit).
+    let mut args = vec!["exec", "-l", "mem=100M"];
+    if common::v2() {
+        args.extend(["-l", "swap=0"]);
+    }
+    // stress-ng insists on a writable --temp-path (default: the working directory)
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path().display().to_string();
+    args.extend([
         &s.name,
         "--",
         "stress-ng",
+        "--temp-path",
+        &tmp,
         "--vm",
         "1",
         "--vm-bytes",
@@ -179,13 +343,26 @@ fn memory_limit_holds_under_stress_ng() {
         "4s",
         "--quiet",
     ]);
+    let out = run(&args);
     // stress-ng's workers are OOM-killed and restarted; its exit status varies
     let _ = out.code();
     let mem = dir("memory", &s.name);
-    let peak: u64 = read(&mem.join("memory.max_usage_in_bytes"))
+    let peak: u64 = read(&mem.join(file("memory.max_usage_in_bytes", "memory.peak")))
         .parse()
         .unwrap();
-    let failcnt: u64 = read(&mem.join("memory.failcnt")).parse().unwrap();
+    // how often the limit was hit: v1 memory.failcnt, v2 "max" of memory.events
+    let failcnt: u64 = if common::v2() {
+        assert_eq!(read(&mem.join("memory.max")), "104857600");
+        assert_eq!(read(&mem.join("memory.swap.max")), "0");
+        let events = read(&mem.join("memory.events"));
+        events
+            .lines()
+            .find_map(|l| l.strip_prefix("max "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no max line in memory.events: {events}"))
+    } else {
+        read(&mem.join("memory.failcnt")).parse().unwrap()
+    };
     assert!(peak <= 104_857_600, "peak {peak} above 100 MiB");
     assert!(
         peak > 90 << 20,
@@ -247,17 +424,13 @@ fn exec_runs_inside_and_exits_with_the_status() {
     ]);
     out.expect_code(7);
     let text = out.stdout();
-    assert!(
-        text.lines()
-            .any(|l| l.contains(":cpu:") && l.ends_with(&format!("/{}", s.name))),
-        "{text}"
-    );
-    assert!(
-        text.lines()
-            .any(|l| l.contains(":memory:") && l.ends_with(&format!("/{}", s.name))),
-        "{text}"
-    );
-    assert_eq!(read(&dir("cpu", &s.name).join("cpu.cfs_quota_us")), "50000");
+    assert!(common::in_cgroup(&text, "cpu", &s.name), "{text}");
+    assert!(common::in_cgroup(&text, "memory", &s.name), "{text}");
+    if common::v2() {
+        assert_eq!(read(&dir("cpu", &s.name).join("cpu.max")), "50000 100000");
+    } else {
+        assert_eq!(read(&dir("cpu", &s.name).join("cpu.cfs_quota_us")), "50000");
+    }
     let out = run(&["exec", &s.sub("x"), "--", "/nonexistent/cgctl-test"]);
     out.expect_code(127);
     assert!(

@@ -376,7 +376,11 @@ fn root_working_directory_and_proc_elsewhere() {
 #[test]
 fn cgroup_namespace_roots_where_the_setup_command_put_the_child() {
     require_root!();
-    let cgroup = testkit::CgroupGuard::new(Path::new("/sys/fs/cgroup/pids"));
+    // The pids hierarchy: /sys/fs/cgroup/pids on v1 and hybrid hosts, cgroup2 on v2.
+    let pids = testkit::cgroup_mount_of("pids").expect("no hierarchy has the pids controller");
+    let cgroup = testkit::CgroupGuard::new(&pids.mount_point);
+    // The line of /proc/self/cgroup for that hierarchy: `N:pids:PATH`, or `0::PATH`.
+    let line = if pids.v2 { "^0::" } else { ":pids:" };
     let procs = cgroup.path().join("cgroup.procs");
     let setup = format!("echo $NSRUN_PID > {}", procs.display());
     let dir = tempfile::tempdir().unwrap();
@@ -385,7 +389,7 @@ fn cgroup_namespace_roots_where_the_setup_command_put_the_child() {
     let _unmount = Unmount(file.clone());
     let persist = format!("--cgroup={}", file.display());
     let script = format!(
-        "grep ':pids:' /proc/self/cgroup; grep -qx $$ {} && echo inside",
+        "grep '{line}' /proc/self/cgroup; grep -qx $$ {} && echo inside",
         procs.display()
     );
     let out = nsrun()
@@ -394,7 +398,7 @@ fn cgroup_namespace_roots_where_the_setup_command_put_the_child() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(
-        lines[0].ends_with(":pids:/"),
+        lines[0].ends_with(":/") && lines[0].contains(line.trim_start_matches('^')),
         "not the namespace root: {out}"
     );
     assert_eq!(

@@ -60,9 +60,110 @@ pub fn cgroup_mounts() -> Vec<CgroupMount> {
         .collect()
 }
 
-/// The hierarchy holding `controller` ("unified" for cgroup2).
+/// The kind of cgroup host, read from the mounts (apart from the tools under test).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CgroupLayout {
+    /// Controllers on v1 hierarchies only.
+    V1,
+    /// Controllers on v1 hierarchies, and a cgroup2 hierarchy (`/sys/fs/cgroup/unified`).
+    Hybrid,
+    /// Controllers on cgroup2 only; v1 mounts, if any, are named ones (`name=NAME`).
+    V2,
+}
+
+impl std::fmt::Display for CgroupLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CgroupLayout::V1 => "v1",
+            CgroupLayout::Hybrid => "hybrid",
+            CgroupLayout::V2 => "v2",
+        })
+    }
+}
+
+/// The v1 controllers the kernel knows.
+const V1_CONTROLLERS: &[&str] = &[
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "memory",
+    "devices",
+    "freezer",
+    "net_cls",
+    "net_prio",
+    "blkio",
+    "perf_event",
+    "hugetlb",
+    "pids",
+    "rdma",
+    "misc",
+];
+
+fn layout_of(mounts: &[CgroupMount]) -> Option<CgroupLayout> {
+    let v1 = mounts
+        .iter()
+        .any(|m| !m.v2 && m.options.split(',').any(|o| V1_CONTROLLERS.contains(&o)));
+    let v2 = mounts.iter().any(|m| m.v2);
+    match (v1, v2) {
+        (true, true) => Some(CgroupLayout::Hybrid),
+        (true, false) => Some(CgroupLayout::V1),
+        (false, true) => Some(CgroupLayout::V2),
+        (false, false) => None,
+    }
+}
+
+/// This host's cgroup layout, from /proc/self/mountinfo (None: no cgroup is mounted).
+pub fn cgroup_layout() -> Option<CgroupLayout> {
+    layout_of(&cgroup_mounts())
+}
+
+/// Whether this host has its controllers on cgroup2 only.
+pub fn cgroup_v2_only() -> bool {
+    cgroup_layout() == Some(CgroupLayout::V2)
+}
+
+/// Whether a test that applies only to `layouts` may go on. Otherwise it is skipped with
+/// a note on stderr saying why (also under `CI=true`: it does not apply here, and the
+/// lane of the other layout runs it). A lane that knows its layout says so in
+/// `NSTOOLS_CGROUP_LAYOUT` (`v1`, `hybrid`, `v2`); if the mounts say otherwise, the test
+/// fails rather than skip what the lane is there to run.
+pub fn cgroup_layout_is(layouts: &[CgroupLayout], why: &str) -> bool {
+    let here = cgroup_layout();
+    if let Ok(expected) = std::env::var("NSTOOLS_CGROUP_LAYOUT") {
+        let seen = here.map_or_else(|| "none".to_string(), |l| l.to_string());
+        assert_eq!(
+            seen, expected,
+            "NSTOOLS_CGROUP_LAYOUT says {expected}, the mounts say {seen}"
+        );
+    }
+    if here.is_some_and(|l| layouts.contains(&l)) {
+        return true;
+    }
+    let want: Vec<String> = layouts.iter().map(ToString::to_string).collect();
+    // Straight to the process's stderr, past libtest's capture, so that a skip shows
+    // in the test output although the test reports "ok".
+    let note = format!(
+        "skipped: {}: {why}; this applies to {} hosts, and this one is {}\n",
+        std::thread::current().name().unwrap_or("a test"),
+        want.join("/"),
+        here.map_or_else(|| "without cgroups".to_string(), |l| l.to_string())
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+    false
+}
+
+/// The hierarchy holding `controller` ("unified" for cgroup2). On a v2-only host every
+/// controller is on cgroup2, and so are what v1 had as controllers of their own
+/// (`freezer`: cgroup.freeze; `cpuacct`: cpu.stat).
 pub fn cgroup_mount_of(controller: &str) -> Option<CgroupMount> {
-    cgroup_mounts().into_iter().find(|m| m.holds(controller))
+    let mounts = cgroup_mounts();
+    if let Some(m) = mounts.iter().find(|m| m.holds(controller)) {
+        return Some(m.clone());
+    }
+    if layout_of(&mounts) == Some(CgroupLayout::V2) && !controller.starts_with("name=") {
+        return mounts.into_iter().find(|m| m.v2);
+    }
+    None
 }
 
 /// The cgroup of `pid` in the hierarchy holding `controller`, from /proc/PID/cgroup.

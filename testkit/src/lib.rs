@@ -11,7 +11,8 @@ mod process;
 mod run;
 
 pub use cgroup::{
-    cgroup_mount_of, cgroup_mounts, cgroup_of, own_cgroup, CgroupGuard, CgroupMount, CgroupScope,
+    cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of, cgroup_v2_only,
+    own_cgroup, CgroupGuard, CgroupLayout, CgroupMount, CgroupScope,
 };
 pub use mount::{mount_points, TempMount};
 pub use netns::NetnsGuard;

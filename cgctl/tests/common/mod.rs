@@ -7,7 +7,48 @@ use std::path::{Path, PathBuf};
 
 use testkit::{Outcome, Tool};
 
+pub use testkit::CgroupLayout as Layout;
 pub use testkit::CgroupScope as Scope;
+
+/// This host's cgroup layout, read from the mounts (not from cgctl).
+pub fn layout() -> Layout {
+    testkit::cgroup_layout().expect("no cgroup filesystem is mounted")
+}
+
+/// Whether the controllers are on cgroup2 only.
+pub fn v2() -> bool {
+    layout() == Layout::V2
+}
+
+/// The name of a file on this layout: `v1` on v1 and hybrid hosts, `v2` on v2.
+pub fn file(v1: &'static str, v2_name: &'static str) -> &'static str {
+    if v2() {
+        v2_name
+    } else {
+        v1
+    }
+}
+
+/// The controllers enabled for the children of the v2 cgroup `dir`.
+pub fn subtree_control(dir: &Path) -> Vec<String> {
+    read(&dir.join("cgroup.subtree_control"))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The line of /proc/PID/cgroup text for `controller`'s hierarchy ends with `/name`.
+pub fn in_cgroup(proc_cgroup: &str, controller: &str, name: &str) -> bool {
+    let v1_tag = format!(":{controller}:");
+    proc_cgroup.lines().any(|l| {
+        let mine = if v2() {
+            l.starts_with("0::")
+        } else {
+            l.contains(&v1_tag)
+        };
+        mine && l.ends_with(&format!("/{name}"))
+    })
+}
 
 pub fn cgctl() -> Tool {
     Tool::new(env!("CARGO_BIN_EXE_cgctl"))
