@@ -87,14 +87,24 @@ fn tree_pids(tree: &[PathBuf]) -> Result<Vec<i32>> {
 /// (v2, 5.14+), else SIGKILL to each PID until the cgroups are empty.
 pub fn kill_all(dir: &Path, tree: &[PathBuf]) -> Result<()> {
     let kill_file = dir.join("cgroup.kill");
-    if kill_file.exists() {
+    let start = Instant::now();
+    // The kernel's cgroup.kill is asynchronous (a frozen task dies once thawed): give it
+    // a moment before falling back to kill(2) on whatever is left.
+    let kernel_kills_until = if kill_file.exists() {
         cgfs::write(dir, "cgroup.kill", "1")?;
-    }
-    let deadline = Instant::now() + PATIENCE;
+        start + Duration::from_secs(1)
+    } else {
+        start
+    };
+    let deadline = start + PATIENCE;
     loop {
         let pids = tree_pids(tree)?;
         if pids.is_empty() {
             return Ok(());
+        }
+        if Instant::now() < kernel_kills_until {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
         }
         if Instant::now() > deadline {
             return Err(Error::Timeout(format!(
