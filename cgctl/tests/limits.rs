@@ -306,18 +306,7 @@ fn limit_on_a_pid_moves_it_and_rolls_back_on_failure() {
 #[test]
 fn memory_limit_holds_under_stress_ng() {
     testkit::require_root!();
-    if std::process::Command::new("stress-ng")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("CI").ok().as_deref() != Some("true"),
-            "stress-ng is missing"
-        );
-        eprintln!("skipped: stress-ng is not installed");
-        return;
-    }
+    testkit::require_program!("stress-ng");
     let s = Scope::new();
     // v2 limits memory and swap apart: no swap, so that the memory limit must hold
     // (v1's memory.limit_in_bytes holds without a memsw limit).

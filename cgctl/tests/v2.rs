@@ -267,18 +267,7 @@ fn memory_max_below_usage_needs_force() {
     if !only_v2("memory.max and its below-usage guard are v2's") {
         return;
     }
-    if std::process::Command::new("stress-ng")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("CI").ok().as_deref() != Some("true"),
-            "stress-ng is missing"
-        );
-        eprintln!("skipped: stress-ng is not installed");
-        return;
-    }
+    testkit::require_program!("stress-ng");
     let s = Scope::new();
     let hog = s.sub("hog");
     // stress-ng insists on a writable --temp-path (default: the working directory)
@@ -353,18 +342,7 @@ fn rm_kill_uses_cgroup_kill_even_when_frozen() {
     if !only_v2("cgroup.kill is v2's") {
         return;
     }
-    if std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var("CI").ok().as_deref() != Some("true"),
-            "strace is missing"
-        );
-        eprintln!("skipped: strace is not installed");
-        return;
-    }
+    testkit::require_program!("strace");
     let s = Scope::new();
     let job = s.sub("job");
     run(&["create", &s.sub("job/inner")]).success();

@@ -178,11 +178,11 @@ fn bad_config_and_environment_give_cni_errors() {
 #[test]
 fn add_result_has_the_shape_of_the_reference_bridge_plugin() {
     testkit::require_root!();
-    if !Path::new(REFERENCE_BRIDGE).exists() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{REFERENCE_BRIDGE} is missing: install containernetworking-plugins");
-        }
-        eprintln!("skipped: {REFERENCE_BRIDGE} is missing");
+    if !Path::new(REFERENCE_BRIDGE).exists()
+        && !testkit::skip(&format!(
+            "{REFERENCE_BRIDGE} is missing (install containernetworking-plugins)"
+        ))
+    {
         return;
     }
     let host = Host::new();

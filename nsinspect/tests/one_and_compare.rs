@@ -311,15 +311,7 @@ fn bad_targets_exit_2_with_one_clear_line() {
 #[test]
 fn one_target_never_scans_proc() {
     testkit::require_root!();
-    // strace is installed by .ci/run; without it the test fails rather than skips.
-    let have_strace = std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok();
-    assert!(
-        have_strace,
-        "this test needs strace (apt-get install strace)"
-    );
+    testkit::require_program!("strace");
     let log = tempfile::NamedTempFile::new().expect("temp file");
     let out = testkit::Outcome::of(
         std::process::Command::new("strace")

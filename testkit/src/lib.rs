@@ -22,17 +22,41 @@ pub use process::{
 };
 pub use run::{Outcome, Tool};
 
-/// Whether the test may go on: true as root. Without root a test is skipped with a note
-/// on stderr, except when `CI=true`, where it panics: CI must never skip silently.
-pub fn have_root() -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
+/// Notes on stderr that the test is skipped, and returns false; under `CI=true` it
+/// panics instead: CI must never skip silently.
+pub fn skip(why: &str) -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("this test needs root, and CI=true forbids skipping it");
+        panic!("{why}, and CI=true forbids skipping this test");
     }
-    eprintln!("skipped: this test needs root");
+    eprintln!("skipped: {why}");
     false
+}
+
+/// Whether the test may go on: true as root, else [`skip`].
+pub fn have_root() -> bool {
+    nix::unistd::geteuid().is_root() || skip("this test needs root")
+}
+
+/// Whether `program` is on PATH (true), else [`skip`] (.ci/run installs what tests use).
+pub fn have_program(program: &str) -> bool {
+    let found = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    });
+    found || skip(&format!("{program} is not installed"))
+}
+
+/// Returns from the test early (skipping) unless [`have_program`] finds `program`.
+#[macro_export]
+macro_rules! require_program {
+    ($program:expr) => {
+        if !$crate::have_program($program) {
+            return;
+        }
+    };
 }
 
 /// Returns from the test early (skipping) unless [`have_root`] says it may go on.
