@@ -191,6 +191,19 @@ impl Column for ShowColumn {
     }
 }
 
+#[cfg(test)]
+mod show_column_tests {
+    use super::*;
+
+    #[test]
+    fn derived_column_lists() {
+        assert!(!ShowColumn::DEFAULT_JSON.contains(&ShowColumn::Details));
+        assert_eq!(ShowColumn::DEFAULT_JSON.len() + 1, ShowColumn::ALL.len());
+        assert_eq!(ShowColumn::DETAIL_PARTS.first(), Some(&ShowColumn::Nspid));
+        assert_eq!(ShowColumn::DETAIL_PARTS.last(), Some(&ShowColumn::Gidmap));
+    }
+}
+
 impl ShowColumn {
     /// In a table: the details folded into one column.
     pub const DEFAULT: &'static [ShowColumn] = &[
@@ -200,19 +213,13 @@ impl ShowColumn {
         ShowColumn::Ons,
         ShowColumn::Details,
     ];
-    /// In JSON: every fact in a field of its own.
-    pub const DEFAULT_JSON: &'static [ShowColumn] = &[
-        ShowColumn::Type,
-        ShowColumn::Ns,
-        ShowColumn::Pns,
-        ShowColumn::Ons,
-        ShowColumn::Nspid,
-        ShowColumn::Children,
-        ShowColumn::Depth,
-        ShowColumn::Uid,
-        ShowColumn::Uidmap,
-        ShowColumn::Gidmap,
-    ];
+    /// In JSON: every fact in a field of its own (every column but DETAILS, the last).
+    pub const DEFAULT_JSON: &'static [ShowColumn] = match <ShowColumn as Column>::ALL.split_last() {
+        Some((_, facts)) => facts,
+        None => &[],
+    };
+    /// What DETAILS folds into one column: the facts after TYPE, NS, PNS and ONS.
+    pub const DETAIL_PARTS: &'static [ShowColumn] = Self::DEFAULT_JSON.split_at(4).1;
 }
 
 /// Parses `-o`: comma-separated names in any case; a list starting with `+` adds to

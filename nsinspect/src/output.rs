@@ -95,20 +95,14 @@ pub fn show_cell(r: &NsReport, column: ShowColumn) -> Cell {
         ShowColumn::Uidmap => r.uid_map.as_ref().map_or(Cell::Empty, map_cell),
         ShowColumn::Gidmap => r.gid_map.as_ref().map_or(Cell::Empty, map_cell),
         ShowColumn::Details => {
-            let parts: Vec<String> = [
-                ShowColumn::Nspid,
-                ShowColumn::Children,
-                ShowColumn::Depth,
-                ShowColumn::Uid,
-                ShowColumn::Uidmap,
-                ShowColumn::Gidmap,
-            ]
-            .into_iter()
-            .filter_map(|c| match show_cell(r, c) {
-                Cell::Empty => None,
-                cell => Some(format!("{}={}", c.key(), cell.display())),
-            })
-            .collect();
+            let parts: Vec<String> = ShowColumn::DETAIL_PARTS
+                .iter()
+                .copied()
+                .filter_map(|c| match show_cell(r, c) {
+                    Cell::Empty => None,
+                    cell => Some(format!("{}={}", c.key(), cell.display())),
+                })
+                .collect();
             Cell::Text(parts.join(" "))
         }
     }
