@@ -5,13 +5,13 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use netlink_packet_route::RouteNetlinkMessage;
-use nix::errno::Errno;
 
 use crate::error::Error;
 use crate::ipam::{self, Subnet};
 use crate::lease::{BridgeRecord, BridgeState, Store};
 use crate::netlink::Socket;
 use crate::route::{self, Link};
+use crate::undo::{self, Transaction};
 
 /// A bridge ready to take ports.
 #[derive(Clone, Debug)]
@@ -26,18 +26,6 @@ pub struct Bridge {
     pub verify_gateway: bool,
 }
 
-/// What [`ensure`] did, so a failed attach can undo exactly that.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum Made {
-    /// The bridge was there and ready.
-    #[default]
-    Nothing,
-    /// The gateway address was added to a bridge that was there.
-    Address,
-    /// The bridge was created.
-    Bridge,
-}
-
 /// Adds the gateway address to the bridge; fails with EEXIST when it is there.
 pub fn gateway_message(bridge: &Bridge) -> RouteNetlinkMessage {
     route::add_address_message(bridge.index, bridge.subnet.gateway(), &bridge.subnet)
@@ -45,16 +33,18 @@ pub fn gateway_message(bridge: &Bridge) -> RouteNetlinkMessage {
 
 /// Finds the bridge `name` or creates it. `requested` is `--subnet`: used for a new
 /// bridge, and must match the subnet of an existing one. Records the subnet in `state`.
-/// `existing` is the link called `name` as the caller just looked it up.
+/// `existing` is the link called `name` as the caller just looked it up. What it makes
+/// (the bridge, or the gateway address on a bridge that was there) is undone by `tx`.
 pub fn ensure(
-    socket: &mut Socket,
+    tx: &mut Transaction<'_, Socket>,
     name: &str,
     existing: Option<Link>,
     state: &mut BridgeState,
     requested: Option<Subnet>,
     mtu: Option<u32>,
     state_root: &Path,
-) -> Result<(Bridge, Made), Error> {
+) -> Result<Bridge, Error> {
+    let socket = tx.context();
     if let Some(link) = &existing {
         if link.kind.as_deref() != Some("bridge") {
             return Err(Error::invalid(format!(
@@ -86,7 +76,7 @@ pub fn ensure(
             mac: link.mac.unwrap_or(mac),
             verify_gateway: true,
         };
-        return Ok((bridge, Made::Nothing));
+        return Ok(bridge);
     }
 
     let on_link = match &existing {
@@ -118,14 +108,15 @@ pub fn ensure(
 
     match existing {
         Some(link) => {
-            let mut made = Made::Nothing;
             let mut batch = Vec::new();
             if on_link.is_none() {
                 batch.push((
                     route::add_address_message(link.index, subnet.gateway(), &subnet),
                     route::CREATE,
                 ));
-                made = Made::Address;
+                // Before the batch: the address may be added and the bring-up then fail.
+                let (bridge, index) = (name.to_string(), link.index);
+                tx.on_undo(move |socket| remove_gateway(socket, &bridge, index, &subnet));
             }
             if !link.up {
                 batch.push((route::set_up_message(link.index), 0));
@@ -137,55 +128,47 @@ pub fn ensure(
                 mac: link.mac.unwrap_or(mac),
                 verify_gateway: false,
             };
-            for reply in socket.batch(batch)? {
+            for reply in tx.context().batch(batch)? {
                 if let Err(source) = reply {
-                    // The address may have been added before the bring-up failed.
-                    let _ = undo(socket, &bridge, made);
                     return Err(Error::Netlink {
                         what: format!("cannot set up bridge {name}"),
                         source,
                     });
                 }
             }
-            Ok((bridge, made))
+            Ok(bridge)
         }
         None => {
-            socket.call(
+            tx.context().call(
                 || format!("cannot create bridge {name}"),
                 route::create_bridge_message(name, mac, mtu),
                 route::CREATE,
             )?;
-            let made = (|| {
-                let link = route::link_by_name(socket, name)?.ok_or_else(|| Error::Protocol {
-                    what: format!("cannot create bridge {name}"),
-                    why: "it vanished right after creation".into(),
-                })?;
-                socket.call(
-                    || {
-                        format!(
-                            "cannot add {}/{} to bridge {name}",
-                            subnet.gateway(),
-                            subnet.prefix()
-                        )
-                    },
-                    route::add_address_message(link.index, subnet.gateway(), &subnet),
-                    route::CREATE,
-                )?;
-                Ok(Bridge {
-                    name: name.to_string(),
-                    index: link.index,
-                    subnet,
-                    mac,
-                    verify_gateway: false,
-                })
-            })();
-            match made {
-                Ok(bridge) => Ok((bridge, Made::Bridge)),
-                Err(e) => {
-                    let _ = route::delete_link(socket, name);
-                    Err(e)
-                }
-            }
+            let bridge = name.to_string();
+            tx.on_undo(move |socket| route::delete_link(socket, &bridge));
+            let socket = tx.context();
+            let link = route::link_by_name(socket, name)?.ok_or_else(|| Error::Protocol {
+                what: format!("cannot create bridge {name}"),
+                why: "it vanished right after creation".into(),
+            })?;
+            socket.call(
+                || {
+                    format!(
+                        "cannot add {}/{} to bridge {name}",
+                        subnet.gateway(),
+                        subnet.prefix()
+                    )
+                },
+                route::add_address_message(link.index, subnet.gateway(), &subnet),
+                route::CREATE,
+            )?;
+            Ok(Bridge {
+                name: name.to_string(),
+                index: link.index,
+                subnet,
+                mac,
+                verify_gateway: false,
+            })
         }
     }
 }
@@ -209,35 +192,25 @@ pub fn remove(socket: &mut Socket, name: &str, record: &BridgeRecord) -> Result<
     else {
         return Ok(());
     };
-    let bridge = Bridge {
-        name: name.to_string(),
-        index: link.index,
-        subnet,
-        mac: [0; 6],
-        verify_gateway: false,
-    };
-    undo(socket, &bridge, Made::Address)
+    remove_gateway(socket, name, link.index, &subnet)
 }
 
-/// Undoes what [`ensure`] made.
-pub fn undo(socket: &mut Socket, bridge: &Bridge, made: Made) -> Result<(), Error> {
-    match made {
-        Made::Nothing => Ok(()),
-        Made::Bridge => route::delete_link(socket, &bridge.name),
-        Made::Address => {
-            let message = route::delete_address_message(
-                bridge.index,
-                bridge.subnet.gateway(),
-                &bridge.subnet,
-            );
-            match socket.request(message, 0) {
-                Ok(_) | Err(Errno::EADDRNOTAVAIL | Errno::ENODEV) => Ok(()),
-                Err(source) => Err(Error::Netlink {
-                    what: format!("cannot remove the gateway address from {}", bridge.name),
-                    source,
-                }),
-            }
-        }
+/// Removes the gateway address of `subnet` from the bridge `name` (ifindex `index`);
+/// an address or bridge that is gone is success.
+pub fn remove_gateway(
+    socket: &mut Socket,
+    name: &str,
+    index: u32,
+    subnet: &Subnet,
+) -> Result<(), Error> {
+    let message = route::delete_address_message(index, subnet.gateway(), subnet);
+    match socket.request(message, 0) {
+        Ok(_) => Ok(()),
+        Err(source) if undo::gone(source) => Ok(()),
+        Err(source) => Err(Error::Netlink {
+            what: format!("cannot remove the gateway address from {name}"),
+            source,
+        }),
     }
 }
 

@@ -94,14 +94,6 @@ impl Error {
         }
     }
 
-    /// Whether the error means "the thing is not there" (for teardown, that is success).
-    pub fn is_gone(&self) -> bool {
-        matches!(
-            self.errno(),
-            Some(Errno::ENODEV | Errno::ENOENT | Errno::ESRCH | Errno::EADDRNOTAVAIL)
-        )
-    }
-
     /// Collapses a list of teardown errors: none is success, one is itself.
     pub fn from_list(mut errors: Vec<Error>) -> Result<(), Error> {
         match errors.len() {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::ipam::Subnet;
 use crate::names::NetnsId;
+use crate::route::Link;
 
 /// The default state directory.
 pub const DEFAULT_STATE_DIR: &str = "/run/netns-bridge";
@@ -80,6 +81,21 @@ impl Lease {
     pub fn netns_id(&self) -> Option<NetnsId> {
         self.netns.parse().ok()
     }
+
+    /// Whether the lease's namespace is alive: its host veth is among `links` with its
+    /// tag for `bridge`. A network namespace that dies takes its veth pairs with it, so
+    /// this also holds when the inode number has been reused.
+    pub fn alive(&self, links: &[Link], bridge: &str) -> bool {
+        links.iter().any(|l| {
+            l.name == self.host_veth
+                && tag_of(l).is_some_and(|(b, id)| b == bridge && id.to_string() == self.netns)
+        })
+    }
+}
+
+/// The bridge and namespace a link's alias tags it with, if it is a host veth of ours.
+pub fn tag_of(link: &Link) -> Option<(String, NetnsId)> {
+    link.alias.as_deref().and_then(crate::names::parse_veth_tag)
 }
 
 /// The whole state of a bridge.
@@ -98,6 +114,14 @@ impl BridgeState {
 
     pub fn used(&self) -> BTreeSet<Ipv4Addr> {
         self.leases.iter().map(|l| l.address).collect()
+    }
+
+    /// Drops the leases of namespaces that are gone (their host veth with them, see
+    /// [`Lease::alive`]); returns how many.
+    pub fn prune_dead(&mut self, links: &[Link], bridge: &str) -> usize {
+        let before = self.leases.len();
+        self.leases.retain(|l| l.alive(links, bridge));
+        before - self.leases.len()
     }
 
     pub fn find(&self, netns: NetnsId) -> Option<&Lease> {
@@ -294,8 +318,9 @@ impl Store {
         })
     }
 
-    /// Removes the bridge's state directory (its lock file last, still held).
-    pub fn remove(self) -> Result<(), Error> {
+    /// Removes the bridge's state directory (its lock file last; the lock is held until
+    /// the store is dropped, and a waiter then sees the file is gone and starts again).
+    pub fn remove(&self) -> Result<(), Error> {
         for name in ["state.json", ".state.json.tmp", "lock"] {
             let path = self.dir.join(name);
             match std::fs::remove_file(&path) {
@@ -364,6 +389,30 @@ mod tests {
         );
         store.remove().expect("remove");
         assert!(!root.path().join("br0").exists());
+    }
+
+    #[test]
+    fn dead_leases_are_those_without_their_tagged_veth() {
+        let ours = |name: &str, ns: &str| Link {
+            name: name.into(),
+            alias: Some(crate::names::veth_tag("br0", ns.parse().expect("id"))),
+            ..Link::default()
+        };
+        let mut alive = lease("4:1", [10, 1, 0, 2]);
+        alive.host_veth = "nbalive".into();
+        let mut dead = lease("4:2", [10, 1, 0, 3]);
+        dead.host_veth = "nbdead".into();
+        let mut retagged = lease("4:3", [10, 1, 0, 4]);
+        retagged.host_veth = "nbother".into();
+        let links = [ours("nbalive", "4:1"), ours("nbother", "4:9")];
+        assert!(alive.alive(&links, "br0"));
+        assert!(!alive.alive(&links, "br1"));
+        let mut state = BridgeState {
+            bridge: None,
+            leases: vec![alive.clone(), dead, retagged],
+        };
+        assert_eq!(state.prune_dead(&links, "br0"), 2);
+        assert_eq!(state.leases, [alive]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Layers, bottom up: [`netlink`] (socket, sequence numbers, ACKs, dumps, batches),
 //! [`route`] (link, address and route messages), [`bridge`], [`attach`] and
-//! [`teardown`] (the operations), over [`ipam`] and [`names`] (pure) and [`lease`] (the
+//! [`teardown`] (the operations, [`undo`] rolling back a failed attach), over [`ipam`] and [`names`] (pure) and [`lease`] (the
 //! locked state). [`nat`] drives nftables; [`cni`] speaks the CNI protocol.
 
 pub mod attach;
@@ -20,5 +20,6 @@ pub mod netlink;
 pub mod netns;
 pub mod route;
 pub mod teardown;
+pub mod undo;
 
 pub use error::Error;

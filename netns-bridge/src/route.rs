@@ -207,7 +207,8 @@ pub fn delete_group_message(group: u32) -> RouteNetlinkMessage {
 /// Deletes a link by name; a link that is not there is success.
 pub fn delete_link(socket: &mut Socket, name: &str) -> Result<(), Error> {
     match socket.request(delete_link_message(name), 0) {
-        Ok(_) | Err(Errno::ENODEV) => Ok(()),
+        Ok(_) => Ok(()),
+        Err(source) if crate::undo::gone(source) => Ok(()),
         Err(source) => Err(Error::Netlink {
             what: format!("cannot delete link {name}"),
             source,

@@ -4,14 +4,13 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use nix::errno::Errno;
-
 use crate::error::Error;
-use crate::lease::{BridgeState, Lease, Store};
+use crate::lease::{self, BridgeState, Lease, Store};
 use crate::names::{self, NetnsId};
 use crate::netlink::Socket;
 use crate::netns;
 use crate::route::{self, Link};
+use crate::undo;
 
 /// Which attachments a detach is about.
 #[derive(Clone, Debug)]
@@ -109,7 +108,7 @@ fn delete_untracked(
             continue;
         }
         if let Some(link) = route::link_by_name(socket, &name)? {
-            if tag_of(&link).is_some_and(|(b, i)| b == bridge && i == id) {
+            if lease::tag_of(&link).is_some_and(|(b, i)| b == bridge && i == id) {
                 leftovers.push(name);
             }
         }
@@ -117,10 +116,6 @@ fn delete_untracked(
     let count = leftovers.len();
     Error::from_list(delete_links(socket, &leftovers))?;
     Ok(count)
-}
-
-fn tag_of(link: &Link) -> Option<(String, NetnsId)> {
-    link.alias.as_deref().and_then(names::parse_veth_tag)
 }
 
 /// Deletes links by name; gone is success. Returns the failures.
@@ -151,7 +146,8 @@ fn delete_as_group(socket: &mut Socket, links: &[String]) -> Result<(), Error> {
         .collect();
     for (reply, name) in socket.batch(batch)?.into_iter().zip(links) {
         match reply {
-            Ok(_) | Err(Errno::ENODEV) => {}
+            Ok(_) => {}
+            Err(source) if undo::gone(source) => {}
             Err(source) => {
                 return Err(Error::Netlink {
                     what: format!("cannot put {name} into link group {group}"),
@@ -161,7 +157,8 @@ fn delete_as_group(socket: &mut Socket, links: &[String]) -> Result<(), Error> {
         }
     }
     match socket.request(route::delete_group_message(group), 0) {
-        Ok(_) | Err(Errno::ENODEV) => Ok(()),
+        Ok(_) => Ok(()),
+        Err(source) if undo::gone(source) => Ok(()),
         Err(source) => Err(Error::Netlink {
             what: format!("cannot delete link group {group}"),
             source,
@@ -203,29 +200,6 @@ pub struct Entry {
     pub alive: bool,
 }
 
-/// Whether a lease's namespace is alive: its host veth is there with its tag. A network
-/// namespace that dies takes its veth pairs with it, so this also holds when the inode
-/// number has been reused.
-fn alive(lease: &Lease, links: &[Link], bridge: &str) -> bool {
-    links.iter().any(|l| {
-        l.name == lease.host_veth
-            && tag_of(l).is_some_and(|(b, id)| b == bridge && id.to_string() == lease.netns)
-    })
-}
-
-/// Drops the leases of namespaces that are gone (their host veth with them); returns
-/// how many. For attach, when the subnet looks full or a static address looks taken.
-pub fn prune_dead(
-    socket: &mut Socket,
-    bridge: &str,
-    state: &mut BridgeState,
-) -> Result<usize, Error> {
-    let links = route::links(socket)?;
-    let before = state.leases.len();
-    state.leases.retain(|l| alive(l, &links, bridge));
-    Ok(before - state.leases.len())
-}
-
 /// The attachments of `bridges`.
 pub fn list(root: &Path, bridges: &[String]) -> Result<Vec<Entry>, Error> {
     let mut socket = Socket::open()?;
@@ -246,7 +220,7 @@ pub fn list(root: &Path, bridges: &[String]) -> Result<Vec<Entry>, Error> {
                 interface: lease.ifname.clone(),
                 address: format!("{}/{prefix}", lease.address),
                 mac: lease.mac.clone(),
-                alive: alive(lease, &links, bridge),
+                alive: lease.alive(&links, bridge),
             });
         }
     }
@@ -278,13 +252,11 @@ fn collect(
     links: &[Link],
     state: &mut BridgeState,
 ) -> Result<usize, Error> {
-    let before = state.leases.len();
-    state.leases.retain(|l| alive(l, links, bridge));
-    let released = before - state.leases.len();
+    let released = state.prune_dead(links, bridge);
     let leased: HashSet<&str> = state.leases.iter().map(|l| l.host_veth.as_str()).collect();
     let orphans: Vec<String> = links
         .iter()
-        .filter(|l| tag_of(l).is_some_and(|(b, _)| b == bridge))
+        .filter(|l| lease::tag_of(l).is_some_and(|(b, _)| b == bridge))
         .filter(|l| !leased.contains(l.name.as_str()))
         .map(|l| l.name.clone())
         .collect();

@@ -1,6 +1,7 @@
 //! `attach`: one veth pair per namespace, its namespace end made directly inside the
 //! namespace; an address from the bridge's lease store; `lo` and the interface up and a
-//! default route inside. Every step that fails undoes the ones before it.
+//! default route inside. Each step registers its undo with the attach's [`Transaction`]:
+//! a failure anywhere undoes every step before it.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -17,7 +18,8 @@ use crate::names;
 use crate::netlink::Socket;
 use crate::netns::{self, Netns};
 use crate::route::{self, Link};
-use work::{rollback, Done, Work};
+use crate::undo::Transaction;
+use work::Work;
 
 /// The ifindex of `lo` in every network namespace.
 const LOOPBACK_INDEX: u32 = 1;
@@ -100,42 +102,36 @@ pub fn attach(request: &Request) -> Result<Attachment, Error> {
     // The socket inside is opened on a helper thread while the host side is prepared
     // (for an attachment that is there already, it is not needed: a thread wasted).
     let inside = Socket::open_in_background(inside_fd);
-    let mut host = Socket::open()?;
+    let host = Socket::open()?;
     let store = Store::lock(&request.state_root, &request.bridge)?;
     let mut state = store.load()?;
     let host_veth = names::host_veth_name(&request.bridge, netns.id);
 
-    let fresh = state == BridgeState::default();
-    let bridge_link = match inspect(request, &netns, &mut host, &store, &mut state, &host_veth) {
-        Ok(Found::Attached(attachment)) => return Ok(attachment),
-        Ok(Found::Bridge(link)) => link,
-        Err(e) => {
-            // Nothing was made; a state directory this attach created goes again.
-            if fresh {
-                let _ = store.remove();
-            }
-            return Err(e);
-        }
-    };
-
+    let mut tx = Transaction::new(host);
+    // Undone last: the state as it was, or no state directory if this attach made it.
     let before = state.clone();
-    let mut done = Done::default();
-    let mut work = Work {
-        request,
-        netns: &netns,
-        host: &mut host,
-        store: &store,
-        state: &mut state,
-        host_veth: &host_veth,
-        done: &mut done,
-    };
-    match work.run(bridge_link, inside) {
-        Ok(attachment) => Ok(attachment),
-        Err(e) => {
-            rollback(&mut host, store, &before, &host_veth, done);
-            Err(e)
+    let store = &store;
+    tx.on_undo(move |_| {
+        if before == BridgeState::default() {
+            store.remove()
+        } else {
+            store.save(&before)
         }
-    }
+    });
+    let attachment = match inspect(request, &netns, &mut tx, store, &mut state, &host_veth)? {
+        Found::Attached(attachment) => attachment,
+        Found::Bridge(bridge_link) => Work {
+            request,
+            netns: &netns,
+            tx: &mut tx,
+            store,
+            state: &mut state,
+            host_veth: &host_veth,
+        }
+        .run(bridge_link, inside)?,
+    };
+    tx.commit();
+    Ok(attachment)
 }
 
 /// What [`inspect`] found.
@@ -148,15 +144,16 @@ enum Found {
 
 /// Looks at what is there before anything is made: the bridge, a link by the host end's
 /// name, the namespace's lease.
-fn inspect(
+fn inspect<'a>(
     request: &Request,
     netns: &Netns,
-    host: &mut Socket,
-    store: &Store,
+    tx: &mut Transaction<'a, Socket>,
+    store: &'a Store,
     state: &mut BridgeState,
     host_veth: &str,
 ) -> Result<Found, Error> {
     // One round trip for what is there: the bridge, and a link by the host end's name.
+    let host = tx.context();
     let mut found = host
         .batch(vec![
             (route::get_link_message(&request.bridge), 0),
@@ -181,8 +178,9 @@ fn inspect(
                 .and_then(|l| l.mac)
                 .unwrap_or_else(|| names::bridge_mac(&request.bridge));
             let host_mac = link.mac;
-            return existing(request, netns, store, state, &lease, bridge_mac, host_mac)
-                .map(Found::Attached);
+            let subnet = existing(request, netns, tx, store, state, &lease)?;
+            let attachment = describe(request, &lease, &subnet, bridge_mac, host_mac, netns);
+            return Ok(Found::Attached(attachment));
         }
         // The veth is gone (deleted by hand): the lease is stale, attach anew.
         state.leases.retain(|l| l.netns != lease.netns);
@@ -206,22 +204,21 @@ fn inspect(
                 link.kind.as_deref().unwrap_or("no kind")
             )));
         }
-        route::delete_link(host, host_veth)?;
+        route::delete_link(tx.context(), host_veth)?;
     }
     Ok(Found::Bridge(bridge_link))
 }
 
-/// The namespace is attached already: its attachment as it is, if the request agrees
-/// with it. `--nat` is applied to a bridge that has no NAT yet.
-fn existing(
+/// The namespace is attached already with `lease`: checks the request agrees with it and
+/// returns the bridge's subnet. `--nat` is applied to a bridge that has no NAT yet.
+fn existing<'a>(
     request: &Request,
     netns: &Netns,
-    store: &Store,
+    tx: &mut Transaction<'a, Socket>,
+    store: &'a Store,
     state: &mut BridgeState,
     lease: &Lease,
-    bridge_mac: [u8; 6],
-    host_mac: Option<[u8; 6]>,
-) -> Result<Attachment, Error> {
+) -> Result<Subnet, Error> {
     let already = |what: String| {
         Error::invalid(format!(
             "{} is already attached to {} with {what}",
@@ -244,17 +241,14 @@ fn existing(
     }
     if request.nat {
         if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat) {
+            let bridge = request.bridge.clone();
+            tx.on_undo(move |_| crate::nat::disable(&bridge));
             crate::nat::enable(&request.bridge, &subnet)?;
             record.nat = true;
-            if let Err(e) = store.save(state) {
-                let _ = crate::nat::disable(&request.bridge);
-                return Err(e);
-            }
+            store.save(state)?;
         }
     }
-    Ok(describe(
-        request, lease, &subnet, bridge_mac, host_mac, netns,
-    ))
+    Ok(subnet)
 }
 
 fn describe(

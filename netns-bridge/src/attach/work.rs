@@ -1,12 +1,13 @@
-//! The steps of an attach under the bridge's lock, each recorded so that a failure
-//! undoes exactly what was made: bridge, lease, veth pair, the setup inside, NAT.
+//! The steps of an attach under the bridge's lock, each registering its undo with the
+//! transaction so that a failure undoes exactly what was made: bridge, lease, veth pair,
+//! the setup inside, NAT.
 
 use std::net::Ipv4Addr;
 
 use nix::errno::Errno;
 
 use super::{describe, Attachment, Request, LOOPBACK_INDEX};
-use crate::bridge::{self, Bridge, Made};
+use crate::bridge::{self, Bridge};
 use crate::error::Error;
 use crate::fault;
 use crate::ipam::{self, Subnet};
@@ -15,27 +16,20 @@ use crate::names;
 use crate::netlink::{PendingSocket, Socket};
 use crate::netns::Netns;
 use crate::route::{self, Link, VethSpec};
+use crate::undo::Transaction;
 
-/// What a failed attach has to undo.
-#[derive(Default)]
-pub(super) struct Done {
-    pub(super) bridge: Option<(Bridge, Made)>,
-    pub(super) veth: bool,
-    pub(super) nat: bool,
-}
-
-/// The steps of one attach, under the bridge's lock; `done` records what to undo.
-pub(super) struct Work<'a> {
+/// The steps of one attach, under the bridge's lock; `tx` holds the host's socket and
+/// what to undo (the state as it was is restored by the caller's first undo action).
+pub(super) struct Work<'a, 't> {
     pub(super) request: &'a Request,
     pub(super) netns: &'a Netns,
-    pub(super) host: &'a mut Socket,
-    pub(super) store: &'a Store,
+    pub(super) tx: &'a mut Transaction<'t, Socket>,
+    pub(super) store: &'t Store,
     pub(super) state: &'a mut BridgeState,
     pub(super) host_veth: &'a str,
-    pub(super) done: &'a mut Done,
 }
 
-impl Work<'_> {
+impl Work<'_, '_> {
     pub(super) fn run(
         &mut self,
         bridge_link: Option<Link>,
@@ -43,8 +37,8 @@ impl Work<'_> {
     ) -> Result<Attachment, Error> {
         let request = self.request;
         let nat_before = self.state.bridge.as_ref().is_some_and(|b| b.nat);
-        let (bridge, made) = bridge::ensure(
-            self.host,
+        let bridge = bridge::ensure(
+            self.tx,
             &request.bridge,
             bridge_link,
             self.state,
@@ -52,7 +46,6 @@ impl Work<'_> {
             request.mtu,
             &request.state_root,
         )?;
-        self.done.bridge = Some((bridge.clone(), made));
         fault::checkpoint("bridge")?;
         let subnet = bridge.subnet;
 
@@ -73,7 +66,11 @@ impl Work<'_> {
         fault::checkpoint("inside")?;
 
         if request.nat {
-            self.done.nat = !nat_before;
+            if !nat_before {
+                // Before: nft may have installed the table and still report a failure.
+                let name = request.bridge.clone();
+                self.tx.on_undo(move |_| crate::nat::disable(&name));
+            }
             crate::nat::enable(&request.bridge, &subnet)?;
         }
         fault::checkpoint("nat")?;
@@ -99,7 +96,10 @@ impl Work<'_> {
         let request = self.request;
         let mut address = pick_address(request, subnet, self.state);
         if matches!(address, Err(Error::NoAddress(_)))
-            && crate::teardown::prune_dead(self.host, &request.bridge, self.state)? > 0
+            && self
+                .state
+                .prune_dead(&route::links(self.tx.context())?, &request.bridge)
+                > 0
         {
             // Leases of namespaces that died without a detach were in the way: gone now.
             address = pick_address(request, subnet, self.state);
@@ -141,16 +141,17 @@ impl Work<'_> {
         batch.push((route::create_veth_message(&spec), route::CREATE));
         batch.push((route::set_alias_message(self.host_veth, &tag), 0));
         batch.push((route::get_link_message(self.host_veth), 0));
-        let mut replies = self.host.batch(batch)?.into_iter();
+        let mut replies = self.tx.context().batch(batch)?.into_iter();
         let mut next = || replies.next().unwrap_or(Err(Errno::EIO));
 
         let gateway = if bridge.verify_gateway {
             match next() {
                 Ok(_) => {
                     // It was missing and is back: a failed attach takes it away again.
-                    if let Some((_, made)) = self.done.bridge.as_mut() {
-                        *made = Made::Address;
-                    }
+                    let (name, index, subnet) = (bridge.name.clone(), bridge.index, bridge.subnet);
+                    self.tx.on_undo(move |socket| {
+                        bridge::remove_gateway(socket, &name, index, &subnet)
+                    });
                     Ok(())
                 }
                 Err(Errno::EEXIST) => Ok(()),
@@ -171,7 +172,12 @@ impl Work<'_> {
         let tagged = next();
         let read = next();
         match created {
-            Ok(_) => self.done.veth = true,
+            Ok(_) => {
+                // Deleting the host end takes the namespace end with it.
+                let name = self.host_veth.to_string();
+                self.tx
+                    .on_undo(move |socket| route::delete_link(socket, &name));
+            }
             Err(Errno::EEXIST) => {
                 return Err(Error::invalid(format!(
                     "{} already has an interface named {}",
@@ -292,44 +298,5 @@ fn pick_address(
                 subnet.capacity()
             ))
         }),
-    }
-}
-
-/// Undoes a failed attach, step by step, going on past failures (there is no one left to
-/// tell but stderr). A bridge state that ends up empty is removed with its directory.
-pub(super) fn rollback(
-    host: &mut Socket,
-    store: Store,
-    before: &BridgeState,
-    host_veth: &str,
-    done: Done,
-) {
-    if done.veth {
-        if let Err(e) = route::delete_link(host, host_veth) {
-            eprintln!("netns-bridge: rollback: {e}");
-        }
-    }
-    // The state as it was: without the new lease, and without the record of a bridge
-    // this attach created.
-    let state = before;
-    if done.nat {
-        if let Some((bridge, _)) = &done.bridge {
-            if let Err(e) = crate::nat::disable(&bridge.name) {
-                eprintln!("netns-bridge: rollback: {e}");
-            }
-        }
-    }
-    if let Some((bridge, made)) = &done.bridge {
-        if let Err(e) = bridge::undo(host, bridge, *made) {
-            eprintln!("netns-bridge: rollback: {e}");
-        }
-    }
-    let result = if state.bridge.is_none() && state.leases.is_empty() {
-        store.remove()
-    } else {
-        store.save(state)
-    };
-    if let Err(e) = result {
-        eprintln!("netns-bridge: rollback: {e}");
     }
 }
