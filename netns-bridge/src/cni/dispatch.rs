@@ -1,0 +1,120 @@
+//! A CNI command turned into an operation: ADD is an attach, DEL a detach by container
+//! (and namespace), CHECK compares the lease with the kernel's view, VERSION answers.
+
+use std::path::Path;
+
+use super::config::{parse_config, Invocation, Settings};
+use super::result::{
+    to_json, AddResult, CniError, VersionResult, CODE_CHECK_FAILED, CODE_INVALID_ENV,
+};
+use super::{FALLBACK_VERSION, SUPPORTED_VERSIONS};
+use crate::attach::{self, Request};
+use crate::lease::{self, CniKey};
+use crate::teardown::{self, Selector};
+
+/// Runs one CNI command on the configuration in `stdin`, with the environment read
+/// through `env`. Returns what goes to stdout (if anything), or the error with the
+/// version to report it in.
+pub fn dispatch(
+    command: &str,
+    stdin: &[u8],
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, (String, CniError)> {
+    if command == "VERSION" {
+        return Ok(Some(to_json(&VersionResult {
+            cni_version: FALLBACK_VERSION,
+            supported_versions: &SUPPORTED_VERSIONS,
+        })));
+    }
+    let settings = parse_config(stdin).map_err(|e| (FALLBACK_VERSION.to_string(), e))?;
+    let fail = |e: CniError| (settings.version.clone(), e);
+    let invocation = Invocation::from_env(env).map_err(fail)?;
+    let root = lease::state_root(settings.state_dir.clone());
+    match command {
+        "ADD" => add(&root, &settings, invocation).map(Some).map_err(fail),
+        "DEL" => del(&root, &settings, invocation)
+            .map(|()| None)
+            .map_err(fail),
+        "CHECK" => check(&root, &settings, &invocation)
+            .map(|()| None)
+            .map_err(fail),
+        other => Err(fail(CniError::new(
+            CODE_INVALID_ENV,
+            format!("unknown CNI_COMMAND {other}"),
+        ))),
+    }
+}
+
+/// ADD: attach, keyed by container and interface; the result as JSON.
+fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<String, CniError> {
+    let request = Request {
+        target: invocation.need_netns()?.to_string(),
+        bridge: settings.bridge.clone(),
+        subnet: settings.subnet,
+        ip: None,
+        ifname: invocation.ifname.clone(),
+        mtu: settings.mtu,
+        default_route: settings.default_route,
+        nat: settings.nat,
+        state_root: root.to_path_buf(),
+        cni: Some(CniKey {
+            container_id: invocation.container_id,
+            ifname: invocation.ifname,
+        }),
+    };
+    let a = attach::attach(&request).map_err(|e| CniError::from_error(&e))?;
+    Ok(to_json(&AddResult::new(&settings.version, &a)))
+}
+
+/// DEL: detach by container and interface, and by namespace while it exists. The
+/// namespace may be gone already (or never given): that is fine.
+fn del(root: &Path, settings: &Settings, invocation: Invocation) -> Result<(), CniError> {
+    let mut selectors = vec![Selector::Cni {
+        container_id: invocation.container_id,
+        ifname: invocation.ifname,
+    }];
+    if let Some(netns) = &invocation.netns {
+        if let Ok(Some(ns)) = crate::netns::open(netns) {
+            selectors.push(Selector::Netns(ns.id));
+        }
+    }
+    teardown::detach(root, &settings.bridge, &selectors).map_err(|e| CniError::from_error(&e))?;
+    Ok(())
+}
+
+/// CHECK: the lease is there, its host veth is up on the bridge, and the interface in
+/// the namespace carries the leased address.
+fn check(root: &Path, settings: &Settings, invocation: &Invocation) -> Result<(), CniError> {
+    let netns = invocation.need_netns()?;
+    let (container_id, ifname) = (&invocation.container_id, &invocation.ifname);
+    let failed = |msg: String| CniError::new(CODE_CHECK_FAILED, msg);
+    let entries = teardown::list(root, std::slice::from_ref(&settings.bridge))
+        .map_err(|e| CniError::from_error(&e))?;
+    let ns = crate::netns::open(netns)
+        .map_err(|e| CniError::from_error(&e))?
+        .ok_or_else(|| failed(format!("namespace {netns} does not exist")))?;
+    let entry = entries
+        .iter()
+        .find(|e| e.netns == ns.id.to_string() && &e.interface == ifname)
+        .ok_or_else(|| {
+            failed(format!(
+                "container {container_id} has no attachment on {}",
+                settings.bridge
+            ))
+        })?;
+    if !entry.alive {
+        return Err(failed(format!("host veth {} is missing", entry.host_veth)));
+    }
+    let mut inside =
+        crate::netlink::Socket::open_in(ns.fd()).map_err(|e| CniError::from_error(&e))?;
+    let link = crate::route::link_by_name(&mut inside, ifname)
+        .map_err(|e| CniError::from_error(&e))?
+        .ok_or_else(|| failed(format!("{ifname} is missing in {netns}")))?;
+    let addresses =
+        crate::route::addresses(&mut inside, link.index).map_err(|e| CniError::from_error(&e))?;
+    let want = &entry.address;
+    if !addresses.iter().any(|(ip, p)| &format!("{ip}/{p}") == want) {
+        return Err(failed(format!("{ifname} in {netns} does not have {want}")));
+    }
+    Ok(())
+}
