@@ -1,8 +1,15 @@
-//! The command line: clap's definition of netns-bridge's options and commands.
+//! The command line: clap's definition of netns-bridge's options and commands, one
+//! struct per subcommand, and their conversion into the operations' requests.
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::attach::Request;
+use crate::error::Error;
+use crate::ipam::Subnet;
+use crate::teardown::{self, Detach, Down, Gc, List, Selector};
+use crate::{lease, names};
 
 const AFTER_HELP: &str = "\
 TARGET is a PID (its /proc/PID/ns/net), a named namespace (NAME or /run/netns/NAME), or
@@ -34,67 +41,267 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Connect a namespace to the bridge; prints its address (CIDR)
-    Attach {
-        /// A PID, a named namespace (NAME or /run/netns/NAME), or a namespace file
-        target: String,
-        /// The bridge, created if missing
-        #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
-        bridge: String,
-        /// The bridge's subnet when it is created [default: a free private /24]
-        #[arg(long, value_name = "CIDR")]
-        subnet: Option<String>,
-        /// A static address (must be inside the subnet and free)
-        #[arg(long, value_name = "ADDR")]
-        ip: Option<String>,
-        /// The interface name inside the namespace
-        #[arg(short, long, default_value = "eth0", value_name = "NAME")]
-        ifname: String,
-        /// MTU of the veth pair (and of the bridge when it is created)
-        #[arg(long, value_name = "N")]
-        mtu: Option<u32>,
-        /// Add no default route inside
-        #[arg(long)]
-        no_default_route: bool,
-        /// Masquerade the subnet's traffic to the outside (nftables) and forward
-        #[arg(long)]
-        nat: bool,
-        /// Print the attachment as JSON
-        #[arg(long)]
-        json: bool,
-    },
+    Attach(AttachArgs),
     /// Disconnect namespaces and release their addresses
-    Detach {
-        /// Namespaces as for attach; several are detached in one kernel operation
-        #[arg(required = true, value_name = "TARGET")]
-        targets: Vec<String>,
-        #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
-        bridge: String,
-    },
+    Detach(DetachArgs),
     /// List attachments: namespace, host veth, address, MAC, alive or not
-    Ls {
-        /// Only this bridge [default: all]
-        #[arg(short, long, value_name = "NAME")]
-        bridge: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Ls(LsArgs),
     /// Release what belongs to namespaces that no longer exist
-    Gc {
-        #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
-        bridge: String,
-    },
+    Gc(GcArgs),
     /// Remove the bridge and its NAT table when nothing is attached
-    Down {
-        #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
-        bridge: String,
-        /// Detach everything first
-        #[arg(long)]
-        force: bool,
-    },
+    Down(DownArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    /// A PID, a named namespace (NAME or /run/netns/NAME), or a namespace file
+    pub target: String,
+    /// The bridge, created if missing
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
+    /// The bridge's subnet when it is created [default: a free private /24]
+    #[arg(long, value_name = "CIDR")]
+    pub subnet: Option<String>,
+    /// A static address (must be inside the subnet and free)
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Option<String>,
+    /// The interface name inside the namespace
+    #[arg(short, long, default_value = "eth0", value_name = "NAME")]
+    pub ifname: String,
+    /// MTU of the veth pair (and of the bridge when it is created)
+    #[arg(long, value_name = "N")]
+    pub mtu: Option<u32>,
+    /// Add no default route inside
+    #[arg(long)]
+    pub no_default_route: bool,
+    /// Masquerade the subnet's traffic to the outside (nftables) and forward
+    #[arg(long)]
+    pub nat: bool,
+    /// Print the attachment as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DetachArgs {
+    /// Namespaces as for attach; several are detached in one kernel operation
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    /// Only this bridge [default: all]
+    #[arg(short, long, value_name = "NAME")]
+    pub bridge: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GcArgs {
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DownArgs {
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
+    /// Detach everything first
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What the command line asks for, as the operations take it.
+#[derive(Debug)]
+pub enum Action {
+    Attach { request: Request, json: bool },
+    Detach(Detach),
+    Ls { request: List, json: bool },
+    Gc(Gc),
+    Down(Down),
+}
+
+impl Cli {
+    /// The command line as a request; the state directory resolved, CIDRs parsed,
+    /// detach's targets resolved to namespaces (or the paths they had).
+    pub fn into_action(self) -> Result<Action, Error> {
+        let state_root = lease::state_root(self.state_dir);
+        Ok(match self.command {
+            Command::Attach(args) => Action::Attach {
+                json: args.json,
+                request: args.into_request(state_root)?,
+            },
+            Command::Detach(args) => Action::Detach(args.into_request(state_root)?),
+            Command::Ls(args) => Action::Ls {
+                json: args.json,
+                request: List {
+                    state_root,
+                    bridge: args.bridge,
+                },
+            },
+            Command::Gc(args) => Action::Gc(Gc {
+                state_root,
+                bridge: args.bridge,
+            }),
+            Command::Down(args) => Action::Down(Down {
+                state_root,
+                bridge: args.bridge,
+                force: args.force,
+            }),
+        })
+    }
+}
+
+impl AttachArgs {
+    pub fn into_request(self, state_root: PathBuf) -> Result<Request, Error> {
+        Ok(Request {
+            subnet: self.subnet.map(|s| s.parse::<Subnet>()).transpose()?,
+            target: self.target,
+            bridge: self.bridge,
+            ip: self.ip,
+            ifname: self.ifname,
+            mtu: self.mtu,
+            default_route: !self.no_default_route,
+            nat: self.nat,
+            state_root,
+            cni: None,
+        })
+    }
+}
+
+impl DetachArgs {
+    pub fn into_request(self, state_root: PathBuf) -> Result<Detach, Error> {
+        names::check_ifname(&self.bridge, "bridge name")?;
+        let selectors = self
+            .targets
+            .iter()
+            .map(|t| teardown::selector_for(t))
+            .collect::<Result<Vec<Selector>, Error>>()?;
+        Ok(Detach {
+            state_root,
+            bridge: self.bridge,
+            selectors,
+        })
+    }
 }
 
 /// The command line as clap sees it: what the man page and the shell completions are
 /// generated from (`cargo run -p xtask -- docs DIR`).
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn action(args: &[&str]) -> Action {
+        let cli = Cli::try_parse_from(std::iter::once("netns-bridge").chain(args.iter().copied()))
+            .expect("valid command line");
+        cli.into_action().expect("valid request")
+    }
+
+    #[test]
+    fn attach_becomes_a_request() {
+        let Action::Attach { request, json } = action(&[
+            "--state-dir",
+            "/tmp/s",
+            "attach",
+            "42",
+            "-b",
+            "br1",
+            "--subnet",
+            "10.9.0.0/24",
+            "--ip",
+            "10.9.0.7",
+            "-i",
+            "eth1",
+            "--mtu",
+            "1400",
+            "--no-default-route",
+            "--nat",
+            "--json",
+        ]) else {
+            panic!("attach expected");
+        };
+        assert!(json);
+        assert_eq!(request.target, "42");
+        assert_eq!(request.bridge, "br1");
+        assert_eq!(request.subnet, "10.9.0.0/24".parse().ok());
+        assert_eq!(request.ip.as_deref(), Some("10.9.0.7"));
+        assert_eq!(request.ifname, "eth1");
+        assert_eq!(request.mtu, Some(1400));
+        assert!(!request.default_route);
+        assert!(request.nat);
+        assert_eq!(request.state_root, PathBuf::from("/tmp/s"));
+        assert!(request.cni.is_none());
+    }
+
+    #[test]
+    fn attach_has_its_defaults() {
+        let Action::Attach { request, json } = action(&["attach", "x"]) else {
+            panic!("attach expected");
+        };
+        assert!(!json);
+        assert_eq!(
+            (request.bridge.as_str(), request.ifname.as_str()),
+            ("nsbr0", "eth0")
+        );
+        assert!(request.default_route && !request.nat);
+        assert_eq!((request.subnet, request.mtu), (None, None));
+    }
+
+    #[test]
+    fn a_bad_subnet_or_bridge_name_is_a_usage_error() {
+        let bad = |args: &[&str]| {
+            let cli =
+                Cli::try_parse_from(std::iter::once("netns-bridge").chain(args.iter().copied()))
+                    .expect("parses");
+            cli.into_action().map(|_| ()).map_err(|e| e.exit_code())
+        };
+        assert_eq!(bad(&["attach", "x", "--subnet", "10.0.0.1/24"]), Err(2));
+        assert_eq!(bad(&["detach", "x", "-b", "a/b"]), Err(2));
+    }
+
+    #[test]
+    fn detach_resolves_its_targets() {
+        let Action::Detach(request) = action(&[
+            "--state-dir",
+            "/tmp/s",
+            "detach",
+            "/proc/self/ns/net",
+            "/nonexistent/netns-bridge-test",
+        ]) else {
+            panic!("detach expected");
+        };
+        assert_eq!(request.bridge, "nsbr0");
+        assert_eq!(request.state_root, PathBuf::from("/tmp/s"));
+        let own = crate::netns::own_id().expect("own namespace");
+        assert!(matches!(request.selectors[0], Selector::Netns(id) if id == own));
+        assert!(matches!(&request.selectors[1],
+            Selector::Target(p) if p == "/nonexistent/netns-bridge-test"));
+    }
+
+    #[test]
+    fn ls_gc_and_down_carry_their_bridge() {
+        let Action::Ls { request, json } = action(&["ls", "--json"]) else {
+            panic!("ls expected");
+        };
+        assert!(json && request.bridge.is_none());
+        let Action::Gc(gc) = action(&["gc", "-b", "br2"]) else {
+            panic!("gc expected");
+        };
+        assert_eq!(gc.bridge, "br2");
+        let Action::Down(down) = action(&["down", "--force"]) else {
+            panic!("down expected");
+        };
+        assert!(down.force);
+        assert_eq!(down.bridge, "nsbr0");
+    }
 }

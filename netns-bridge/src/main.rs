@@ -4,110 +4,68 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::Parser;
 
-use netns_bridge::attach::{self, Request};
-use netns_bridge::cli::{Cli, Command};
+use netns_bridge::attach;
+use netns_bridge::cli::{Action, Cli};
 use netns_bridge::error::EXIT_USAGE;
-use netns_bridge::ipam::Subnet;
-use netns_bridge::lease::{self, Store};
-use netns_bridge::teardown::{self, Selector};
+use netns_bridge::teardown::{self, Entry};
 use netns_bridge::Error;
 
 fn run(cli: Cli) -> Result<(), Error> {
-    let root = lease::state_root(cli.state_dir);
-    let mut out = std::io::stdout().lock();
-    let print = |out: &mut std::io::StdoutLock, text: &str| {
-        let _ = writeln!(out, "{text}");
-    };
-    match cli.command {
-        Command::Attach {
-            target,
-            bridge,
-            subnet,
-            ip,
-            ifname,
-            mtu,
-            no_default_route,
-            nat,
-            json,
-        } => {
-            let subnet = subnet.map(|s| s.parse::<Subnet>()).transpose()?;
-            let request = Request {
-                target,
-                bridge,
-                subnet,
-                ip,
-                ifname,
-                mtu,
-                default_route: !no_default_route,
-                nat,
-                state_root: root,
-                cni: None,
-            };
+    match cli.into_action()? {
+        Action::Attach { request, json } => {
             let a = attach::attach(&request)?;
             if json {
-                print(&mut out, &serde_json::to_string(&a).unwrap_or_default());
+                print(&serde_json::to_string(&a).unwrap_or_default());
             } else {
-                print(&mut out, &a.address);
+                print(&a.address);
             }
         }
-        Command::Detach { targets, bridge } => {
-            netns_bridge::names::check_ifname(&bridge, "bridge name")?;
-            let selectors = targets
-                .iter()
-                .map(|t| teardown::selector_for(t))
-                .collect::<Result<Vec<Selector>, Error>>()?;
-            teardown::detach(&root, &bridge, &selectors)?;
+        Action::Detach(request) => {
+            teardown::detach(&request)?;
         }
-        Command::Ls { bridge, json } => {
-            let bridges = match bridge {
-                Some(b) => {
-                    netns_bridge::names::check_ifname(&b, "bridge name")?;
-                    vec![b]
-                }
-                None => Store::bridges(&root)?,
-            };
-            let entries = teardown::list(&root, &bridges)?;
-            if json {
-                print(
-                    &mut out,
-                    &serde_json::to_string(&entries).unwrap_or_default(),
-                );
-            } else {
-                let header = [
-                    "BRIDGE",
-                    "NAMESPACE",
-                    "NETNS",
-                    "HOST-VETH",
-                    "IFNAME",
-                    "ADDRESS",
-                    "MAC",
-                    "ALIVE",
-                ];
-                print(&mut out, &ls_row(header));
-                for e in entries {
-                    let alive = if e.alive { "yes" } else { "no" };
-                    print(
-                        &mut out,
-                        &ls_row([
-                            &e.bridge,
-                            &e.namespace,
-                            &e.netns,
-                            &e.host_veth,
-                            &e.interface,
-                            &e.address,
-                            &e.mac,
-                            alive,
-                        ]),
-                    );
-                }
-            }
+        Action::Ls { request, json } => ls(&teardown::list(&request)?, json),
+        Action::Gc(request) => {
+            teardown::gc(&request)?;
         }
-        Command::Gc { bridge } => {
-            teardown::gc(&root, &bridge)?;
-        }
-        Command::Down { bridge, force } => teardown::down(&root, &bridge, force)?,
+        Action::Down(request) => teardown::down(&request)?,
     }
     Ok(())
+}
+
+/// A line on stdout; a closed stdout is not worth a panic.
+fn print(text: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+fn ls(entries: &[Entry], json: bool) {
+    if json {
+        print(&serde_json::to_string(entries).unwrap_or_default());
+        return;
+    }
+    let header = [
+        "BRIDGE",
+        "NAMESPACE",
+        "NETNS",
+        "HOST-VETH",
+        "IFNAME",
+        "ADDRESS",
+        "MAC",
+        "ALIVE",
+    ];
+    print(&ls_row(header));
+    for e in entries {
+        let alive = if e.alive { "yes" } else { "no" };
+        print(&ls_row([
+            &e.bridge,
+            &e.namespace,
+            &e.netns,
+            &e.host_veth,
+            &e.interface,
+            &e.address,
+            &e.mac,
+            alive,
+        ]));
+    }
 }
 
 /// One line of `ls`: the columns padded to their widths, the last one as it is.

@@ -2,7 +2,7 @@
 //! Teardown goes on past failures and reports them all; what is already gone is success.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::lease::{self, BridgeState, Lease, Store};
@@ -42,6 +42,36 @@ impl Selector {
     }
 }
 
+/// `detach`: the attachments `selectors` name, on `bridge`.
+#[derive(Clone, Debug)]
+pub struct Detach {
+    pub state_root: PathBuf,
+    pub bridge: String,
+    pub selectors: Vec<Selector>,
+}
+
+/// `ls`: the attachments of one bridge, or of every bridge with state (`None`).
+#[derive(Clone, Debug)]
+pub struct List {
+    pub state_root: PathBuf,
+    pub bridge: Option<String>,
+}
+
+/// `gc`: release what belongs to dead namespaces on `bridge`.
+#[derive(Clone, Debug)]
+pub struct Gc {
+    pub state_root: PathBuf,
+    pub bridge: String,
+}
+
+/// `down`: remove `bridge` (after detaching everything, with `force`).
+#[derive(Clone, Debug)]
+pub struct Down {
+    pub state_root: PathBuf,
+    pub bridge: String,
+    pub force: bool,
+}
+
 /// Resolves a TARGET for detach: its namespace if it exists, else the path it had.
 pub fn selector_for(target: &str) -> Result<Selector, Error> {
     match netns::open(target)? {
@@ -52,9 +82,14 @@ pub fn selector_for(target: &str) -> Result<Selector, Error> {
     }
 }
 
-/// Detaches what `selectors` name from `bridge`: deletes the host veths (which takes the
-/// namespace ends with them) and releases the leases. Nothing there is success.
-pub fn detach(root: &Path, bridge: &str, selectors: &[Selector]) -> Result<usize, Error> {
+/// Detaches what the selectors name from the bridge: deletes the host veths (which takes
+/// the namespace ends with them) and releases the leases. Nothing there is success.
+pub fn detach(request: &Detach) -> Result<usize, Error> {
+    let (root, bridge, selectors) = (
+        request.state_root.as_path(),
+        request.bridge.as_str(),
+        request.selectors.as_slice(),
+    );
     names::check_ifname(bridge, "bridge name")?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
@@ -200,12 +235,20 @@ pub struct Entry {
     pub alive: bool,
 }
 
-/// The attachments of `bridges`.
-pub fn list(root: &Path, bridges: &[String]) -> Result<Vec<Entry>, Error> {
+/// The attachments the request asks for.
+pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
+    let root = request.state_root.as_path();
+    let bridges = match &request.bridge {
+        Some(bridge) => {
+            names::check_ifname(bridge, "bridge name")?;
+            vec![bridge.clone()]
+        }
+        None => Store::bridges(root)?,
+    };
     let mut socket = Socket::open()?;
     let links = route::links(&mut socket)?;
     let mut out = Vec::new();
-    for bridge in bridges {
+    for bridge in &bridges {
         let Some(store) = Store::lock_existing(root, bridge)? else {
             continue;
         };
@@ -229,7 +272,8 @@ pub fn list(root: &Path, bridges: &[String]) -> Result<Vec<Entry>, Error> {
 
 /// Releases what belongs to namespaces that no longer exist, and deletes host veths
 /// tagged for the bridge that no lease accounts for. Returns how many were released.
-pub fn gc(root: &Path, bridge: &str) -> Result<usize, Error> {
+pub fn gc(request: &Gc) -> Result<usize, Error> {
+    let (root, bridge) = (request.state_root.as_path(), request.bridge.as_str());
     names::check_ifname(bridge, "bridge name")?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
@@ -267,7 +311,8 @@ fn collect(
 
 /// Removes the bridge and its NAT table when nothing is attached (`force`: detach
 /// everything first). A bridge netns-bridge has no record of is left alone.
-pub fn down(root: &Path, bridge: &str, force: bool) -> Result<(), Error> {
+pub fn down(request: &Down) -> Result<(), Error> {
+    let (root, bridge) = (request.state_root.as_path(), request.bridge.as_str());
     names::check_ifname(bridge, "bridge name")?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
@@ -276,7 +321,7 @@ pub fn down(root: &Path, bridge: &str, force: bool) -> Result<(), Error> {
     let mut state = store.load()?;
     let links = route::links(&mut socket)?;
     collect(&mut socket, bridge, &links, &mut state)?;
-    if !state.leases.is_empty() && !force {
+    if !state.leases.is_empty() && !request.force {
         store.save(&state)?;
         return Err(Error::Busy(format!(
             "bridge {bridge} still has {} attachment(s); detach them or use --force",

@@ -78,7 +78,12 @@ fn del(root: &Path, settings: &Settings, invocation: Invocation) -> Result<(), C
             selectors.push(Selector::Netns(ns.id));
         }
     }
-    teardown::detach(root, &settings.bridge, &selectors).map_err(|e| CniError::from_error(&e))?;
+    let request = teardown::Detach {
+        state_root: root.to_path_buf(),
+        bridge: settings.bridge.clone(),
+        selectors,
+    };
+    teardown::detach(&request).map_err(|e| CniError::from_error(&e))?;
     Ok(())
 }
 
@@ -88,8 +93,11 @@ fn check(root: &Path, settings: &Settings, invocation: &Invocation) -> Result<()
     let netns = invocation.need_netns()?;
     let (container_id, ifname) = (&invocation.container_id, &invocation.ifname);
     let failed = |msg: String| CniError::new(CODE_CHECK_FAILED, msg);
-    let entries = teardown::list(root, std::slice::from_ref(&settings.bridge))
-        .map_err(|e| CniError::from_error(&e))?;
+    let request = teardown::List {
+        state_root: root.to_path_buf(),
+        bridge: Some(settings.bridge.clone()),
+    };
+    let entries = teardown::list(&request).map_err(|e| CniError::from_error(&e))?;
     let ns = crate::netns::open(netns)
         .map_err(|e| CniError::from_error(&e))?
         .ok_or_else(|| failed(format!("namespace {netns} does not exist")))?;
