@@ -37,7 +37,7 @@ pub enum Error {
     Sys { what: String, source: Errno },
 
     /// Reading or writing a file failed.
-    #[error("{what} {}: {source}", path.display())]
+    #[error("{what} {}: {}", path.display(), io_text(source))]
     File {
         what: &'static str,
         path: PathBuf,
@@ -115,7 +115,33 @@ impl<T> Context<T> for nix::Result<T> {
     }
 }
 
+/// An I/O error's text without Rust's "(os error N)": the errno's description, or the
+/// error's own words when it carries no errno.
+pub fn io_text(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(_) => io_errno(e).desc().to_string(),
+        None => e.to_string(),
+    }
+}
+
 /// The errno inside an I/O error (EIO when it carries none).
 pub fn io_errno(e: &std::io::Error) -> Errno {
     Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_read_without_the_os_error_number() {
+        let e = Error::File {
+            what: "cannot read",
+            path: "/x".into(),
+            source: std::io::Error::from_raw_os_error(libc::ENOENT),
+        };
+        assert_eq!(e.to_string(), "cannot read /x: No such file or directory");
+        let plain = std::io::Error::other("odd");
+        assert_eq!(io_text(&plain), "odd");
+    }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::error::Error;
+use crate::error::{io_text, Error};
 use crate::ipam::Subnet;
 
 const FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";
@@ -69,15 +69,20 @@ fn nft(script: &str, what: &str) -> Result<(), Error> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| fail(format!("cannot run nft: {e} (install nftables)")))?;
+        .map_err(|e| {
+            fail(format!(
+                "cannot run nft: {} (install nftables)",
+                io_text(&e)
+            ))
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(script.as_bytes())
-            .map_err(|e| fail(format!("cannot write to nft: {e}")))?;
+            .map_err(|e| fail(format!("cannot write to nft: {}", io_text(&e))))?;
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| fail(format!("cannot wait for nft: {e}")))?;
+        .map_err(|e| fail(format!("cannot wait for nft: {}", io_text(&e))))?;
     if out.status.success() {
         return Ok(());
     }

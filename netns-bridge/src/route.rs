@@ -27,7 +27,6 @@ pub struct Link {
     pub kind: Option<String>,
     pub alias: Option<String>,
     pub mac: Option<[u8; 6]>,
-    pub master: Option<u32>,
     /// IFLA_LINK: for a veth, the peer's ifindex (in the peer's namespace).
     pub peer: Option<u32>,
     pub group: u32,
@@ -46,7 +45,6 @@ impl Link {
                 LinkAttribute::IfName(n) => link.name = n.clone(),
                 LinkAttribute::IfAlias(a) => link.alias = Some(a.clone()),
                 LinkAttribute::Address(a) => link.mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
-                LinkAttribute::Controller(i) => link.master = Some(*i),
                 LinkAttribute::Link(i) => link.peer = Some(*i),
                 LinkAttribute::Group(g) => link.group = *g,
                 LinkAttribute::LinkInfo(infos) => {

@@ -30,9 +30,9 @@ pub fn run() -> i32 {
     let mut stdin = Vec::new();
     if command != "VERSION" {
         if let Err(e) = std::io::stdin().read_to_end(&mut stdin) {
-            let why = crate::error::io_errno(&e).desc();
+            let why = crate::error::io_text(&e);
             let error =
-                CniError::new(CODE_IO, format!("cannot read stdin: {why}")).with_details(why);
+                CniError::new(CODE_IO, format!("cannot read stdin: {why}")).with_details(&why);
             return emit_error(FALLBACK_VERSION, &error);
         }
     }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::attach::Attachment;
-use crate::error::{io_errno, Error};
+use crate::error::{io_text, Error};
 
 // CNI's well-known error codes.
 pub const CODE_INCOMPATIBLE_VERSION: u32 = 1;
@@ -59,10 +59,7 @@ impl CniError {
 fn cause(e: &Error) -> Option<String> {
     match e {
         Error::Netlink { source, .. } | Error::Sys { source, .. } => Some(source.desc().into()),
-        Error::File { source, .. } => Some(match source.raw_os_error() {
-            Some(_) => io_errno(source).desc().into(),
-            None => source.to_string(),
-        }),
+        Error::File { source, .. } => Some(io_text(source)),
         Error::Protocol { why, .. } | Error::State { why, .. } | Error::Nft { why, .. } => {
             Some(why.clone())
         }
