@@ -325,7 +325,7 @@ impl Store {
             let path = self.dir.join(name);
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) if crate::undo::gone(crate::error::io_errno(&e)) => {}
                 Err(e) => {
                     return Err(Error::File {
                         what: "cannot remove",
@@ -335,12 +335,9 @@ impl Store {
                 }
             }
         }
-        match std::fs::remove_dir(&self.dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            // Someone else made something there meanwhile: leave it.
-            Err(_) => Ok(()),
-        }
+        // Gone already, or someone else made something there meanwhile: leave it.
+        let _ = std::fs::remove_dir(&self.dir);
+        Ok(())
     }
 }
 

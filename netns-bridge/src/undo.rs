@@ -16,13 +16,13 @@ pub fn gone(errno: Errno) -> bool {
     )
 }
 
-type Action<'a, C> = Box<dyn FnOnce(&mut C) -> Result<(), Error> + 'a>;
+type UndoFn<'a, C> = Box<dyn FnOnce(&mut C) -> Result<(), Error> + 'a>;
 
 /// The undo list of one operation, with the context its actions need (for attach, the
 /// host's netlink socket), owned here so that `Drop` can use it.
 pub struct Transaction<'a, C> {
     context: C,
-    undo: Vec<Action<'a, C>>,
+    undo: Vec<UndoFn<'a, C>>,
 }
 
 impl<'a, C> Transaction<'a, C> {
@@ -49,8 +49,10 @@ impl<'a, C> Transaction<'a, C> {
         self.undo.clear();
     }
 
-    /// Undoes every registered step, last first, and returns every failure.
-    pub fn rollback(mut self) -> Result<(), Error> {
+    /// Undoes every registered step, last first, and returns every failure (what `Drop`
+    /// does, for the tests to see).
+    #[cfg(test)]
+    fn rollback(mut self) -> Result<(), Error> {
         self.undo_all()
     }
 
