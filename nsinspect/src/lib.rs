@@ -21,9 +21,7 @@ pub mod procinfo;
 pub mod procscan;
 pub mod relations;
 pub mod show;
-pub mod table;
 pub mod target;
-pub mod tree;
 pub mod userns;
 
 pub use error::Error;

@@ -1,53 +1,35 @@
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
-use clap::error::ErrorKind;
-use clap::Parser;
+use nscli::exit;
+use nscli::output::Output;
 
 use nsinspect::cli::Cli;
-use nsinspect::columns::{self, ListColumn, ShowColumn};
-use nsinspect::error::{Error, EXIT_DIFFERENT, EXIT_ERROR, EXIT_OK};
+use nsinspect::columns::{ListColumn, ShowColumn};
+use nsinspect::error::{Error, EXIT_DIFFERENT, EXIT_OK};
 use nsinspect::listing::{self, ListOptions};
-use nsinspect::output::{self};
+use nsinspect::output;
 use nsinspect::target::{self, Target};
 use nsinspect::{compare, show};
 
+const TOOL: &str = "nsinspect";
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
+    let status = match nscli::args::parse::<Cli>(TOOL) {
+        Ok(cli) => {
+            let mut out = Output::stdout();
+            let result = run(&cli, &mut out).and_then(|code| {
+                out.flush()?;
+                Ok(code)
+            });
+            exit::status(TOOL, result)
         }
-        Err(e) => {
-            // One line, like every other nsinspect error.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("nsinspect: {first} (see 'nsinspect --help')");
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(status) => status,
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let result = run(&cli, &mut out).and_then(|code| match out.flush() {
-        Ok(()) => Ok(code),
-        Err(e) => Err(Error::Output(e)),
-    });
-    match result {
-        Ok(code) => ExitCode::from(code),
-        // The reader went away (nsinspect --all | head): nothing left to say.
-        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            ExitCode::from(EXIT_OK)
-        }
-        Err(e) => {
-            eprintln!("nsinspect: {e}");
-            ExitCode::from(e.exit_code())
-        }
-    }
+    exit::exit_code(status)
 }
 
-fn run(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
+fn run(cli: &Cli, out: &mut Output) -> Result<i32, Error> {
     cli.check()?;
     if cli.all {
         list(cli, out)
@@ -58,15 +40,12 @@ fn run(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
     }
 }
 
-fn list(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
+fn list(cli: &Cli, out: &mut Output) -> Result<i32, Error> {
     let mut default = ListColumn::DEFAULT.to_vec();
     if cli.fds {
         default.push(ListColumn::Fds);
     }
-    let columns = match &cli.output {
-        Some(list) => columns::parse_list(list, &default)?,
-        None => default,
-    };
+    let columns = cli.out.columns(&default)?;
     let wants = |c| columns.contains(&c);
     let opts = ListOptions {
         kinds: cli.kinds(),
@@ -78,7 +57,7 @@ fn list(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
         users: wants(ListColumn::User),
     };
     let listing = listing::list(&opts)?;
-    output::write_list(out, &listing, &columns, cli.format(), cli.tree).map_err(Error::Output)?;
+    output::write_list(out, &listing, &columns, cli.out.format(), cli.tree)?;
     if listing.unreadable > 0 {
         let why = listing
             .unreadable_errno
@@ -87,8 +66,8 @@ fn list(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
         let n = listing.unreadable;
         let noun = if n == 1 { "process" } else { "processes" };
         // Said after the output, so it is not lost above a long table.
-        out.flush().map_err(Error::Output)?;
-        eprintln!("nsinspect: {n} {noun} could not be read: {why}");
+        out.flush()?;
+        nscli::report::error(TOOL, &format!("{n} {noun} could not be read: {why}"));
         if cli.strict {
             return Ok(EXIT_DIFFERENT);
         }
@@ -104,28 +83,31 @@ fn lowercase_first(s: &str) -> String {
     }
 }
 
-fn show_one(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
+fn show_one(cli: &Cli, out: &mut impl Write) -> Result<i32, Error> {
     let resolved = target::resolve(&cli.targets[0])?;
-    let default = if cli.json {
+    let default = if cli.out.json {
         ShowColumn::DEFAULT_JSON
     } else {
         ShowColumn::DEFAULT
     };
-    let columns = match &cli.output {
-        Some(list) => columns::parse_list(list, default)?,
-        None => default.to_vec(),
-    };
+    let columns = cli.out.columns(default)?;
     let reports = show::inspect(&resolved, &cli.kinds())?;
     let pid = match &resolved.target {
         Target::Process(p) => Some(p.pid()),
         Target::File(_) => None,
     };
-    output::write_show(out, &resolved.label, pid, &reports, &columns, cli.format())
-        .map_err(Error::Output)?;
+    output::write_show(
+        out,
+        &resolved.label,
+        pid,
+        &reports,
+        &columns,
+        cli.out.format(),
+    )?;
     Ok(EXIT_OK)
 }
 
-fn compare_many(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
+fn compare_many(cli: &Cli, out: &mut impl Write) -> Result<i32, Error> {
     let targets = cli
         .targets
         .iter()
@@ -135,7 +117,7 @@ fn compare_many(cli: &Cli, out: &mut impl Write) -> Result<u8, Error> {
     let kinds = compare::select_kinds(&targets, asked.as_deref())?;
     let rows = compare::compare(&targets, &kinds)?;
     let labels: Vec<String> = targets.iter().map(|t| t.label.clone()).collect();
-    output::write_compare(out, &labels, &rows, cli.format()).map_err(Error::Output)?;
+    output::write_compare(out, &labels, &rows, cli.out.format())?;
     if rows.iter().all(|r| r.shared) {
         Ok(EXIT_OK)
     } else {

@@ -144,7 +144,12 @@ fn compare_json_parses_and_agrees() {
     assert_eq!(types.len(), 8);
     for t in types {
         let kind = t["type"].as_str().expect("type is a string");
-        assert_eq!(t["ns"][0], ns_ino(a.pid, kind));
+        // Keyed by target, each a number.
+        let ns = t["ns"].as_object().expect("ns is an object");
+        assert_eq!(ns.len(), 2, "{t}");
+        assert_eq!(ns[&a.pid.to_string()], ns_ino(a.pid, kind));
+        // 'self' is nsinspect, which shares the test's namespaces.
+        assert_eq!(ns["self"], ino(format!("/proc/self/ns/{kind}")), "{t}");
         assert_eq!(t["shared"], Value::Bool(kind != "net"), "{kind}");
     }
 }
