@@ -382,3 +382,29 @@ fn comparing_a_zombie_is_an_error_not_a_verdict() {
         .run(["-t", "pid,user", &a_pid, &b_pid, "self"])
         .expect_code(0);
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_fails() {
+    use std::process::Stdio;
+    // stdout's reader is gone before nsinspect writes (nsinspect self | head -0).
+    let (read, write) = nix::unistd::pipe().expect("a pipe");
+    drop(read);
+    let mut cmd = nsinspect().command(["self"]);
+    cmd.stdout(Stdio::from(write));
+    let out = testkit::Outcome::of(&mut cmd);
+    out.expect_code(0);
+    assert_eq!(out.stderr(), "");
+    // A write that fails otherwise is an error, said without "(os error N)".
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let mut cmd = nsinspect().command(["self"]);
+    cmd.stdout(Stdio::from(full));
+    let out = testkit::Outcome::of(&mut cmd);
+    out.expect_code(2);
+    assert_eq!(
+        out.stderr(),
+        "nsinspect: cannot write the output: No space left on device\n"
+    );
+}
