@@ -38,7 +38,8 @@ Columns of one TARGET (default: {show_default}; with --json every column but DET
 Namespaces are identified by the device and inode of their nsfs file; NS shows the
 inode. '-' (null in JSON) means none or not applicable. JSON keeps numbers as numbers:
 FDS is a list of {{pid, fd}} objects, UIDMAP and GIDMAP lists of {{inside, outside, count}}
-(empty when unmapped), NSPID a list of PIDs.
+(empty when unmapped), NSPID a list of PIDs; USER is null for a uid without a name. A
+comparison keys each type's namespaces by TARGET.
 
 Exit status:
   0  success; when comparing, every selected type is shared by all targets

@@ -36,8 +36,9 @@ pub fn list_cell(e: &Entry, column: ListColumn) -> Cell {
         ListColumn::Uid => Cell::opt_num(e.uid),
         ListColumn::User => match (&e.user, e.uid) {
             (Some(name), _) => Cell::text(name.as_str()),
-            // No name for it: the number says more than nothing.
-            (None, Some(uid)) => Cell::Text(uid.to_string()),
+            // No name for it: in a table the number says more than nothing; JSON has
+            // no name (null), and the number in "uid".
+            (None, Some(uid)) => Cell::Shown(uid.to_string(), Box::new(Cell::Empty)),
             (None, None) => Cell::Empty,
         },
         ListColumn::Nsfs => Cell::List(
@@ -214,7 +215,42 @@ pub fn write_compare(
 mod tests {
     use super::*;
     use crate::nsid::NsId;
+    use nscli::columns::Column;
     use nskind::Kind;
+
+    #[test]
+    fn list_json_keeps_numbers_and_null_for_none() {
+        let e = Entry {
+            id: NsId {
+                dev: 4,
+                ino: 4026532385,
+            },
+            kind: Kind::Net,
+            nprocs: 2,
+            pid: Some(42),
+            uid: Some(4242),
+            ppid: None,
+            command: Some("sleep 60".into()),
+            user: None,
+            nsfs: vec![],
+            fds: vec![(42, 7)],
+            parent: None,
+            owner: Some(NsId {
+                dev: 4,
+                ino: 4026531837,
+            }),
+        };
+        let row = json::object(ListColumn::ALL, |c| list_cell(&e, c));
+        assert_eq!(
+            Value::Object(row),
+            json!({"ns": 4026532385u64, "type": "net", "path": "/proc/42/ns/net",
+                   "nprocs": 2, "pid": 42, "ppid": null, "command": "sleep 60",
+                   "uid": 4242, "user": null, "nsfs": [], "fds": [{"pid": 42, "fd": 7}],
+                   "pns": null, "ons": 4026531837u64})
+        );
+        // A user without a name shows its uid in a table.
+        assert_eq!(list_cell(&e, ListColumn::User).display(), "4242");
+    }
 
     #[test]
     fn compare_json_is_keyed_by_target() {
