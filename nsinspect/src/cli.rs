@@ -5,12 +5,13 @@ use std::sync::LazyLock;
 
 use clap::Parser;
 
-use crate::columns::{self, ListColumn, ShowColumn};
-use crate::error::Error;
-use crate::output::Format;
-use crate::procscan::kind_index;
-use crate::table::Style;
+use nscli::columns::{self, names};
+use nscli::format::OutputArgs;
 use nskind::Kind;
+
+use crate::columns::{ListColumn, ShowColumn};
+use crate::error::Error;
+use crate::procscan::kind_index;
 
 static AFTER_HELP: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -37,7 +38,8 @@ Columns of one TARGET (default: {show_default}; with --json every column but DET
 Namespaces are identified by the device and inode of their nsfs file; NS shows the
 inode. '-' (null in JSON) means none or not applicable. JSON keeps numbers as numbers:
 FDS is a list of {{pid, fd}} objects, UIDMAP and GIDMAP lists of {{inside, outside, count}}
-(empty when unmapped), NSPID a list of PIDs.
+(empty when unmapped), NSPID a list of PIDs; USER is null for a uid without a name. A
+comparison keys each type's namespaces by TARGET.
 
 Exit status:
   0  success; when comparing, every selected type is shared by all targets
@@ -49,10 +51,6 @@ Exit status:
         show_columns = columns::help::<ShowColumn>(),
     )
 });
-
-fn names<C: columns::Column>(list: &[C]) -> String {
-    list.iter().map(|c| c.name()).collect::<Vec<_>>().join(",")
-}
 
 /// Show and compare the namespaces of processes, and list every namespace on the host.
 #[derive(Parser, Debug)]
@@ -70,18 +68,9 @@ pub struct Cli {
     /// Only these namespace types (comma-separated: cgroup,ipc,mnt,net,pid,time,user,uts)
     #[arg(short = 't', long = "type", value_name = "LIST", value_delimiter = ',', value_parser = parse_kind)]
     pub types: Vec<Kind>,
-    /// Columns to print (comma-separated; +LIST adds to the default ones)
-    #[arg(short = 'o', long, value_name = "LIST")]
-    pub output: Option<String>,
-    /// Do not print the heading line
-    #[arg(short = 'n', long)]
-    pub noheadings: bool,
-    /// Raw output: one space between columns, blanks escaped as \x20
-    #[arg(short = 'r', long, conflicts_with = "json")]
-    pub raw: bool,
-    /// JSON output, with raw numbers and stable field names
-    #[arg(short = 'J', long)]
-    pub json: bool,
+    // -o, -n, -r and --json, as every table of every tool has them.
+    #[command(flatten)]
+    pub out: OutputArgs,
     /// With --all: draw user namespaces under their parents, PID namespaces under their
     /// parent PID namespace, and everything else under its owning user namespace
     #[arg(short = 'T', long)]
@@ -116,17 +105,6 @@ impl Cli {
         kinds
     }
 
-    pub fn format(&self) -> Format {
-        if self.json {
-            Format::Json
-        } else {
-            Format::Table(Style {
-                no_headings: self.noheadings,
-                raw: self.raw,
-            })
-        }
-    }
-
     pub fn check(&self) -> Result<(), Error> {
         let usage = |s: &str| Err(Error::Usage(s.to_string()));
         if self.all && !self.targets.is_empty() {
@@ -138,7 +116,7 @@ impl Cli {
         if !self.all && (self.tree || self.fds || self.strict) {
             return usage("--tree, --fds and --strict go with --all");
         }
-        if self.targets.len() > 1 && self.output.is_some() {
+        if self.targets.len() > 1 && self.out.output.is_some() {
             return usage("-o does not apply when comparing (the columns are the targets)");
         }
         Ok(())

@@ -1,20 +1,7 @@
-//! The output columns of `--all` and of the one-target view: names, help, alignment,
-//! and the `-o` list parser (`NS,TYPE`, or `+PNS` to add to the defaults).
+//! The output columns of `--all` and of the one-target view: names, help, alignment
+//! (the `-o` parser and the `--help` list are nscli's).
 
-use crate::error::Error;
-
-/// A column the user can name with `-o`.
-pub trait Column: Copy + PartialEq + 'static {
-    const ALL: &'static [Self];
-    fn name(self) -> &'static str;
-    fn help(self) -> &'static str;
-    /// Numbers are right-aligned.
-    fn right(self) -> bool;
-    /// The key in `--json`: the name in lower case.
-    fn key(self) -> String {
-        self.name().to_ascii_lowercase()
-    }
-}
+use nscli::columns::Column;
 
 /// Columns of `--all`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,44 +209,10 @@ impl ShowColumn {
     pub const DETAIL_PARTS: &'static [ShowColumn] = Self::DEFAULT_JSON.split_at(4).1;
 }
 
-/// Parses `-o`: comma-separated names in any case; a list starting with `+` adds to
-/// `defaults`.
-pub fn parse_list<C: Column>(list: &str, defaults: &[C]) -> Result<Vec<C>, Error> {
-    let (mut columns, list) = match list.strip_prefix('+') {
-        Some(rest) => (defaults.to_vec(), rest),
-        None => (Vec::new(), list),
-    };
-    for name in list.split(',').map(str::trim) {
-        let column = C::ALL
-            .iter()
-            .copied()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                let known: Vec<&str> = C::ALL.iter().map(|c| c.name()).collect();
-                Error::Usage(format!(
-                    "unknown column '{name}' (known: {})",
-                    known.join(", ")
-                ))
-            })?;
-        if !columns.contains(&column) {
-            columns.push(column);
-        }
-    }
-    Ok(columns)
-}
-
-/// The column list for `--help`.
-pub fn help<C: Column>() -> String {
-    C::ALL
-        .iter()
-        .map(|c| format!("  {:>8}  {}", c.name(), c.help()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nscli::columns::parse_list;
 
     #[test]
     fn lists() {

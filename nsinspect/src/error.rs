@@ -5,12 +5,20 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
+use nscli::columns::UnknownColumn;
+use nscli::exit::Failure;
+use nscli::output::OutputError;
+
+/// The errno inside an I/O error.
+pub use nscli::errno::io_errno;
+
 /// Exit status when every compared type is shared (and in the other modes, success).
-pub const EXIT_OK: u8 = 0;
+pub const EXIT_OK: i32 = nscli::exit::EXIT_OK;
 /// Exit status when compared targets differ, or `--strict` found unreadable processes.
-pub const EXIT_DIFFERENT: u8 = 1;
-/// Exit status for a usage error, a bad target or a failure.
-pub const EXIT_ERROR: u8 = 2;
+pub const EXIT_DIFFERENT: i32 = 1;
+/// Exit status for a usage error, a bad target or a failure (nsinspect's own rule:
+/// 1 says "differs").
+pub const EXIT_ERROR: i32 = nscli::exit::EXIT_USAGE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,9 +60,15 @@ pub enum Error {
         source: Errno,
     },
 
-    /// A write to stdout failed (other than a closed pipe, which ends quietly).
-    #[error("cannot write the output: {0}")]
-    Output(#[source] std::io::Error),
+    /// A write to stdout failed (a closed pipe ends quietly).
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+impl From<UnknownColumn> for Error {
+    fn from(e: UnknownColumn) -> Self {
+        Error::Usage(e.to_string())
+    }
 }
 
 impl Error {
@@ -73,14 +87,15 @@ impl Error {
             _ => None,
         }
     }
-
-    /// The exit status nsinspect ends with after this error.
-    pub fn exit_code(&self) -> u8 {
-        EXIT_ERROR
-    }
 }
 
-/// The errno inside an I/O error (EIO when it carries none).
-pub fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+impl Failure for Error {
+    /// Every error ends nsinspect with status 2.
+    fn exit_code(&self) -> i32 {
+        EXIT_ERROR
+    }
+
+    fn is_closed_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.is_closed_pipe())
+    }
 }

@@ -4,7 +4,8 @@
 //! One target ([`show`]) and compare ([`compare`]) read only the targets' own /proc
 //! entries; `--all` ([`listing`]) scans every process ([`procscan`]) with as few system
 //! calls as it can. Namespaces are identified by the (device, inode) of their nsfs
-//! file ([`nsid`]). The binary parses the command line and picks an [`output`] format.
+//! file ([`nsid`]). The binary parses the command line and runs one of the [`modes`];
+//! [`output`] turns results into nscli's cells.
 
 pub mod cli;
 pub mod columns;
@@ -13,6 +14,7 @@ pub mod details;
 pub mod error;
 pub mod fdscan;
 pub mod listing;
+pub mod modes;
 pub mod mountinfo;
 pub mod nsid;
 pub mod output;
@@ -21,9 +23,7 @@ pub mod procinfo;
 pub mod procscan;
 pub mod relations;
 pub mod show;
-pub mod table;
 pub mod target;
-pub mod tree;
 pub mod userns;
 
 pub use error::Error;

@@ -1,22 +1,21 @@
-//! Turning results into cells, and cells into a table (`--raw`, `-n`) or JSON.
+//! Turning results into cells, which nscli prints as a table (`--raw`, `-n`) or JSON.
 
 use std::io::Write;
 
-use crate::columns::{Column, ListColumn, ShowColumn};
+use nscli::cell::Cell;
+use nscli::columns::Column;
+use nscli::format::{self, Format};
+use nscli::json;
+use nscli::output::OutputError;
+use nscli::table::{Heading, Table};
+use serde_json::{json, Map, Value};
+
+use crate::columns::{ListColumn, ShowColumn};
 use crate::compare::Row;
 use crate::listing::{Entry, Listing};
 use crate::relations::tree_parent;
 use crate::show::NsReport;
-use crate::table::{Cell, Heading, Style, Table};
-use crate::tree;
 use crate::userns::IdMap;
-
-/// How to print.
-#[derive(Clone, Copy, Debug)]
-pub enum Format {
-    Table(Style),
-    Json,
-}
 
 fn id_cell(id: Option<crate::nsid::NsId>) -> Cell {
     Cell::opt_num(id.map(|i| i.ino))
@@ -37,8 +36,9 @@ pub fn list_cell(e: &Entry, column: ListColumn) -> Cell {
         ListColumn::Uid => Cell::opt_num(e.uid),
         ListColumn::User => match (&e.user, e.uid) {
             (Some(name), _) => Cell::text(name.as_str()),
-            // No name for it: the number says more than nothing.
-            (None, Some(uid)) => Cell::Text(uid.to_string()),
+            // No name for it: in a table the number says more than nothing; JSON has
+            // no name (null), and the number in "uid".
+            (None, Some(uid)) => Cell::Shown(uid.to_string(), Box::new(Cell::Empty)),
             (None, None) => Cell::Empty,
         },
         ListColumn::Nsfs => Cell::List(
@@ -108,31 +108,6 @@ pub fn show_cell(r: &NsReport, column: ShowColumn) -> Cell {
     }
 }
 
-fn headings<C: Column>(columns: &[C]) -> Vec<Heading> {
-    columns
-        .iter()
-        .map(|c| Heading {
-            name: c.name().to_string(),
-            right: c.right(),
-        })
-        .collect()
-}
-
-fn json_object<C: Column>(
-    columns: &[C],
-    cell: impl Fn(C) -> Cell,
-) -> serde_json::Map<String, serde_json::Value> {
-    columns
-        .iter()
-        .map(|&c| (c.key(), cell(c).to_json()))
-        .collect()
-}
-
-fn write_json(out: &mut impl Write, value: &serde_json::Value) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
-    writeln!(out)
-}
-
 /// `--all`, as a list or (with `tree`) as a tree.
 pub fn write_list(
     out: &mut impl Write,
@@ -140,98 +115,18 @@ pub fn write_list(
     columns: &[ListColumn],
     format: Format,
     tree: bool,
-) -> std::io::Result<()> {
+) -> Result<(), OutputError> {
     let entries = &listing.entries;
-    let placed = if tree {
+    let cell = |e: &Entry, c| list_cell(e, c);
+    if tree {
         let parents: Vec<Option<usize>> = entries
             .iter()
             .map(|e| tree_parent(e).and_then(|p| listing.index_of(p)))
             .collect();
-        tree::layout(&parents)
+        format::write_tree(out, format, "namespaces", columns, entries, &parents, cell)
     } else {
-        (0..entries.len())
-            .map(|index| tree::Placed {
-                index,
-                depth: 0,
-                prefix: String::new(),
-            })
-            .collect()
-    };
-    match format {
-        Format::Json => {
-            let objects: Vec<(usize, serde_json::Map<_, _>)> = placed
-                .iter()
-                .map(|p| {
-                    (
-                        p.depth,
-                        json_object(columns, |c| list_cell(&entries[p.index], c)),
-                    )
-                })
-                .collect();
-            let namespaces = if tree {
-                nest(objects)
-            } else {
-                objects
-                    .into_iter()
-                    .map(|(_, o)| serde_json::Value::Object(o))
-                    .collect()
-            };
-            write_json(out, &serde_json::json!({ "namespaces": namespaces }))
-        }
-        Format::Table(style) => {
-            let mut heads = headings(columns);
-            if tree {
-                // The tree is drawn in the first column, which then reads left to right.
-                if let Some(first) = heads.first_mut() {
-                    first.right = false;
-                }
-            }
-            let mut table = Table::new(heads);
-            for p in &placed {
-                let mut row: Vec<String> = columns
-                    .iter()
-                    .map(|&c| list_cell(&entries[p.index], c).display())
-                    .collect();
-                if let Some(first) = row.first_mut() {
-                    first.insert_str(0, &p.prefix);
-                }
-                table.push(row);
-            }
-            table.write(out, style)
-        }
+        format::write_rows(out, format, "namespaces", columns, entries, cell)
     }
-}
-
-/// Builds nested `children` arrays from objects in tree order with their depths.
-fn nest(
-    objects: Vec<(usize, serde_json::Map<String, serde_json::Value>)>,
-) -> Vec<serde_json::Value> {
-    use serde_json::{Map, Value};
-    // A stack of open nodes; closing one moves it into its parent's children.
-    let mut stack: Vec<(usize, Map<String, Value>, Vec<Value>)> = Vec::new();
-    let mut roots = Vec::new();
-    let close = |stack: &mut Vec<(usize, Map<String, Value>, Vec<Value>)>,
-                 roots: &mut Vec<Value>| {
-        if let Some((_, mut obj, kids)) = stack.pop() {
-            if !kids.is_empty() {
-                obj.insert("children".into(), Value::Array(kids));
-            }
-            match stack.last_mut() {
-                Some((_, _, siblings)) => siblings.push(Value::Object(obj)),
-                None => roots.push(Value::Object(obj)),
-            }
-        }
-    };
-    for (depth, obj) in objects {
-        while stack.last().is_some_and(|(d, _, _)| *d >= depth) {
-            close(&mut stack, &mut roots);
-        }
-        stack.push((depth, obj, Vec::new()));
-    }
-    while !stack.is_empty() {
-        close(&mut stack, &mut roots);
-    }
-    roots
 }
 
 /// One target.
@@ -242,51 +137,53 @@ pub fn write_show(
     reports: &[NsReport],
     columns: &[ShowColumn],
     format: Format,
-) -> std::io::Result<()> {
+) -> Result<(), OutputError> {
     match format {
         Format::Json => {
-            let namespaces: Vec<serde_json::Value> = reports
+            let namespaces: Vec<Value> = reports
                 .iter()
-                .map(|r| serde_json::Value::Object(json_object(columns, |c| show_cell(r, c))))
+                .map(|r| Value::Object(json::object(columns, |c| show_cell(r, c))))
                 .collect();
-            write_json(
+            json::write(
                 out,
-                &serde_json::json!({ "target": label, "pid": pid, "namespaces": namespaces }),
+                &json!({ "target": label, "pid": pid, "namespaces": namespaces }),
             )
         }
         Format::Table(style) => {
-            let mut table = Table::new(headings(columns));
+            let mut table = Table::for_columns(columns);
             for r in reports {
                 table.push(columns.iter().map(|&c| show_cell(r, c).display()).collect());
             }
-            table.write(out, style)
+            Ok(table.write(out, style)?)
         }
     }
 }
 
-/// Two or more targets.
+/// Two or more targets. In JSON each type's namespaces are keyed by target:
+/// `{"type": "net", "ns": {"A": 4026531840, "B": null}, "shared": false}`.
 pub fn write_compare(
     out: &mut impl Write,
     labels: &[String],
     rows: &[Row],
     format: Format,
-) -> std::io::Result<()> {
+) -> Result<(), OutputError> {
     match format {
         Format::Json => {
-            let types: Vec<serde_json::Value> = rows
+            let types: Vec<Value> = rows
                 .iter()
                 .map(|r| {
-                    serde_json::json!({
-                        "type": r.kind.proc_name(),
-                        "ns": r.ids.iter().map(|id| id_cell(*id).to_json()).collect::<Vec<_>>(),
-                        "shared": r.shared,
-                    })
+                    let ns: Map<String, Value> = labels
+                        .iter()
+                        .zip(&r.ids)
+                        .map(|(label, id)| (label.clone(), id_cell(*id).to_json()))
+                        .collect();
+                    json!({ "type": r.kind.proc_name(), "ns": ns, "shared": r.shared })
                 })
                 .collect();
             let shared = rows.iter().all(|r| r.shared);
-            write_json(
+            json::write(
                 out,
-                &serde_json::json!({ "targets": labels, "shared": shared, "types": types }),
+                &json!({ "targets": labels, "shared": shared, "types": types }),
             )
         }
         Format::Table(style) => {
@@ -306,10 +203,10 @@ pub fn write_compare(
             for r in rows {
                 let mut row = vec![r.kind.proc_name().to_string()];
                 row.extend(r.ids.iter().map(|id| id_cell(*id).display()));
-                row.push(if r.shared { "yes" } else { "no" }.to_string());
+                row.push(Cell::Bool(r.shared).display());
                 table.push(row);
             }
-            table.write(out, style)
+            Ok(table.write(out, style)?)
         }
     }
 }
@@ -317,32 +214,60 @@ pub fn write_compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::nsid::NsId;
+    use nscli::columns::Column;
+    use nskind::Kind;
 
-    fn obj(name: &str) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("ns".into(), json!(name));
-        m
+    #[test]
+    fn list_json_keeps_numbers_and_null_for_none() {
+        let e = Entry {
+            id: NsId {
+                dev: 4,
+                ino: 4026532385,
+            },
+            kind: Kind::Net,
+            nprocs: 2,
+            pid: Some(42),
+            uid: Some(4242),
+            ppid: None,
+            command: Some("sleep 60".into()),
+            user: None,
+            nsfs: vec![],
+            fds: vec![(42, 7)],
+            parent: None,
+            owner: Some(NsId {
+                dev: 4,
+                ino: 4026531837,
+            }),
+        };
+        let row = json::object(ListColumn::ALL, |c| list_cell(&e, c));
+        assert_eq!(
+            Value::Object(row),
+            json!({"ns": 4026532385u64, "type": "net", "path": "/proc/42/ns/net",
+                   "nprocs": 2, "pid": 42, "ppid": null, "command": "sleep 60",
+                   "uid": 4242, "user": null, "nsfs": [], "fds": [{"pid": 42, "fd": 7}],
+                   "pns": null, "ons": 4026531837u64})
+        );
+        // A user without a name shows its uid in a table.
+        assert_eq!(list_cell(&e, ListColumn::User).display(), "4242");
     }
 
     #[test]
-    fn nesting() {
-        let nested = nest(vec![
-            (0, obj("a")),
-            (1, obj("b")),
-            (2, obj("c")),
-            (1, obj("d")),
-            (0, obj("e")),
-        ]);
+    fn compare_json_is_keyed_by_target() {
+        let rows = [Row {
+            kind: Kind::Net,
+            ids: vec![Some(NsId { dev: 4, ino: 7 }), None],
+            shared: false,
+        }];
+        let labels = ["42".to_string(), "/run/netns/a".to_string()];
+        let mut out = Vec::new();
+        write_compare(&mut out, &labels, &rows, Format::Json).unwrap();
+        let doc: Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(
-            serde_json::Value::Array(nested),
-            json!([
-                {"ns": "a", "children": [
-                    {"ns": "b", "children": [{"ns": "c"}]},
-                    {"ns": "d"}
-                ]},
-                {"ns": "e"}
-            ])
+            doc,
+            json!({"targets": ["42", "/run/netns/a"], "shared": false, "types": [
+                {"type": "net", "ns": {"42": 7, "/run/netns/a": null}, "shared": false}
+            ]})
         );
     }
 }

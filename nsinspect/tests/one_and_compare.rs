@@ -144,7 +144,12 @@ fn compare_json_parses_and_agrees() {
     assert_eq!(types.len(), 8);
     for t in types {
         let kind = t["type"].as_str().expect("type is a string");
-        assert_eq!(t["ns"][0], ns_ino(a.pid, kind));
+        // Keyed by target, each a number.
+        let ns = t["ns"].as_object().expect("ns is an object");
+        assert_eq!(ns.len(), 2, "{t}");
+        assert_eq!(ns[&a.pid.to_string()], ns_ino(a.pid, kind));
+        // 'self' is nsinspect, which shares the test's namespaces.
+        assert_eq!(ns["self"], ino(format!("/proc/self/ns/{kind}")), "{t}");
         assert_eq!(t["shared"], Value::Bool(kind != "net"), "{kind}");
     }
 }
@@ -376,4 +381,30 @@ fn comparing_a_zombie_is_an_error_not_a_verdict() {
     nsinspect()
         .run(["-t", "pid,user", &a_pid, &b_pid, "self"])
         .expect_code(0);
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_fails() {
+    use std::process::Stdio;
+    // stdout's reader is gone before nsinspect writes (nsinspect self | head -0).
+    let (read, write) = nix::unistd::pipe().expect("a pipe");
+    drop(read);
+    let mut cmd = nsinspect().command(["self"]);
+    cmd.stdout(Stdio::from(write));
+    let out = testkit::Outcome::of(&mut cmd);
+    out.expect_code(0);
+    assert_eq!(out.stderr(), "");
+    // A write that fails otherwise is an error, said without "(os error N)".
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let mut cmd = nsinspect().command(["self"]);
+    cmd.stdout(Stdio::from(full));
+    let out = testkit::Outcome::of(&mut cmd);
+    out.expect_code(2);
+    assert_eq!(
+        out.stderr(),
+        "nsinspect: cannot write the output: No space left on device\n"
+    );
 }

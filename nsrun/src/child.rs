@@ -97,9 +97,8 @@ pub fn set_up_inside(cfg: &Config) -> Result<(), Error> {
 fn set_domainname(name: &str) -> Result<(), Error> {
     // SAFETY: the pointer and length describe `name`'s bytes.
     let rc = unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) };
-    nix::errno::Errno::result(rc)
-        .map(drop)
-        .context(|| format!("cannot set domain name to '{name}'"))
+    nix::errno::Errno::result(rc).context(|| format!("cannot set domain name to '{name}'"))?;
+    Ok(())
 }
 
 /// Asks the kernel to send `sig` to this process when its parent thread dies.

@@ -4,6 +4,7 @@ use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 use nix::sys::signal::SigSet;
+use nscli::exit::Failure;
 
 use crate::channel::{ChildEnd, Report};
 use crate::error::Error;

@@ -3,8 +3,16 @@
 use std::path::PathBuf;
 
 use nix::errno::Errno;
+use nscli::errno::io_text;
+use nscli::error::SysError;
+use nscli::exit::{Failure, EXIT_USAGE};
 
 use nskind::Kind;
+
+/// The errno inside an I/O error.
+pub use nscli::errno::io_errno;
+/// `nix_call().context(|| ...)?`: a failed system call, with what was being done.
+pub use nscli::error::Context;
 
 /// Exit status when nsrun itself fails (as `env`, `chroot`, `timeout`).
 pub const EXIT_FAILED: i32 = 125;
@@ -12,8 +20,6 @@ pub const EXIT_FAILED: i32 = 125;
 pub const EXIT_CANNOT_EXECUTE: i32 = 126;
 /// Exit status when COMMAND was not found.
 pub const EXIT_NOT_FOUND: i32 = 127;
-/// Exit status for a usage error.
-pub const EXIT_USAGE: i32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -28,7 +34,7 @@ pub enum Error {
         hint: &'static str,
     },
 
-    #[error("cannot write {}: {source}{hint}", path.display())]
+    #[error("cannot write {}: {}{hint}", path.display(), io_text(source))]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -57,9 +63,9 @@ pub enum Error {
     Exec { command: String, source: Errno },
 }
 
-impl Error {
+impl Failure for Error {
     /// The exit status nsrun ends with after this error.
-    pub fn exit_code(&self) -> i32 {
+    fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => EXIT_USAGE,
             Error::Exec { source, .. } => match source {
@@ -69,7 +75,9 @@ impl Error {
             _ => EXIT_FAILED,
         }
     }
+}
 
+impl Error {
     /// A failed system call, with what was being done.
     pub fn sys(what: impl Into<String>, source: Errno) -> Self {
         Error::Sys {
@@ -80,18 +88,8 @@ impl Error {
     }
 }
 
-/// Shorthand for mapping a nix result into [`Error::Sys`].
-pub trait Context<T> {
-    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error>;
-}
-
-impl<T> Context<T> for nix::Result<T> {
-    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error> {
-        self.map_err(|source| Error::sys(what(), source))
+impl From<SysError> for Error {
+    fn from(e: SysError) -> Self {
+        Error::sys(e.what, e.errno)
     }
-}
-
-/// The errno inside an I/O error (EIO when it carries none).
-pub fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }

@@ -41,7 +41,8 @@ pub fn set_propagation(p: Propagation) -> Result<(), Error> {
         MsFlags::MS_REC | flag,
         None::<&str>,
     )
-    .context(|| format!("cannot make mounts {p:?} (mount --make-r{p:?} /)").to_lowercase())
+    .context(|| format!("cannot make mounts {p:?} (mount --make-r{p:?} /)").to_lowercase())?;
+    Ok(())
 }
 
 /// chroot(2) into `root`, then change to `wd` (or `/`) inside it; or only change to `wd`.
@@ -62,5 +63,6 @@ pub fn enter_root(root: Option<&Path>, wd: Option<&Path>) -> Result<(), Error> {
 pub fn mount_proc(dir: &Path) -> Result<(), Error> {
     let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mount(Some("proc"), dir, Some("proc"), flags, None::<&str>)
-        .context(|| format!("cannot mount proc on {}", dir.display()))
+        .context(|| format!("cannot mount proc on {}", dir.display()))?;
+    Ok(())
 }

@@ -45,7 +45,8 @@ pub fn enter_new(offsets: TimeOffsets) -> Result<(), Error> {
     }
     let ns = File::open("/proc/self/ns/time_for_children")
         .map_err(|e| Error::sys("cannot open /proc/self/ns/time_for_children", io_errno(&e)))?;
-    setns(ns, flag).context(|| "cannot enter the new time namespace (setns)".into())
+    setns(ns, flag).context(|| "cannot enter the new time namespace (setns)".into())?;
+    Ok(())
 }
 
 #[cfg(test)]

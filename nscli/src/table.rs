@@ -1,81 +1,9 @@
-//! Output cells and the aligned table: one [`Cell`] type feeds both the table (and
-//! `--raw`) and `--json`, so the two always carry the same facts.
+//! The aligned table, as lsns prints it: numbers right-aligned, the last column not
+//! padded; `--raw` (one space between cells, blanks escaped) and `--noheadings`.
 
 use std::io::{self, Write};
 
-/// One value of the output.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cell {
-    Empty,
-    Num(u64),
-    Int(i64),
-    Text(String),
-    /// Several values: joined by commas in a table, an array in JSON.
-    List(Vec<Cell>),
-    /// A list whose emptiness means something (an unmapped user namespace): shown as
-    /// this word when empty, instead of `-`; an empty array in JSON.
-    ListOr(Vec<Cell>, &'static str),
-    /// Named parts of one value (`PID:FD`, `INSIDE:OUTSIDE:COUNT`): joined by colons in
-    /// a table, an object with these keys in JSON, so its numbers stay numbers.
-    Record(Vec<(&'static str, Cell)>),
-}
-
-impl Cell {
-    pub fn opt_num(v: Option<impl Into<u64>>) -> Cell {
-        v.map_or(Cell::Empty, |v| Cell::Num(v.into()))
-    }
-
-    pub fn opt_int(v: Option<impl Into<i64>>) -> Cell {
-        v.map_or(Cell::Empty, |v| Cell::Int(v.into()))
-    }
-
-    pub fn text(s: impl Into<String>) -> Cell {
-        Cell::Text(s.into())
-    }
-
-    /// How the cell reads in a table; `-` for nothing.
-    pub fn display(&self) -> String {
-        match self {
-            Cell::Empty => "-".to_string(),
-            Cell::Num(n) => n.to_string(),
-            Cell::Int(n) => n.to_string(),
-            Cell::Text(s) if s.is_empty() => "-".to_string(),
-            Cell::Text(s) => s.clone(),
-            Cell::List(items) if items.is_empty() => "-".to_string(),
-            Cell::List(items) => items
-                .iter()
-                .map(Cell::display)
-                .collect::<Vec<_>>()
-                .join(","),
-            Cell::ListOr(items, word) if items.is_empty() => word.to_string(),
-            Cell::ListOr(items, _) => Cell::List(items.clone()).display(),
-            Cell::Record(parts) => parts
-                .iter()
-                .map(|(_, c)| c.display())
-                .collect::<Vec<_>>()
-                .join(":"),
-        }
-    }
-
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value;
-        match self {
-            Cell::Empty => Value::Null,
-            Cell::Num(n) => Value::from(*n),
-            Cell::Int(n) => Value::from(*n),
-            Cell::Text(s) => Value::from(s.as_str()),
-            Cell::List(items) | Cell::ListOr(items, _) => {
-                Value::Array(items.iter().map(Cell::to_json).collect())
-            }
-            Cell::Record(parts) => Value::Object(
-                parts
-                    .iter()
-                    .map(|(k, c)| (k.to_string(), c.to_json()))
-                    .collect(),
-            ),
-        }
-    }
-}
+use crate::columns::Column;
 
 /// How a table is printed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -104,6 +32,11 @@ impl Table {
             headings,
             rows: Vec::new(),
         }
+    }
+
+    /// A table under these columns' names and alignments.
+    pub fn for_columns<C: Column>(columns: &[C]) -> Self {
+        Table::new(headings(columns))
     }
 
     pub fn push(&mut self, row: Vec<String>) {
@@ -151,6 +84,17 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// The headings of these columns.
+pub fn headings<C: Column>(columns: &[C]) -> Vec<Heading> {
+    columns
+        .iter()
+        .map(|c| Heading {
+            name: c.name().to_string(),
+            right: c.right(),
+        })
+        .collect()
 }
 
 /// In raw output a cell must stay one word: blanks, backslashes and control
@@ -221,31 +165,27 @@ mod tests {
     }
 
     #[test]
-    fn cells() {
-        assert_eq!(Cell::Empty.display(), "-");
-        assert_eq!(Cell::text("").display(), "-");
+    fn last_column_unpadded_and_control_characters_escaped() {
+        let mut t = Table::new(vec![
+            Heading {
+                name: "A".into(),
+                right: false,
+            },
+            Heading {
+                name: "B".into(),
+                right: false,
+            },
+        ]);
+        t.push(vec!["long value".into(), "x".into()]);
+        t.push(vec!["a\\b\tc".into(), "".into()]);
         assert_eq!(
-            Cell::List(vec![Cell::text("/a"), Cell::text("/b")]).display(),
-            "/a,/b"
+            render(&t, Style::default()),
+            "A          B\nlong value x\na\\b\tc\n"
         );
-        assert_eq!(Cell::opt_num(Some(7u32)).to_json(), serde_json::json!(7));
-        assert_eq!(
-            Cell::opt_int(None::<i32>).to_json(),
-            serde_json::Value::Null
-        );
-        assert_eq!(Cell::Int(-1).display(), "-1");
-    }
-
-    #[test]
-    fn records_keep_their_numbers_in_json() {
-        let fd = Cell::Record(vec![("pid", Cell::Int(42)), ("fd", Cell::Int(7))]);
-        assert_eq!(fd.display(), "42:7");
-        assert_eq!(fd.to_json(), serde_json::json!({"pid": 42, "fd": 7}));
-        let none = Cell::ListOr(vec![], "none");
-        assert_eq!(none.display(), "none");
-        assert_eq!(none.to_json(), serde_json::json!([]));
-        let one = Cell::ListOr(vec![fd.clone()], "none");
-        assert_eq!(one.display(), "42:7");
-        assert_eq!(one.to_json(), serde_json::json!([{"pid": 42, "fd": 7}]));
+        let raw = Style {
+            raw: true,
+            no_headings: true,
+        };
+        assert_eq!(render(&t, raw), "long\\x20value x\na\\x5cb\\x09c \n");
     }
 }
