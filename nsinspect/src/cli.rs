@@ -8,9 +8,8 @@ use clap::Parser;
 use crate::columns::{self, ListColumn, ShowColumn};
 use crate::error::Error;
 use crate::output::Format;
-use crate::procscan::kind_index;
 use crate::table::Style;
-use nskind::Kind;
+use nsproc::Kind;
 
 static AFTER_HELP: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -100,7 +99,7 @@ pub struct Cli {
 fn parse_kind(s: &str) -> Result<Kind, String> {
     s.trim()
         .parse()
-        .map_err(|e: nskind::UnknownKind| e.to_string())
+        .map_err(|e: nsproc::UnknownKind| e.to_string())
 }
 
 impl Cli {
@@ -111,7 +110,7 @@ impl Cli {
         } else {
             self.types.clone()
         };
-        kinds.sort_by_key(|k| kind_index(*k));
+        kinds.sort_by_key(|k| k.index());
         kinds.dedup();
         kinds
     }

@@ -18,7 +18,7 @@ pub enum Format {
     Json,
 }
 
-fn id_cell(id: Option<crate::nsid::NsId>) -> Cell {
+fn id_cell(id: Option<nsproc::NsId>) -> Cell {
     Cell::opt_num(id.map(|i| i.ino))
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use nix::errno::Errno;
 
-use nskind::Kind;
+use nsproc::Kind;
 
 /// Exit status when nsrun itself fails (as `env`, `chroot`, `timeout`).
 pub const EXIT_FAILED: i32 = 125;
