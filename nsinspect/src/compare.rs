@@ -86,8 +86,7 @@ pub fn compare(targets: &[Resolved], kinds: &[Kind]) -> Result<Vec<Row>, Error> 
 
 /// Whether this kernel has namespaces of `kind`: nsinspect's own link is there.
 fn kernel_has(kind: Kind) -> bool {
-    let link = std::path::Path::new("/proc/self").join(kind.ns_link().to_string_lossy().as_ref());
-    std::fs::symlink_metadata(link).is_ok()
+    std::fs::symlink_metadata(nsproc::Target::SelfProcess.ns_path(kind)).is_ok()
 }
 
 /// Whether every target has the namespace, and it is the same one.

@@ -119,9 +119,7 @@ fn count_processes(set: &mut NsSet, scan: &Scan, kinds: &[Kind]) {
 /// Reading a mount table is costly (the kernel renders every mount), so they are read
 /// in parallel.
 fn find_mounted(set: &mut NsSet) {
-    let own = nix::sys::stat::stat("/proc/self/ns/mnt")
-        .ok()
-        .map(|st| NsId::of(&st));
+    let own = NsId::of_path(Path::new("/proc/self/ns/mnt")).ok();
     let mut tables: Vec<Option<i32>> = vec![None];
     tables.extend(
         set.entries

@@ -99,20 +99,9 @@ impl Kind {
 }
 
 /// A namespace kind name that is none of the eight.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown namespace type '{0}' (expected cgroup, ipc, mnt, net, pid, time, user or uts)")]
 pub struct UnknownKind(pub String);
-
-impl std::fmt::Display for UnknownKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "unknown namespace type '{}' (expected cgroup, ipc, mnt, net, pid, time, user or uts)",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownKind {}
 
 impl std::str::FromStr for Kind {
     type Err = UnknownKind;
@@ -154,7 +143,10 @@ mod tests {
             assert_eq!(kind.proc_name().parse::<Kind>(), Ok(kind));
         }
         assert_eq!("mount".parse::<Kind>(), Ok(Kind::Mount));
-        assert!("network".parse::<Kind>().is_err());
+        assert_eq!(
+            "network".parse::<Kind>().unwrap_err().to_string(),
+            "unknown namespace type 'network' (expected cgroup, ipc, mnt, net, pid, time, user or uts)"
+        );
         assert!("".parse::<Kind>().is_err());
     }
 
