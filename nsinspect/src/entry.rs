@@ -1,5 +1,5 @@
 //! `--all`'s namespaces as they are gathered: one [`Entry`] per namespace, kept by
-//! identity in an [`NsSet`]. The listing fills them; [`crate::details`] and
+//! identity in an `NsSet`. The listing fills them; [`crate::details`] and
 //! [`crate::relations`] add to them.
 
 use std::collections::HashMap;

@@ -20,7 +20,7 @@ fn sibling_bin(exe: &str, name: &str) -> PathBuf {
 /// The workspace binary `name` of the same build as the running test, for tests of
 /// crates that have no binary of their own (testkit's: `tests/examples.rs`). The test
 /// runs from `TARGET/PROFILE/deps/`; the binary is looked for in `TARGET/PROFILE/` and
-/// built there, as [`sibling_bin`] does, when it is missing.
+/// built there, as [`nsrun_bin`] does, when it is missing.
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("cannot find the test executable");
     let deps = exe.parent().expect("the test is in a directory");
