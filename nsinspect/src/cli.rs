@@ -7,11 +7,10 @@ use clap::Parser;
 
 use nscli::columns::{self, names};
 use nscli::format::OutputArgs;
-use nskind::Kind;
+use nsproc::Kind;
 
 use crate::columns::{ListColumn, ShowColumn};
 use crate::error::Error;
-use crate::procscan::kind_index;
 
 static AFTER_HELP: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -89,7 +88,7 @@ pub struct Cli {
 fn parse_kind(s: &str) -> Result<Kind, String> {
     s.trim()
         .parse()
-        .map_err(|e: nskind::UnknownKind| e.to_string())
+        .map_err(|e: nsproc::UnknownKind| e.to_string())
 }
 
 impl Cli {
@@ -100,7 +99,7 @@ impl Cli {
         } else {
             self.types.clone()
         };
-        kinds.sort_by_key(|k| kind_index(*k));
+        kinds.sort_by_key(|k| k.index());
         kinds.dedup();
         kinds
     }

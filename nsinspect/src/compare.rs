@@ -2,9 +2,9 @@
 //! the targets' own namespace links (one stat each).
 
 use crate::error::Error;
-use crate::nsid::NsId;
+use nsproc::{Kind, NsId};
+
 use crate::target::{Resolved, Target};
-use nskind::Kind;
 
 /// One type, compared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,9 +86,7 @@ pub fn compare(targets: &[Resolved], kinds: &[Kind]) -> Result<Vec<Row>, Error> 
 
 /// Whether this kernel has namespaces of `kind`: nsinspect's own link is there.
 fn kernel_has(kind: Kind) -> bool {
-    let link = std::path::Path::new("/proc/self")
-        .join(crate::target::ns_link(kind).to_string_lossy().as_ref());
-    std::fs::symlink_metadata(link).is_ok()
+    std::fs::symlink_metadata(nsproc::Target::SelfProcess.ns_path(kind)).is_ok()
 }
 
 /// Whether every target has the namespace, and it is the same one.

@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
-use crate::listing::{Entry, ListOptions};
-use crate::procinfo;
-use crate::target::Process;
+use nsproc::{procinfo, Process};
 
-/// Uid, PPID and command of each lowest PID (read once per PID), and user names.
-pub(crate) fn add_details(entries: &mut [Entry], opts: &ListOptions) {
+use crate::entry::Entry;
+
+/// Uid of each lowest PID, with `stat_and_command` its PPID and command (read once per
+/// PID), and with `user_names` the user names.
+pub(crate) fn add_details(entries: &mut [Entry], stat_and_command: bool, user_names: bool) {
     let mut procs: HashMap<i32, Option<Details>> = HashMap::new();
     let mut users: HashMap<u32, Option<String>> = HashMap::new();
     for e in entries.iter_mut() {
@@ -17,14 +18,14 @@ pub(crate) fn add_details(entries: &mut [Entry], opts: &ListOptions) {
         };
         let Some(info) = procs
             .entry(pid)
-            .or_insert_with(|| read_details(pid, opts.details))
+            .or_insert_with(|| read_details(pid, stat_and_command))
         else {
             continue;
         };
         e.uid = Some(info.uid);
         e.ppid = info.ppid;
         e.command.clone_from(&info.command);
-        if opts.users {
+        if user_names {
             e.user = users
                 .entry(info.uid)
                 .or_insert_with(|| user_name(info.uid))
@@ -57,11 +58,7 @@ fn read_details(pid: i32, stat_and_command: bool) -> Option<Details> {
     let Ok(proc) = Process::open(pid) else {
         return Some(details);
     };
-    let Some(stat) = proc
-        .read(c"stat")
-        .ok()
-        .and_then(|s| procinfo::parse_stat(&s))
-    else {
+    let Ok(stat) = proc.stat() else {
         return Some(details);
     };
     let cmdline = proc

@@ -60,6 +60,14 @@ pub enum Error {
         source: Errno,
     },
 
+    /// A /proc file nsinspect reads did not have the kernel's shape.
+    #[error("cannot parse {}: {why}", path.display())]
+    Parse { path: PathBuf, why: String },
+
+    /// A failure of nsproc's with no counterpart above (a pidfd that cannot be opened).
+    #[error(transparent)]
+    Process(nsproc::Error),
+
     /// A write to stdout failed (a closed pipe ends quietly).
     #[error(transparent)]
     Output(#[from] OutputError),
@@ -84,6 +92,7 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Sys { source, .. } | Error::Ioctl { source, .. } => Some(*source),
+            Error::Process(e) => e.errno(),
             _ => None,
         }
     }
@@ -97,5 +106,50 @@ impl Failure for Error {
 
     fn is_closed_pipe(&self) -> bool {
         matches!(self, Error::Output(e) if e.is_closed_pipe())
+    }
+}
+
+/// nsproc's errors, in nsinspect's words.
+impl From<nsproc::Error> for Error {
+    fn from(e: nsproc::Error) -> Self {
+        match e {
+            nsproc::Error::Sys { what, path, source } => Error::Sys { what, path, source },
+            nsproc::Error::Ioctl {
+                request,
+                path,
+                source,
+            } => Error::Ioctl {
+                request,
+                path,
+                source,
+            },
+            nsproc::Error::NotANamespace { path } => Error::NotANamespace { path },
+            nsproc::Error::NoSuchProcess { pid } | nsproc::Error::Exited { pid } => {
+                Error::NoSuchProcess { pid }
+            }
+            nsproc::Error::Parse { path, why } => Error::Parse { path, why },
+            e @ nsproc::Error::Process { .. } => Error::Process(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nsproc_errors_keep_their_messages() {
+        let e = Error::from(nsproc::Error::NoSuchProcess { pid: 42 });
+        assert_eq!(e.to_string(), "cannot inspect PID 42: No such process");
+        let e = Error::from(nsproc::Error::sys("open", "/proc/42/ns/net", Errno::EACCES));
+        assert_eq!(
+            e.to_string(),
+            "cannot open /proc/42/ns/net: Permission denied"
+        );
+        let e = Error::from(nsproc::Error::NotANamespace { path: "/x".into() });
+        assert!(e
+            .to_string()
+            .starts_with("/x is not a namespace file (expected"));
+        assert_eq!(e.exit_code(), EXIT_ERROR);
     }
 }

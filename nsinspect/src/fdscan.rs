@@ -5,8 +5,8 @@
 use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode};
 
-use crate::nsid::NsId;
 use crate::procscan::{parse_pid, ProcRoot};
+use nsproc::NsId;
 
 /// A descriptor that refers to a namespace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

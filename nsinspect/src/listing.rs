@@ -2,19 +2,18 @@
 //! every mount namespace, and (with `--fds`) open descriptors; then the few facts that
 //! need one process ([`details`]) or one namespace file ([`relations`]) each.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
+use nsproc::{mountinfo, Kind, NsId};
 
+pub use crate::entry::Entry;
+use crate::entry::NsSet;
 use crate::error::Error;
 use crate::fdscan::{self, FdHolder};
-use crate::mountinfo;
-use crate::nsid::{NsFile, NsId};
 use crate::parallel;
-use crate::procscan::{kind_index, ProcRoot, Scan};
+use crate::procscan::{ProcRoot, Scan};
 use crate::{details, relations};
-use nskind::Kind;
 
 /// What to find and what to look up.
 #[derive(Clone, Debug)]
@@ -35,64 +34,6 @@ pub struct ListOptions {
     pub users: bool,
 }
 
-/// One namespace.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub id: NsId,
-    pub kind: Kind,
-    /// Processes in it (0 when only a mount, a descriptor or a child namespace holds it).
-    pub nprocs: u32,
-    /// The lowest PID in it, and that process's uid, PPID and command.
-    pub pid: Option<i32>,
-    pub uid: Option<u32>,
-    pub ppid: Option<i32>,
-    pub command: Option<String>,
-    pub user: Option<String>,
-    /// Paths where it is bind-mounted (in other mount namespaces: via /proc/PID/root).
-    pub nsfs: Vec<PathBuf>,
-    /// Descriptors that refer to it.
-    pub fds: Vec<(i32, i32)>,
-    pub parent: Option<NsId>,
-    pub owner: Option<NsId>,
-}
-
-impl Entry {
-    fn new(id: NsId, kind: Kind) -> Entry {
-        Entry {
-            id,
-            kind,
-            nprocs: 0,
-            pid: None,
-            uid: None,
-            ppid: None,
-            command: None,
-            user: None,
-            nsfs: Vec::new(),
-            fds: Vec::new(),
-            parent: None,
-            owner: None,
-        }
-    }
-
-    /// Every path that opens this namespace, best first: the lowest PID's link, its
-    /// bind mounts, the descriptors that hold it.
-    pub fn paths(&self) -> impl Iterator<Item = PathBuf> + '_ {
-        let link = self
-            .pid
-            .map(|pid| PathBuf::from(format!("/proc/{pid}/ns/{}", self.kind.proc_name())));
-        let fds = self
-            .fds
-            .iter()
-            .map(|(pid, fd)| PathBuf::from(format!("/proc/{pid}/fd/{fd}")));
-        link.into_iter().chain(self.nsfs.iter().cloned()).chain(fds)
-    }
-
-    /// A path that opens this namespace, if any.
-    pub fn path(&self) -> Option<PathBuf> {
-        self.paths().next()
-    }
-}
-
 /// Every namespace found, ordered by inode, and what could not be read.
 #[derive(Debug, Default)]
 pub struct Listing {
@@ -104,38 +45,6 @@ pub struct Listing {
 impl Listing {
     pub fn index_of(&self, id: NsId) -> Option<usize> {
         self.entries.iter().position(|e| e.id == id)
-    }
-}
-
-/// Namespaces by identity, in the order found.
-#[derive(Default)]
-pub(crate) struct NsSet {
-    pub(crate) entries: Vec<Entry>,
-    by_id: HashMap<NsId, usize>,
-}
-
-impl NsSet {
-    pub(crate) fn entry(&mut self, id: NsId, kind: Kind) -> &mut Entry {
-        let i = *self.by_id.entry(id).or_insert_with(|| {
-            self.entries.push(Entry::new(id, kind));
-            self.entries.len() - 1
-        });
-        &mut self.entries[i]
-    }
-
-    pub(crate) fn get(&self, id: NsId) -> Option<usize> {
-        self.by_id.get(&id).copied()
-    }
-
-    /// The entry of `id`; one not listed yet is added when `path` (a bind mount or a
-    /// descriptor, which alone holds it) still opens that namespace and says its type.
-    fn get_or_open(&mut self, id: NsId, path: &Path) -> Option<usize> {
-        if let Some(i) = self.get(id) {
-            return Some(i);
-        }
-        let ns = NsFile::open(path).ok().filter(|ns| ns.id() == id)?;
-        self.entry(id, ns.kind());
-        self.get(id)
     }
 }
 
@@ -167,7 +76,7 @@ pub fn list(opts: &ListOptions) -> Result<Listing, Error> {
         relations::find_relations(&mut set, opts.ancestors);
     }
     if opts.details || opts.uids || opts.users {
-        details::add_details(&mut set.entries, opts);
+        details::add_details(&mut set.entries, opts.details, opts.users);
     }
     let mut entries = set.entries;
     entries.sort_by_key(|e| (e.id.ino, e.id.dev));
@@ -194,7 +103,7 @@ pub fn list(opts: &ListOptions) -> Result<Listing, Error> {
 fn count_processes(set: &mut NsSet, scan: &Scan, kinds: &[Kind]) {
     for p in &scan.procs {
         for &kind in kinds {
-            if let Some(id) = p.ns[kind_index(kind)] {
+            if let Some(id) = p.ns[kind.index()] {
                 let e = set.entry(id, kind);
                 e.nprocs += 1;
                 if e.pid.is_none_or(|lowest| p.pid < lowest) {
@@ -210,9 +119,7 @@ fn count_processes(set: &mut NsSet, scan: &Scan, kinds: &[Kind]) {
 /// Reading a mount table is costly (the kernel renders every mount), so they are read
 /// in parallel.
 fn find_mounted(set: &mut NsSet) {
-    let own = nix::sys::stat::stat("/proc/self/ns/mnt")
-        .ok()
-        .map(|st| NsId::of(&st));
+    let own = NsId::of_path(Path::new("/proc/self/ns/mnt")).ok();
     let mut tables: Vec<Option<i32>> = vec![None];
     tables.extend(
         set.entries
@@ -241,7 +148,7 @@ fn mounted_in(pid: Option<i32>) -> Vec<(PathBuf, NsId, bool)> {
             Some(PathBuf::from(format!("/proc/{pid}/root"))),
         ),
     };
-    let Ok(text) = std::fs::File::open(&table).and_then(crate::target::read_all) else {
+    let Ok(text) = std::fs::File::open(&table).and_then(nsproc::read_all) else {
         return Vec::new();
     };
     mountinfo::nsfs_mounts(&text)

@@ -17,7 +17,7 @@ use crate::relations::tree_parent;
 use crate::show::NsReport;
 use crate::userns::IdMap;
 
-fn id_cell(id: Option<crate::nsid::NsId>) -> Cell {
+fn id_cell(id: Option<nsproc::NsId>) -> Cell {
     Cell::opt_num(id.map(|i| i.ino))
 }
 
@@ -214,9 +214,9 @@ pub fn write_compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nsid::NsId;
     use nscli::columns::Column;
-    use nskind::Kind;
+    use nsproc::Kind;
+    use nsproc::NsId;
 
     #[test]
     fn list_json_keeps_numbers_and_null_for_none() {

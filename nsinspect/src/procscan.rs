@@ -12,25 +12,9 @@ use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::{fstatat, Mode};
 
 use crate::error::Error;
-use crate::nsid::NsId;
-use crate::target::ns_link;
-use nskind::Kind;
+use nsproc::{Kind, NsId};
 
-/// The position of `kind` in [`Kind::ALL`], for fixed-size per-kind arrays.
-pub fn kind_index(kind: Kind) -> usize {
-    match kind {
-        Kind::Cgroup => 0,
-        Kind::Ipc => 1,
-        Kind::Mount => 2,
-        Kind::Net => 3,
-        Kind::Pid => 4,
-        Kind::Time => 5,
-        Kind::User => 6,
-        Kind::Uts => 7,
-    }
-}
-
-/// One process's namespaces, by [`kind_index`]; `None` where the link was missing or
+/// One process's namespaces, by [`Kind::index`]; `None` where the link was missing or
 /// the type was not asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcNs {
@@ -84,7 +68,7 @@ impl ProcRoot {
         let dup = self
             .fd
             .try_clone()
-            .map_err(|e| Error::sys("read the directory", "/proc", crate::error::io_errno(&e)))?;
+            .map_err(|e| Error::sys("read the directory", "/proc", nsproc::error::io_errno(&e)))?;
         let mut dir = nix::dir::Dir::from_fd(dup)
             .map_err(|e| Error::sys("read the directory", "/proc", e))?;
         let mut pids = Vec::with_capacity(1024);
@@ -149,9 +133,9 @@ impl ProcRoot {
         let mut ns = [None; 8];
         let mut any = false;
         for &kind in kinds {
-            match fstatat(&dir, ns_link(kind), AtFlags::empty()) {
+            match fstatat(&dir, kind.ns_link(), AtFlags::empty()) {
                 Ok(st) => {
-                    ns[kind_index(kind)] = Some(NsId::of(&st));
+                    ns[kind.index()] = Some(NsId::of(&st));
                     any = true;
                 }
                 // A zombie has no namespaces left; a kernel may lack a type.
@@ -224,13 +208,6 @@ mod tests {
     }
 
     #[test]
-    fn indexes_follow_all() {
-        for (i, kind) in Kind::ALL.into_iter().enumerate() {
-            assert_eq!(kind_index(kind), i);
-        }
-    }
-
-    #[test]
     fn reads_itself() {
         let root = ProcRoot::open().unwrap();
         let me = std::process::id() as i32;
@@ -241,7 +218,7 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let st = std::fs::metadata("/proc/self/ns/uts").unwrap();
         assert_eq!(
-            p.ns[kind_index(Kind::Uts)],
+            p.ns[Kind::Uts.index()],
             Some(NsId {
                 dev: st.dev(),
                 ino: st.ino()
@@ -264,7 +241,7 @@ mod tests {
         let Outcome::Read(p) = root.read_process(std::process::id() as i32, &[Kind::Net]) else {
             panic!("cannot read myself");
         };
-        assert!(p.ns[kind_index(Kind::Net)].is_some());
+        assert!(p.ns[Kind::Net.index()].is_some());
         assert_eq!(p.ns.iter().filter(|n| n.is_some()).count(), 1);
     }
 }

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::listing::{Entry, NsSet};
-use crate::nsid::{NsFile, NsId};
-use nskind::Kind;
+use nsproc::{Kind, NsFile, NsId};
+
+use crate::entry::{Entry, NsSet};
 
 /// Opens each namespace and asks for its parent and owner; with `ancestors`, adds
 /// those not yet listed (a user namespace that only owns others, a PID namespace whose

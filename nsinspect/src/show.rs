@@ -2,14 +2,11 @@
 //! `*_for_children`, parent and owner, user namespace maps and depth). Reads only the
 //! target's own /proc entries.
 
-use nix::errno::Errno;
+use nsproc::{procinfo, Kind, NsFile, NsId, Process};
 
 use crate::error::Error;
-use crate::nsid::{NsFile, NsId};
-use crate::procinfo;
-use crate::target::{Process, Resolved, Target};
+use crate::target::{Resolved, Target};
 use crate::userns::IdMap;
-use nskind::Kind;
 
 /// One namespace of the target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,7 +101,7 @@ fn add_process_facts(proc: &Process, r: &mut NsReport) -> Result<(), Error> {
 
 /// The `*_for_children` namespace when it is not the process's own. Before the first
 /// child of an unshare(CLONE_NEWPID) the link cannot be read; that is not an error.
-fn differs(own: NsId, children: Result<Option<NsId>, Error>) -> Option<NsId> {
+fn differs(own: NsId, children: nsproc::Result<Option<NsId>>) -> Option<NsId> {
     match children {
         Ok(Some(id)) if id != own => Some(id),
         _ => None,
@@ -113,9 +110,8 @@ fn differs(own: NsId, children: Result<Option<NsId>, Error>) -> Option<NsId> {
 
 fn read_map(proc: &Process, name: &std::ffi::CStr) -> Result<IdMap, Error> {
     let text = proc.read(name)?;
-    IdMap::parse(&String::from_utf8_lossy(&text)).map_err(|_| Error::Sys {
-        what: "parse",
+    IdMap::parse(&String::from_utf8_lossy(&text)).map_err(|why| Error::Parse {
         path: format!("/proc/{}/{}", proc.pid(), name.to_string_lossy()).into(),
-        source: Errno::EINVAL,
+        why: why.to_string(),
     })
 }

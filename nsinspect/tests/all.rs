@@ -4,6 +4,7 @@
 mod support;
 
 use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -264,6 +265,33 @@ fn strict_fails_only_when_something_was_unreadable() {
         // Said once, in one line.
         assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
     }
+    assert!(!out.stdout().is_empty());
+}
+
+#[test]
+fn strict_fails_when_a_namespace_is_unreadable() {
+    testkit::require_root!();
+    // A root process whose /proc/PID/ns an unprivileged user may not read.
+    let root_owned = testkit::ProcessGuard::new(
+        Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .expect("cannot start sleep"),
+    );
+    let mut cmd = nsinspect().command(["--all", "--strict", "-n", "-o", "NS"]);
+    // nobody; std drops the supplementary groups with the uid.
+    cmd.uid(65534).gid(65534);
+    let out = testkit::Outcome::of(&mut cmd);
+    assert!(testkit::is_alive(root_owned.pid()));
+    assert_eq!(out.code(), 1, "{}", out.stderr());
+    let stderr = out.stderr();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("nsinspect: ")
+            && stderr.contains("could not be read: permission denied"),
+        "{stderr}"
+    );
+    // What it could read (its own namespaces) is still listed.
     assert!(!out.stdout().is_empty());
 }
 

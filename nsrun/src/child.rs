@@ -4,16 +4,16 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sched::unshare;
-use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signal::SigSet;
 
 use crate::channel::{ChildEnd, Order, Report};
 use crate::command::{exit, Command, ExecOptions};
 use crate::config::Config;
 use crate::error::{Context, Error, EXIT_FAILED};
+use crate::signals::set_parent_death_signal;
 use crate::{init, mounts, timens};
-use nskind::Kind;
+use nsproc::Kind;
 
 pub struct Child<'a> {
     pub cfg: &'a Config,
@@ -101,16 +101,9 @@ fn set_domainname(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Asks the kernel to send `sig` to this process when its parent thread dies.
-pub fn set_parent_death_signal(sig: Signal) -> nix::Result<()> {
-    // SAFETY: prctl with integer arguments only.
-    let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
-    nix::errno::Errno::result(rc).map(drop)
-}
-
-/// Whether the process behind `pidfd` has exited (a pidfd polls readable then).
+/// Whether the process behind `pidfd` has exited. Without a pidfd (Linux < 5.3) this
+/// cannot be told: nsrun dying just before PR_SET_PDEATHSIG took effect goes unseen.
 fn parent_is_gone(pidfd: Option<OwnedFd>) -> bool {
     let Some(fd) = pidfd else { return false };
-    let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
-    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+    nsproc::pidfd::has_exited(fd.as_fd()).unwrap_or(false)
 }

@@ -11,7 +11,7 @@ use crate::idmap::{IdRange, MapOptions, SetGroups};
 use crate::mounts::Propagation;
 use crate::timens::TimeOffsets;
 use crate::{Config, Error};
-use nskind::Kind;
+use nsproc::Kind;
 
 const AFTER_HELP: &str = "\
 COMMAND defaults to $SHELL, else /bin/sh. A namespace flag given as --KIND=FILE also

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::idmap::UserMaps;
 use crate::mounts::Propagation;
 use crate::timens::TimeOffsets;
-use nskind::Kind;
+use nsproc::Kind;
 
 #[derive(Clone, Debug, Default)]
 pub struct Config {

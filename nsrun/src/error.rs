@@ -7,7 +7,7 @@ use nscli::errno::io_text;
 use nscli::error::SysError;
 use nscli::exit::{Failure, EXIT_USAGE};
 
-use nskind::Kind;
+use nsproc::Kind;
 
 /// The errno inside an I/O error.
 pub use nscli::errno::io_errno;

@@ -7,10 +7,9 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{fork, getpid, getppid, ForkResult, Pid};
 
 use crate::channel::{ChildEnd, Report};
-use crate::child::set_parent_death_signal;
 use crate::command::{exit, Command, ExecOptions};
 use crate::error::EXIT_FAILED;
-use crate::signals;
+use crate::signals::{self, set_parent_death_signal};
 
 /// Runs the init; returns the exit status it should end with.
 pub fn run(

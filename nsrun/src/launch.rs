@@ -2,7 +2,7 @@
 //! outside (ID maps, persisted namespaces, PID file, setup command), start COMMAND and
 //! wait for it while forwarding signals. A failure before COMMAND starts undoes it all.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
@@ -20,7 +20,7 @@ use crate::persist::{self, Persisted};
 use crate::pidfile::PidFile;
 use crate::signals;
 use crate::terminal::Terminal;
-use nskind::Kind;
+use nsproc::Kind;
 
 /// Runs `cfg`; returns the exit status nsrun should end with.
 pub fn run(cfg: &Config) -> Result<i32, Error> {
@@ -33,7 +33,7 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let mask = signals::block(&signals::blocked_set())?;
     let terminal = Terminal::foreground();
     let parent = match cfg.kill_child {
-        Some(_) => Some(pidfd_of_self()?),
+        Some(_) => pidfd_of_self()?,
         None => None,
     };
     let pipes = Pipes::new()?;
@@ -186,12 +186,10 @@ fn namespace_error(cfg: &Config, source: Errno, call: &str) -> Error {
     }
 }
 
-fn pidfd_of_self() -> Result<OwnedFd, Error> {
-    // SAFETY: pidfd_open takes a PID and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
-    let fd = Errno::result(fd).map_err(|e| Error::sys("cannot open a pidfd of nsrun", e))?;
-    // SAFETY: the kernel just returned this descriptor, and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+/// A pidfd of nsrun for the child's check; `None` on a kernel without pidfds.
+fn pidfd_of_self() -> Result<Option<OwnedFd>, Error> {
+    nsproc::pidfd::open(std::process::id() as i32)
+        .map_err(|e| Error::sys("cannot open a pidfd of nsrun", e))
 }
 
 /// The child; killed and reaped if nsrun gives up on it before it has ended.

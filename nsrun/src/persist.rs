@@ -8,7 +8,7 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::Pid;
 
 use crate::error::Error;
-use nskind::Kind;
+use nsproc::Kind;
 
 /// Checks, before anything is created, that each target exists and is not a directory.
 pub fn check_targets(targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
@@ -46,9 +46,9 @@ impl Persisted {
     /// far is unmounted when `self` drops.
     pub fn mount(&mut self, pid: Pid, targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
         for (kind, path) in targets {
-            let source = format!("/proc/{pid}/ns/{}", kind.proc_name());
+            let source = nsproc::Target::Pid(pid.as_raw()).ns_path(*kind);
             mount(
-                Some(source.as_str()),
+                Some(&source),
                 path,
                 None::<&str>,
                 MsFlags::MS_BIND,

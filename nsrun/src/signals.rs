@@ -1,4 +1,5 @@
-//! Signal names, the set nsrun forwards, and blocking/waiting on signals without threads.
+//! Signal names, the set nsrun forwards, blocking/waiting on signals without threads,
+//! and the parent-death signal.
 
 use std::str::FromStr;
 
@@ -107,6 +108,13 @@ pub fn reset_for_exec(mask: &SigSet) {
 /// Exit status of a process killed by `sig`, as shells report it.
 pub fn exit_code(sig: i32) -> i32 {
     128 + sig
+}
+
+/// Asks the kernel to send `sig` to this process when its parent thread dies.
+pub fn set_parent_death_signal(sig: Signal) -> nix::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    let rc = unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) };
+    Errno::result(rc).map(drop)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::fs::File;
 use nix::sched::{setns, unshare};
 
 use crate::error::{io_errno, Context, Error};
-use nskind::Kind;
+use nsproc::Kind;
 
 /// Offsets, in seconds, of CLOCK_MONOTONIC and CLOCK_BOOTTIME inside.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use nsproc::cgroup::Membership;
+
 /// A mounted cgroup hierarchy.
 #[derive(Clone, Debug)]
 pub struct CgroupMount {
@@ -24,40 +26,42 @@ impl CgroupMount {
         }
     }
 
-    /// Whether a line of /proc/PID/cgroup (`ID:CONTROLLERS:PATH`) is for this hierarchy;
-    /// its path if so.
-    fn path_in<'a>(&self, line: &'a str) -> Option<&'a str> {
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-        let hit = if self.v2 {
-            controllers.is_empty()
-        } else {
-            !controllers.is_empty()
-                && controllers
-                    .split(',')
-                    .all(|c| self.options.split(',').any(|o| o == c))
-        };
-        hit.then_some(path)
+    /// The path of the line of /proc/PID/cgroup that is for this hierarchy, if any.
+    fn path_in<'a>(&self, cgroups: &'a [Membership]) -> Option<&'a str> {
+        cgroups
+            .iter()
+            .find(|m| {
+                if self.v2 {
+                    m.controllers.is_empty()
+                } else {
+                    !m.controllers.is_empty()
+                        && m.controllers
+                            .iter()
+                            .all(|c| self.options.split(',').any(|o| o == c))
+                }
+            })
+            .map(|m| m.path.as_str())
     }
 }
 
 /// Every cgroup and cgroup2 mount of this mount namespace, from /proc/self/mountinfo.
 pub fn cgroup_mounts() -> Vec<CgroupMount> {
-    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let mount_point = left.split(' ').nth(4)?;
-            let mut right = right.split(' ');
-            let fstype = right.next()?;
-            let options = right.nth(1).unwrap_or("");
-            matches!(fstype, "cgroup" | "cgroup2").then(|| CgroupMount {
-                mount_point: PathBuf::from(mount_point),
-                v2: fstype == "cgroup2",
-                options: options.to_string(),
-            })
+    let text = std::fs::read("/proc/self/mountinfo").unwrap_or_default();
+    nsproc::mountinfo::cgroup_mounts(&text)
+        .map(|m| CgroupMount {
+            v2: m.fstype == "cgroup2",
+            mount_point: m.mount_point,
+            options: m.super_options,
         })
         .collect()
+}
+
+/// /proc/PID/cgroup of `pid` ("self" for this process), parsed; empty if unreadable.
+fn cgroups_of(pid: &str) -> Vec<Membership> {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .ok()
+        .and_then(|text| nsproc::cgroup::parse(&text).ok())
+        .unwrap_or_default()
 }
 
 /// The kind of cgroup host, read from the mounts (apart from the tools under test).
@@ -117,11 +121,6 @@ pub fn cgroup_layout() -> Option<CgroupLayout> {
     layout_of(&cgroup_mounts())
 }
 
-/// Whether this host has its controllers on cgroup2 only.
-pub fn cgroup_v2_only() -> bool {
-    cgroup_layout() == Some(CgroupLayout::V2)
-}
-
 /// Whether a test that applies only to `layouts` may go on. Otherwise it is skipped with
 /// a note on stderr saying why (also under `CI=true`: it does not apply here, and the
 /// lane of the other layout runs it). A lane that knows its layout says so in
@@ -169,9 +168,8 @@ pub fn cgroup_mount_of(controller: &str) -> Option<CgroupMount> {
 /// The cgroup of `pid` in the hierarchy holding `controller`, from /proc/PID/cgroup.
 pub fn cgroup_of(pid: i32, controller: &str) -> Option<String> {
     let mount = cgroup_mount_of(controller)?;
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    text.lines()
-        .find_map(|l| mount.path_in(l))
+    mount
+        .path_in(&cgroups_of(&pid.to_string()))
         .map(str::to_string)
 }
 
@@ -180,10 +178,7 @@ pub fn own_cgroup(mount: &Path) -> Option<String> {
     let mount = cgroup_mounts()
         .into_iter()
         .find(|m| m.mount_point == mount)?;
-    let text = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    text.lines()
-        .find_map(|l| mount.path_in(l))
-        .map(str::to_string)
+    mount.path_in(&cgroups_of("self")).map(str::to_string)
 }
 
 /// A cgroup directory created below this process's own cgroup in one hierarchy.
@@ -237,11 +232,11 @@ impl CgroupScope {
 
     /// The scope's directory in each hierarchy this process has a cgroup in.
     pub fn dirs(&self) -> Vec<PathBuf> {
-        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let own = cgroups_of("self");
         cgroup_mounts()
             .iter()
             .filter_map(|m| {
-                let path = own.lines().find_map(|l| m.path_in(l))?;
+                let path = m.path_in(&own)?;
                 Some(
                     m.mount_point
                         .join(path.trim_start_matches('/'))

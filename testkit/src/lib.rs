@@ -6,20 +6,18 @@
 mod cgroup;
 mod mount;
 mod netns;
-mod nsproc;
+mod nsrun;
 mod process;
 mod run;
 
 pub use cgroup::{
-    cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of, cgroup_v2_only,
-    own_cgroup, CgroupGuard, CgroupLayout, CgroupMount, CgroupScope,
+    cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of, own_cgroup,
+    CgroupGuard, CgroupLayout, CgroupMount, CgroupScope,
 };
 pub use mount::{mount_points, TempMount};
 pub use netns::NetnsGuard;
-pub use nsproc::{nsrun_bin, sibling_bin, workspace_bin, NsProcess};
-pub use process::{
-    children_of, is_alive, parent_of, read_pid_file, state_of, wait_until, ProcessGuard,
-};
+pub use nsrun::{nsrun_bin, workspace_bin, NsProcess};
+pub use process::{children_of, is_alive, read_pid_file, state_of, wait_until, ProcessGuard};
 pub use run::{Outcome, Tool};
 
 /// Notes on stderr that the test is skipped, and returns false; under `CI=true` it

@@ -48,9 +48,8 @@ impl Drop for TempMount {
 
 /// The mount points of this process's mount namespace, from /proc/self/mountinfo.
 pub fn mount_points() -> Vec<String> {
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .expect("cannot read /proc/self/mountinfo")
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4).map(str::to_string))
+    let text = std::fs::read("/proc/self/mountinfo").expect("cannot read /proc/self/mountinfo");
+    nsproc::mountinfo::parse(&text)
+        .map(|m| m.mount_point.to_string_lossy().into_owned())
         .collect()
 }

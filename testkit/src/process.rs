@@ -49,13 +49,7 @@ impl Drop for ProcessGuard {
 
 /// Whether a process with this PID exists (and is not a zombie).
 pub fn is_alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .map(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
-            .unwrap_or(false),
-        Err(_) => false,
-    }
+    !matches!(state_of(pid), 'Z' | 'X' | '?')
 }
 
 /// The children of `pid`, from /proc/PID/task/*/children.
@@ -75,19 +69,12 @@ pub fn children_of(pid: i32) -> Vec<i32> {
     kids
 }
 
-/// The parent PID of `pid`, from /proc/PID/stat.
-pub fn parent_of(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(") ")?;
-    rest.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// The state letter of a process (R, S, D, T, Z...), or '?' when it is gone.
 pub fn state_of(pid: i32) -> char {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+    std::fs::read(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rsplit_once(") ").and_then(|(_, r)| r.chars().next()))
-        .unwrap_or('?')
+        .and_then(|s| nsproc::procinfo::parse_stat(&s))
+        .map_or('?', |s| s.state)
 }
 
 /// Polls `cond` every 10 ms until it holds (true) or `timeout` passes (false).

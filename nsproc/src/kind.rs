@@ -1,5 +1,6 @@
-//! The kinds of Linux namespace, with their clone flags, /proc names and the options
-//! that ask for them. Shared by the nstools binaries.
+//! The kinds of Linux namespace, with their clone flags and /proc names.
+
+use std::ffi::CStr;
 
 use nix::sched::CloneFlags;
 
@@ -29,6 +30,34 @@ impl Kind {
         Kind::Uts,
     ];
 
+    /// The position of this kind in [`Kind::ALL`], for fixed-size per-kind arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Kind::Cgroup => 0,
+            Kind::Ipc => 1,
+            Kind::Mount => 2,
+            Kind::Net => 3,
+            Kind::Pid => 4,
+            Kind::Time => 5,
+            Kind::User => 6,
+            Kind::Uts => 7,
+        }
+    }
+
+    /// The namespace link below `/proc/PID`, relative to that directory (`ns/net`).
+    pub fn ns_link(self) -> &'static CStr {
+        match self {
+            Kind::Cgroup => c"ns/cgroup",
+            Kind::Ipc => c"ns/ipc",
+            Kind::Mount => c"ns/mnt",
+            Kind::Net => c"ns/net",
+            Kind::Pid => c"ns/pid",
+            Kind::Time => c"ns/time",
+            Kind::User => c"ns/user",
+            Kind::Uts => c"ns/uts",
+        }
+    }
+
     /// The file name below `/proc/PID/ns/`.
     pub fn proc_name(self) -> &'static str {
         match self {
@@ -57,20 +86,6 @@ impl Kind {
             Kind::Uts => CloneFlags::CLONE_NEWUTS,
         }
     }
-
-    /// The command-line flag that asks for this kind.
-    pub fn option(self) -> &'static str {
-        match self {
-            Kind::Cgroup => "--cgroup",
-            Kind::Ipc => "--ipc",
-            Kind::Mount => "--mount",
-            Kind::Net => "--net",
-            Kind::Pid => "--pid",
-            Kind::Time => "--time",
-            Kind::User => "--user",
-            Kind::Uts => "--uts",
-        }
-    }
 }
 
 impl Kind {
@@ -84,20 +99,9 @@ impl Kind {
 }
 
 /// A namespace kind name that is none of the eight.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown namespace type '{0}' (expected cgroup, ipc, mnt, net, pid, time, user or uts)")]
 pub struct UnknownKind(pub String);
-
-impl std::fmt::Display for UnknownKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "unknown namespace type '{}' (expected cgroup, ipc, mnt, net, pid, time, user or uts)",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownKind {}
 
 impl std::str::FromStr for Kind {
     type Err = UnknownKind;
@@ -139,7 +143,10 @@ mod tests {
             assert_eq!(kind.proc_name().parse::<Kind>(), Ok(kind));
         }
         assert_eq!("mount".parse::<Kind>(), Ok(Kind::Mount));
-        assert!("network".parse::<Kind>().is_err());
+        assert_eq!(
+            "network".parse::<Kind>().unwrap_err().to_string(),
+            "unknown namespace type 'network' (expected cgroup, ipc, mnt, net, pid, time, user or uts)"
+        );
         assert!("".parse::<Kind>().is_err());
     }
 
@@ -151,6 +158,23 @@ mod tests {
         assert_eq!(Kind::from_clone_flag(libc::CLONE_NEWNET), Some(Kind::Net));
         assert_eq!(Kind::from_clone_flag(0), None);
         assert_eq!(Kind::from_clone_flag(libc::CLONE_VM), None);
+    }
+
+    #[test]
+    fn indexes_follow_all() {
+        for (i, kind) in Kind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.index(), i);
+        }
+    }
+
+    #[test]
+    fn links_name_every_kind() {
+        for kind in Kind::ALL {
+            assert_eq!(
+                kind.ns_link().to_str().unwrap(),
+                format!("ns/{}", kind.proc_name())
+            );
+        }
     }
 
     #[test]

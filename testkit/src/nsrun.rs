@@ -6,12 +6,12 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::process::{parent_of, read_pid_file, ProcessGuard};
+use crate::process::{read_pid_file, ProcessGuard};
 
 /// The binary `name` of the same build as `exe` (a test's `env!("CARGO_BIN_EXE_...")`).
 /// Cargo builds only the library of a dev-dependency, so when the binary is missing it is
 /// built once, with the same cargo, profile and target directory.
-pub fn sibling_bin(exe: &str, name: &str) -> PathBuf {
+fn sibling_bin(exe: &str, name: &str) -> PathBuf {
     let exe = PathBuf::from(exe);
     let profile_dir = exe.parent().expect("the binary is in a directory");
     bin_of_profile(profile_dir, name)
@@ -20,7 +20,7 @@ pub fn sibling_bin(exe: &str, name: &str) -> PathBuf {
 /// The workspace binary `name` of the same build as the running test, for tests of
 /// crates that have no binary of their own (testkit's: `tests/examples.rs`). The test
 /// runs from `TARGET/PROFILE/deps/`; the binary is looked for in `TARGET/PROFILE/` and
-/// built there, as [`sibling_bin`] does, when it is missing.
+/// built there, as [`nsrun_bin`] does, when it is missing.
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("cannot find the test executable");
     let deps = exe.parent().expect("the test is in a directory");
@@ -73,12 +73,14 @@ pub fn nsrun_bin(exe: &str) -> &'static Path {
 }
 
 /// A command started by `nsrun ARGS --kill-child --pid-file F -- COMMAND`. On drop the
-/// command (if it is still nsrun's child) and then nsrun are killed and reaped; with a
-/// new PID namespace, the kernel ends everything else in it.
+/// command (held by a pidfd since its start) and then nsrun are killed and reaped; with
+/// a new PID namespace, the kernel ends everything else in it.
 pub struct NsProcess {
     /// The command's PID, as the test sees it.
     pub pid: i32,
-    nsrun: ProcessGuard,
+    command: Option<nsproc::Process>,
+    /// Killed and reaped on drop, after the command.
+    _nsrun: ProcessGuard,
     _dir: tempfile::TempDir,
 }
 
@@ -102,26 +104,24 @@ impl NsProcess {
             let status = nsrun.child().try_wait();
             panic!("nsrun {args:?} {command:?} wrote no PID file (status {status:?})");
         };
+        // Held only while it is nsrun's child: the PID must not have been reused.
+        let command = nsproc::Process::open(pid)
+            .ok()
+            .filter(|p| p.stat().is_ok_and(|s| s.ppid == nsrun.pid()));
         NsProcess {
             pid,
-            nsrun,
+            command,
+            _nsrun: nsrun,
             _dir: dir,
         }
-    }
-
-    pub fn nsrun_pid(&self) -> i32 {
-        self.nsrun.pid()
     }
 }
 
 impl Drop for NsProcess {
     fn drop(&mut self) {
-        // Only while it is still nsrun's child: the PID must not have been reused.
-        if parent_of(self.pid) == Some(self.nsrun.pid()) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(self.pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
+        // Through the pidfd, so a PID reused meanwhile is never hit.
+        if let Some(command) = &self.command {
+            let _ = command.send_signal(nix::sys::signal::Signal::SIGKILL);
         }
     }
 }
