@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::cgfs::{self, Created};
 use crate::cgpath::Location;
+use crate::cgroup::{v1, v2, CgroupDir};
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::layout::Version;
-use crate::{v1, v2};
 
 /// Makes cgroups; everything it made is removed again if it is dropped before
 /// [`Creator::finish`] (a failure halfway leaves nothing behind).
@@ -46,11 +46,6 @@ impl<'a> Creator<'a> {
         Ok(made)
     }
 
-    /// Whether this call made `dir`.
-    pub fn made(&self, dir: &Path) -> bool {
-        self.created.contains(dir)
-    }
-
     fn make_dir(&mut self, dir: &Path, mount_point: &Path, h: usize) -> Result<bool> {
         if self.known_dirs.contains(dir) {
             return Ok(false);
@@ -76,7 +71,7 @@ impl<'a> Creator<'a> {
             if made {
                 self.created.push(dir.to_path_buf());
                 if cpuset_v1 {
-                    v1::inherit_cpuset(dir, &mut self.cpusets)?;
+                    v1::inherit_cpuset(&CgroupDir::open(dir)?, &mut self.cpusets)?;
                 }
             }
             self.known_dirs.insert(dir.to_path_buf());
@@ -95,7 +90,7 @@ impl<'a> Creator<'a> {
             }
         }
         if !self.known_dirs.contains(&cur) {
-            cgfs::ensure_cgroupfs(&cur)?;
+            CgroupDir::open(&cur)?;
             self.known_dirs.insert(cur);
         }
         let mut made_leaf = false;
@@ -104,7 +99,7 @@ impl<'a> Creator<'a> {
             if made {
                 self.created.push(d.clone());
                 if cpuset_v1 {
-                    v1::inherit_cpuset(d, &mut self.cpusets)?;
+                    v1::inherit_cpuset(&CgroupDir::open(d)?, &mut self.cpusets)?;
                 }
             }
             made_leaf = made && d == dir;

@@ -125,7 +125,8 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
     let mut moves = procs::Moves::default();
     for loc in &locs {
         let from = ctx.dir_in(&before, loc.hierarchy);
-        moves.attach(&loc.dir, from.as_deref(), ctx.version(loc), me, false)?;
+        let dir = crate::cgroup::CgroupDir::open(&loc.dir)?;
+        moves.attach(&dir, from.as_deref(), ctx.version(loc), me, false)?;
     }
     Ok(Prepared {
         applied,

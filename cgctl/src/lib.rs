@@ -7,6 +7,7 @@
 
 pub mod cgfs;
 pub mod cgpath;
+pub mod cgroup;
 pub mod cli;
 pub mod create;
 pub mod ctx;
@@ -26,8 +27,6 @@ pub mod resource;
 pub mod show;
 pub mod subtree;
 pub mod tree;
-pub mod v1;
-pub mod v2;
 pub mod value;
 
 pub use ctx::Ctx;

@@ -1,12 +1,12 @@
 //! `cgctl limit`: writing a resource's files, reading them back, and reporting what
 //! the kernel made of the value.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nix::errno::Errno;
 
-use crate::cgfs;
 use crate::cgpath::Location;
+use crate::cgroup::CgroupDir;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::layout::Version;
@@ -57,14 +57,12 @@ impl Applied {
     }
 }
 
-struct DirFiles<'a>(&'a Path);
-
-impl Files for DirFiles<'_> {
+impl Files for CgroupDir {
     fn own(&self, file: &str) -> Option<String> {
-        cgfs::read_opt(&self.0.join(file))
+        self.read_opt(file)
     }
     fn parent(&self, file: &str) -> Option<String> {
-        cgfs::read_opt(&self.0.parent()?.join(file))
+        CgroupDir::parent(self).ok()??.read_opt(file)
     }
 }
 
@@ -83,19 +81,17 @@ pub fn apply(
     let version = hier.version;
     if version == Version::V2 {
         let c = res.controller(version).to_string();
-        crate::v2::enable_controllers(hier, &loc.path, &[c], &mut Default::default())?;
+        crate::cgroup::v2::enable_controllers(hier, &loc.path, &[c], &mut Default::default())?;
     }
-    cgfs::ensure_cgroupfs(&loc.dir)?;
-    let files = DirFiles(&loc.dir);
-    let writes = plan::plan(res, val, version, force, &files)?;
+    let dir = CgroupDir::open(&loc.dir)?;
+    let writes = plan::plan(res, val, version, force, &dir)?;
     let mut done: Vec<(&'static str, String)> = Vec::new();
     for w in &writes {
-        let path = loc.dir.join(w.file);
-        let old = cgfs::read_opt(&path);
-        if let Err(e) = write_one(&loc.dir, w.file, &w.value, res, version) {
+        let old = dir.read_opt(w.file);
+        if let Err(e) = write_one(&dir, w.file, &w.value, res, version) {
             // Put back what this call changed, newest first.
             for (file, old) in done.iter().rev() {
-                let _ = cgfs::write_unchecked(&loc.dir.join(file), old);
+                let _ = dir.write(file, old);
             }
             return Err(e);
         }
@@ -105,7 +101,7 @@ pub fn apply(
     }
     let mut out = Vec::new();
     for w in &writes {
-        let read = cgfs::read(&loc.dir.join(w.file))?.trim().to_string();
+        let read = dir.read(w.file)?.trim().to_string();
         out.push(FileValue {
             file: w.file,
             clamped: !plan::same_value(&w.value, &read),
@@ -117,7 +113,7 @@ pub fn apply(
         cgroup: loc.dir.clone(),
         resource: res,
         requested: requested.to_string(),
-        effective: effective(&loc.dir, res, version, &out),
+        effective: effective(&dir, res, version, &out),
         files: out,
     })
 }
@@ -133,20 +129,19 @@ fn restore_value(file: &str, old: &str) -> String {
 }
 
 fn write_one(
-    dir: &Path,
+    dir: &CgroupDir,
     file: &'static str,
     v: &str,
     res: Resource,
     version: Version,
 ) -> Result<()> {
-    let path = dir.join(file);
-    match cgfs::write_unchecked(&path, v) {
+    match dir.write(file, v) {
         Ok(()) => Ok(()),
         Err(e) => {
             let errno = e.errno();
             let hint = match (errno, file) {
                 (Some(Errno::EBUSY), "memory.limit_in_bytes" | "memory.memsw.limit_in_bytes") => {
-                    let usage = cgfs::read_u64(&dir.join("memory.usage_in_bytes")).unwrap_or(0);
+                    let usage = dir.read_u64("memory.usage_in_bytes").unwrap_or(0);
                     format!(
                         " (the cgroup uses {} ({usage} bytes) and the kernel could not reclaim enough to go below {}; free memory or kill processes first)",
                         value::human(usage),
@@ -184,7 +179,7 @@ fn write_one(
 }
 
 /// The effective value in words, from what was read back.
-fn effective(dir: &Path, res: Resource, version: Version, files: &[FileValue]) -> String {
+fn effective(dir: &CgroupDir, res: Resource, version: Version, files: &[FileValue]) -> String {
     let get = |name: &str| {
         files
             .iter()
@@ -202,7 +197,8 @@ fn effective(dir: &Path, res: Resource, version: Version, files: &[FileValue]) -
         (Resource::Swap, Version::V2) => bytes(get("memory.swap.max")),
         (Resource::Swap, Version::V1) => {
             let memsw = get("memory.memsw.limit_in_bytes").and_then(value::parse_kernel_limit);
-            let mem = cgfs::read_opt(&dir.join("memory.limit_in_bytes"))
+            let mem = dir
+                .read_opt("memory.limit_in_bytes")
                 .and_then(|s| value::parse_kernel_limit(&s));
             match (memsw, mem) {
                 (Some(Limit::Value(s)), Some(Limit::Value(m))) => format!(

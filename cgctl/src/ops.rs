@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::cgpath::{Location, Name};
+use crate::cgroup::CgroupDir;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -129,7 +130,8 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
                 )?);
             }
             if let Some((pid, from)) = pid {
-                moves.attach(&loc.dir, from.as_deref(), version, *pid, false)?;
+                let dir = CgroupDir::open(&loc.dir)?;
+                moves.attach(&dir, from.as_deref(), version, *pid, false)?;
             }
         }
     }
@@ -151,9 +153,10 @@ pub fn add(
     let name = Name::parse(name)?;
     let hiers = ctx.hierarchies_for(&name, controllers)?;
     let locs = ctx.existing(&name, &hiers)?;
-    for loc in &locs {
-        crate::cgfs::ensure_cgroupfs(&loc.dir)?;
-    }
+    let dirs = locs
+        .iter()
+        .map(|l| CgroupDir::open(&l.dir))
+        .collect::<Result<Vec<_>>>()?;
     // Every PID must exist before any is moved.
     let origins = pids
         .iter()
@@ -161,9 +164,9 @@ pub fn add(
         .collect::<Result<Vec<_>>>()?;
     let mut moves = procs::Moves::default();
     for (pid, memberships) in &origins {
-        for loc in &locs {
+        for (loc, dir) in locs.iter().zip(&dirs) {
             let from = ctx.dir_in(memberships, loc.hierarchy);
-            moves.attach(&loc.dir, from.as_deref(), ctx.version(loc), *pid, threads)?;
+            moves.attach(dir, from.as_deref(), ctx.version(loc), *pid, threads)?;
         }
     }
     moves.keep();

@@ -1,11 +1,13 @@
-//! cgroup v2 specifics: enabling controllers along a path, the freeze and kill files.
+//! cgroup v2: enabling controllers along a path; one module per controller.
+
+pub mod freezer;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
-use crate::cgfs;
+use crate::cgroup::CgroupDir;
 use crate::error::{Error, Result};
 use crate::layout::Hierarchy;
 
@@ -50,7 +52,8 @@ pub fn enable_controllers(
 }
 
 fn enable_in(dir: &Path, controllers: &[String]) -> Result<()> {
-    let enabled = cgfs::read(&dir.join("cgroup.subtree_control"))?;
+    let dir = CgroupDir::open(dir)?;
+    let enabled = dir.read("cgroup.subtree_control")?;
     let missing: Vec<&String> = controllers
         .iter()
         .filter(|c| !enabled.split_whitespace().any(|e| e == c.as_str()))
@@ -58,14 +61,14 @@ fn enable_in(dir: &Path, controllers: &[String]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let available = cgfs::read(&dir.join("cgroup.controllers"))?;
+    let available = dir.read("cgroup.controllers")?;
     if let Some(c) = missing
         .iter()
         .find(|c| !available.split_whitespace().any(|a| a == c.as_str()))
     {
         return Err(Error::Unsupported(format!(
             "the {c} controller is not available in {} (its cgroup.controllers is '{}'): it is bound to a v1 hierarchy, or not enabled in the parent",
-            dir.display(),
+            dir.path().display(),
             available.trim()
         )));
     }
@@ -74,19 +77,13 @@ fn enable_in(dir: &Path, controllers: &[String]) -> Result<()> {
         .map(|c| format!("+{c}"))
         .collect::<Vec<_>>()
         .join(" ");
-    cgfs::ensure_cgroupfs(dir)?;
-    match cgfs::write_unchecked(&dir.join("cgroup.subtree_control"), &value) {
+    match dir.write("cgroup.subtree_control", &value) {
         Err(e) if e.errno() == Some(Errno::EBUSY) => Err(Error::Refused(format!(
             "cannot enable {} in {}: it holds processes, and cgroup v2's \"no internal processes\" rule lets a cgroup with controllers enabled for its children hold none; move them into a child cgroup first (e.g. 'cgctl add {}/leaf PID...'), or use a --root that has no processes of its own",
             value,
-            dir.display(),
-            dir.display()
+            dir.path().display(),
+            dir.path().display()
         ))),
         other => other,
     }
-}
-
-/// Whether the v2 cgroup `dir` has processes anywhere below it (cgroup.events).
-pub fn populated(dir: &Path) -> Option<bool> {
-    cgfs::read_key(&dir.join("cgroup.events"), "populated").map(|v| v == 1)
 }
