@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
+use crate::apply::{self, Applied};
 use crate::cgpath::Name;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::limit::{self, Applied};
-use crate::resource::{Resource, Value};
+use crate::resource::{Limit, Resource};
 use crate::{ops, procs};
 
 pub struct ExecRequest {
@@ -77,7 +77,7 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         source,
     })?;
     let name = Name::parse(&req.cgroup)?;
-    let mut values: Vec<(Resource, Value, &str, usize)> = Vec::new();
+    let mut values: Vec<(Resource, Limit, &str, usize)> = Vec::new();
     for (res, v) in &req.limits {
         let h = ctx.resource_hierarchy(*res)?;
         values.push((
@@ -117,7 +117,7 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         let loc = locs.iter().find(|l| l.hierarchy == *h).ok_or_else(|| {
             Error::Unsupported(format!("{} has no cgroup for the {res} limit", req.cgroup))
         })?;
-        applied.push(limit::apply(ctx, loc, *res, val, text, req.force)?);
+        applied.push(apply::apply(ctx, loc, val, text, req.force)?);
     }
     // Move ourselves in; on failure the moves are undone, then the cgroups removed.
     let me = std::process::id() as i32;

@@ -5,6 +5,7 @@
 //! the modules that act on cgroupfs; the binary only turns the command line into calls
 //! of [`ops`].
 
+pub mod apply;
 pub mod cgfs;
 pub mod cgpath;
 pub mod cgroup;
@@ -15,11 +16,9 @@ pub mod error;
 pub mod exec;
 pub mod freeze;
 pub mod layout;
-pub mod limit;
 pub mod mount;
 pub mod mountinfo;
 pub mod ops;
-pub mod plan;
 pub mod proccgroup;
 pub mod procs;
 pub mod remove;

@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
+use crate::apply::{self, Applied};
 use crate::cgpath::{Location, Name};
 use crate::cgroup::CgroupDir;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::layout::Version;
-use crate::limit::{self, Applied};
-use crate::resource::{self, Resource, Value};
+use crate::resource::{Limit, Resource};
 use crate::show::Report;
 use crate::{proccgroup, procs, remove, show, tree};
 
@@ -26,8 +26,8 @@ pub fn physical_memory() -> u64 {
 }
 
 /// Parses RESOURCE=VALUE style pairs up front, so that a bad value writes nothing.
-pub fn parse_limit(res: Resource, value: &str, period_us: u64) -> Result<Value> {
-    resource::parse_value(res, value, period_us, physical_memory())
+pub fn parse_limit(res: Resource, value: &str, period_us: u64) -> Result<Limit> {
+    Limit::parse(res, value, period_us, physical_memory())
 }
 
 /// `cgctl create`: all names, all or nothing.
@@ -120,14 +120,7 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
             }
             // A cgroup shared by several PIDs gets the limit once.
             if applied_to.insert(loc.dir.clone()) {
-                out.push(limit::apply(
-                    ctx,
-                    loc,
-                    req.resource,
-                    &val,
-                    &req.value,
-                    req.force,
-                )?);
+                out.push(apply::apply(ctx, loc, &val, &req.value, req.force)?);
             }
             if let Some((pid, from)) = pid {
                 let dir = CgroupDir::open(&loc.dir)?;

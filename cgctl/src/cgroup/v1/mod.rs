@@ -1,43 +1,38 @@
-//! cgroup v1: one module per controller.
+//! cgroup v1: a write plan for each limit, one module per controller.
 
+pub mod blkio;
+pub mod cpu;
+pub mod cpuset;
 pub mod freezer;
+pub mod memory;
+pub mod pids;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+pub use cpuset::inherit_cpuset;
 
-use crate::cgroup::CgroupDir;
+use crate::cgroup::{CgroupDir, Write};
 use crate::error::Result;
+use crate::resource::Limit;
+use crate::value::OrMax;
 
-/// Fills an empty `cpuset.cpus` / `cpuset.mems` of the new cpuset cgroup `dir` from its
-/// parent's (v1 starts children with none, so no process could join). `cache` keeps
-/// the parents' values read in this call.
-pub fn inherit_cpuset(
-    dir: &CgroupDir,
-    cache: &mut HashMap<PathBuf, (String, String)>,
-) -> Result<()> {
-    let Some(parent) = dir.path().parent() else {
-        return Ok(());
-    };
-    let (cpus, mems) = match cache.get(parent) {
-        Some(v) => v.clone(),
-        None => {
-            let Some(p) = dir.parent()? else {
-                return Ok(());
-            };
-            let v = (
-                p.read("cpuset.cpus")?.trim().to_string(),
-                p.read("cpuset.mems")?.trim().to_string(),
-            );
-            cache.insert(parent.to_path_buf(), v.clone());
-            v
-        }
-    };
-    for (file, value) in [("cpuset.cpus", &cpus), ("cpuset.mems", &mems)] {
-        if !value.is_empty() {
-            dir.write(file, value)?;
-        }
+/// The writes that set `limit` on the v1 cgroup `dir`, in order.
+pub fn plan(limit: &Limit, dir: &CgroupDir) -> Result<Vec<Write>> {
+    match limit {
+        Limit::Mem(m) => Ok(memory::limit(*m, dir)),
+        Limit::MemHigh(m) => Ok(memory::soft_limit(*m)),
+        Limit::Swap(s) => memory::swap(*s, dir),
+        Limit::Cpu(q) => Ok(cpu::quota(q)),
+        Limit::CpuWeight(x) => Ok(cpu::shares(*x)),
+        Limit::Cpuset(l) => cpuset::CPUS.plan(l, dir),
+        Limit::Mems(l) => cpuset::MEMS.plan(l, dir),
+        Limit::Pids(c) => Ok(pids::max(*c)),
+        Limit::IoWeight(x) => blkio::weight(*x, dir),
     }
-    // The next child of this new cgroup inherits the same values.
-    cache.insert(dir.path().to_path_buf(), (cpus, mems));
-    Ok(())
+}
+
+/// A v1 number that may be no limit (written as -1).
+pub(crate) fn bytes(l: OrMax<u64>) -> String {
+    match l {
+        OrMax::Max => "-1".to_string(),
+        OrMax::Value(v) => v.to_string(),
+    }
 }

@@ -1,15 +1,38 @@
-//! cgroup v2: enabling controllers along a path; one module per controller.
+//! cgroup v2: enabling controllers along a path, and a write plan for each limit,
+//! one module per controller.
 
+pub mod cpu;
+pub mod cpuset;
 pub mod freezer;
+pub mod io;
+pub mod memory;
+pub mod pids;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
-use crate::cgroup::CgroupDir;
+use crate::cgroup::{CgroupDir, Write};
 use crate::error::{Error, Result};
 use crate::layout::Hierarchy;
+use crate::resource::Limit;
+
+/// The writes that set `limit` on the v2 cgroup `dir`, in order; `force` lets a
+/// memory limit go below current usage.
+pub fn plan(limit: &Limit, force: bool, dir: &CgroupDir) -> Result<Vec<Write>> {
+    match limit {
+        Limit::Mem(m) => memory::max(*m, force, dir),
+        Limit::MemHigh(m) => Ok(memory::high(*m)),
+        Limit::Swap(s) => memory::swap_max(*s, dir),
+        Limit::Cpu(q) => Ok(cpu::max(q)),
+        Limit::CpuWeight(x) => Ok(cpu::weight(*x)),
+        Limit::Cpuset(l) => cpuset::CPUS.plan(l, dir),
+        Limit::Mems(l) => cpuset::MEMS.plan(l, dir),
+        Limit::Pids(c) => Ok(pids::max(*c)),
+        Limit::IoWeight(x) => io::weight(*x, dir),
+    }
+}
 
 /// The directories from the hierarchy root down to the parent of `path` (a hierarchy
 /// path): where controllers must be enabled for `path` to have them.
