@@ -12,14 +12,16 @@ use crate::cgpath::Name;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::procs;
 use crate::resource::{Limit, Resource};
-use crate::{ops, procs};
 
+/// `cgctl exec`.
+#[derive(Debug)]
 pub struct ExecRequest {
     pub cgroup: String,
-    pub limits: Vec<(Resource, String)>,
+    /// Each limit with its VALUE as given.
+    pub limits: Vec<(Limit, String)>,
     pub controllers: Vec<String>,
-    pub period_us: u64,
     pub force: bool,
     pub command: Vec<OsString>,
 }
@@ -77,15 +79,10 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         source,
     })?;
     let name = Name::parse(&req.cgroup)?;
-    let mut values: Vec<(Resource, Limit, &str, usize)> = Vec::new();
-    for (res, v) in &req.limits {
-        let h = ctx.resource_hierarchy(*res)?;
-        values.push((
-            *res,
-            ops::parse_limit(*res, v, req.period_us)?,
-            v.as_str(),
-            h,
-        ));
+    let mut values: Vec<(Resource, &Limit, &str, usize)> = Vec::new();
+    for (limit, text) in &req.limits {
+        let res = limit.resource();
+        values.push((res, limit, text.as_str(), ctx.resource_hierarchy(res)?));
     }
     // Hierarchies: those asked for (default: all), plus those the limits need.
     let mut controllers = req.controllers.clone();

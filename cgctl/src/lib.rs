@@ -2,8 +2,8 @@
 //! limits and read usage — on cgroup v1, hybrid and v2 hosts.
 //!
 //! Parsing (mountinfo, /proc/PID/cgroup, values, names) is pure and kept apart from
-//! the modules that act on cgroupfs; the binary only turns the command line into calls
-//! of [`ops`].
+//! the modules that act on cgroupfs ([`cgroup`]); the binary only turns the command
+//! line into a request ([`cli`]), runs it ([`ops`]) and prints the result ([`print`]).
 
 pub mod apply;
 pub mod cgfs;
@@ -19,6 +19,7 @@ pub mod layout;
 pub mod mount;
 pub mod mountinfo;
 pub mod ops;
+pub mod print;
 pub mod proccgroup;
 pub mod procs;
 pub mod remove;

@@ -126,6 +126,12 @@ impl Limit {
         })
     }
 
+    /// Parses VALUE for RESOURCE from the command line, `N%` taken of this machine's
+    /// memory.
+    pub fn from_arg(res: Resource, s: &str, period_us: u64) -> Result<Limit> {
+        Limit::parse(res, s, period_us, physical_memory())
+    }
+
     /// The resource this limit is on.
     pub fn resource(&self) -> Resource {
         match self {
@@ -140,6 +146,17 @@ impl Limit {
             Limit::IoWeight(_) => Resource::IoWeight,
         }
     }
+}
+
+/// Physical memory in bytes (for `N%` sizes).
+pub fn physical_memory() -> u64 {
+    use nix::unistd::{sysconf, SysconfVar};
+    let pages = sysconf(SysconfVar::_PHYS_PAGES).ok().flatten().unwrap_or(0);
+    let size = sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .unwrap_or(4096);
+    (pages.max(0) as u64).saturating_mul(size.max(0) as u64)
 }
 
 /// A size for a memory limit, where 0 makes no sense.
