@@ -143,3 +143,64 @@ fn effective(dir: &CgroupDir, res: Resource, version: Version, files: &[FileValu
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::testdir::{cgroup, limit};
+
+    fn effective_after(own: &[(&str, &str)], res: Resource, v: &str, version: Version) -> String {
+        let cg = cgroup(own, &[]);
+        let l = limit(res, v);
+        let writes = cgroup::plan(&l, version, false, &cg.dir).unwrap();
+        let files = apply_plan(&cg.dir, &writes, res, version).unwrap();
+        effective(&cg.dir, res, version, &files)
+    }
+
+    #[test]
+    fn effective_values_in_words() {
+        let cpu = &[
+            ("cpu.cfs_period_us", "100000\n"),
+            ("cpu.cfs_quota_us", "-1\n"),
+        ];
+        assert_eq!(
+            effective_after(cpu, Resource::Cpu, "0.5", Version::V1),
+            "0.5 CPUs (50000 µs every 100000 µs)"
+        );
+        assert_eq!(
+            effective_after(
+                &[("cpu.max", "max 100000\n")],
+                Resource::Cpu,
+                "max",
+                Version::V2
+            ),
+            "max"
+        );
+        assert_eq!(
+            effective_after(
+                &[("cpu.shares", "1024\n")],
+                Resource::CpuWeight,
+                "max",
+                Version::V1
+            ),
+            "weight 39 (cpu.shares 1024)"
+        );
+        let mem = &[
+            ("memory.limit_in_bytes", "104857600\n"),
+            ("memory.memsw.limit_in_bytes", "9223372036854771712\n"),
+        ];
+        assert_eq!(
+            effective_after(mem, Resource::Swap, "50M", Version::V1),
+            "50 MiB of swap (150 MiB memory+swap)"
+        );
+        assert_eq!(
+            effective_after(
+                &[("memory.max", "max\n")],
+                Resource::Mem,
+                "100M",
+                Version::V2
+            ),
+            "100 MiB"
+        );
+    }
+}

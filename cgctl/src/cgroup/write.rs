@@ -176,6 +176,25 @@ mod tests {
     }
 
     #[test]
+    fn what_reads_back_differently_is_clamped() {
+        // The second write stands in for the kernel rounding the first.
+        let cg = cgroup(&[("pids.max", "max\n")], &[]);
+        let out = apply_plan(
+            &cg.dir,
+            &[w("pids.max", "64"), w("pids.max", "32")],
+            Resource::Pids,
+            Version::V2,
+        )
+        .unwrap();
+        assert!(out[0].clamped, "{:?}", out[0]);
+        assert_eq!(
+            (out[0].written.as_str(), out[0].read.as_str()),
+            ("64", "32")
+        );
+        assert!(!out[1].clamped);
+    }
+
+    #[test]
     fn a_failed_write_puts_back_the_ones_before() {
         // v1 cpu: the period is written, then the quota file is missing
         let cg = cgroup(&[("cpu.cfs_period_us", "100000\n")], &[]);
