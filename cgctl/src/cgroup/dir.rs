@@ -30,17 +30,30 @@ static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
 /// where the kernel has it, else openat with O_NOFOLLOW (which only refuses a symlink
 /// as the last component; cgroupfs has none).
 fn open_beneath<Fd: AsFd>(dir: Fd, name: &str, flags: OFlag) -> nix::Result<OwnedFd> {
-    let flags = flags | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
     if !NO_OPENAT2.load(Ordering::Relaxed) {
-        let how = OpenHow::new()
-            .flags(flags)
-            .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
-        match openat2(dir.as_fd(), name, how) {
+        match open_resolve_beneath(dir.as_fd(), name, flags) {
             Err(Errno::ENOSYS) => NO_OPENAT2.store(true, Ordering::Relaxed),
             other => return other,
         }
     }
-    openat(dir, name, flags, Mode::empty())
+    open_nofollow(dir, name, flags)
+}
+
+fn open_resolve_beneath<Fd: AsFd>(dir: Fd, name: &str, flags: OFlag) -> nix::Result<OwnedFd> {
+    let how = OpenHow::new()
+        .flags(flags | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW)
+        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_SYMLINKS);
+    openat2(dir, name, how)
+}
+
+/// The fallback for kernels without openat2.
+fn open_nofollow<Fd: AsFd>(dir: Fd, name: &str, flags: OFlag) -> nix::Result<OwnedFd> {
+    openat(
+        dir,
+        name,
+        flags | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+        Mode::empty(),
+    )
 }
 
 impl CgroupDir {
@@ -175,6 +188,27 @@ mod tests {
         assert!(!tmp.path().join("memory.max").exists());
         assert!(dir.read("link").is_err());
         assert!(dir.read("../x").is_err() || NO_OPENAT2.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn both_ways_of_opening_refuse_a_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("cpu.max"), "max 100000\n").unwrap();
+        std::os::unix::fs::symlink("cpu.max", tmp.path().join("link")).unwrap();
+        let dir = CgroupDir::unchecked(tmp.path()).unwrap();
+        assert!(open_nofollow(&dir.fd, "cpu.max", OFlag::O_RDONLY).is_ok());
+        assert_eq!(
+            open_nofollow(&dir.fd, "link", OFlag::O_RDONLY).unwrap_err(),
+            Errno::ELOOP
+        );
+        match open_resolve_beneath(&dir.fd, "link", OFlag::O_RDONLY) {
+            Err(Errno::ENOSYS) => {}
+            other => assert_eq!(other.unwrap_err(), Errno::ELOOP),
+        }
+        match open_resolve_beneath(&dir.fd, "../cpu.max", OFlag::O_RDONLY) {
+            Err(Errno::ENOSYS) => {}
+            other => assert_eq!(other.unwrap_err(), Errno::EXDEV),
+        }
     }
 
     #[test]
