@@ -14,7 +14,6 @@ pub mod create;
 pub mod ctx;
 pub mod error;
 pub mod exec;
-pub mod freeze;
 pub mod layout;
 pub mod mount;
 pub mod mountinfo;

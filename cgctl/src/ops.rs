@@ -299,7 +299,7 @@ pub fn freeze(ctx: &Ctx, name: &str, frozen: bool) -> Result<Vec<PathBuf>> {
         }
     }
     for loc in &locs {
-        crate::freeze::set(loc, ctx.version(loc), frozen)?;
+        crate::cgroup::freezer::set(&loc.dir, ctx.version(loc), frozen)?;
     }
     Ok(locs.into_iter().map(|l| l.dir).collect())
 }

@@ -5,6 +5,7 @@
 
 pub mod cpuset;
 pub mod dir;
+pub mod freezer;
 pub mod retry;
 #[cfg(test)]
 pub mod testdir;

@@ -1,7 +1,7 @@
 //! The v1 freezer controller: `freezer.state`.
 
+use crate::cgroup::freezer::Step;
 use crate::cgroup::CgroupDir;
-use crate::freeze::Step;
 
 /// The state to write and wait for.
 pub fn state(frozen: bool) -> &'static str {

@@ -1,8 +1,8 @@
 //! The v2 freezer: `cgroup.freeze`, and `frozen` in `cgroup.events`.
 
+use crate::cgroup::freezer::Step;
 use crate::cgroup::CgroupDir;
 use crate::error::{Error, Result};
-use crate::freeze::Step;
 
 /// Asks the kernel to freeze or thaw.
 pub fn start(dir: &CgroupDir, frozen: bool) -> Result<()> {

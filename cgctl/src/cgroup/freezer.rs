@@ -1,8 +1,9 @@
-//! `cgctl freeze` / `cgctl thaw`: the v1 freezer and v2 `cgroup.freeze`.
+//! Freezing and thawing a cgroup and waiting until the kernel says it is done: the
+//! v1 freezer controller ([`v1::freezer`]) or v2's `cgroup.freeze` ([`v2::freezer`]).
 
+use std::path::Path;
 use std::time::Duration;
 
-use crate::cgpath::Location;
 use crate::cgroup::retry::{Backoff, Budget};
 use crate::cgroup::{v1, v2, CgroupDir};
 use crate::error::{Error, Result};
@@ -26,9 +27,9 @@ impl From<Error> for Step {
 /// One look; Err(Step::Seen) while the kernel is not there yet.
 type Poll<'a> = dyn Fn() -> std::result::Result<(), Step> + 'a;
 
-/// Freezes (`frozen`) or thaws the cgroup at `loc`, and waits until the kernel says so.
-pub fn set(loc: &Location, version: Version, frozen: bool) -> Result<()> {
-    let dir = CgroupDir::open(&loc.dir)?;
+/// Freezes (`frozen`) or thaws the cgroup `path`, and waits until the kernel says so.
+pub fn set(path: &Path, version: Version, frozen: bool) -> Result<()> {
+    let dir = CgroupDir::open(path)?;
     let (want, step): (&str, Box<Poll>) = match version {
         Version::V1 => {
             let want = v1::freezer::state(frozen);
@@ -50,7 +51,7 @@ pub fn set(loc: &Location, version: Version, frozen: bool) -> Result<()> {
         Err(Step::Failed(e)) => Err(e),
         Err(Step::Seen(seen)) => Err(Error::Timeout(format!(
             "{} did not become {want} within {}s (it is {seen})",
-            loc.dir.display(),
+            path.display(),
             PATIENCE.as_secs()
         ))),
     }
