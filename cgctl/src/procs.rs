@@ -8,7 +8,7 @@ use nix::errno::Errno;
 
 use crate::cgroup::retry::{Backoff, Budget};
 use crate::cgroup::CgroupDir;
-use crate::error::{io_errno, Error, Result};
+use crate::error::{Error, Result};
 use crate::layout::Version;
 
 /// Parses a PID: a positive whole number.
@@ -51,16 +51,14 @@ pub fn attach(dir: &CgroupDir, version: Version, pid: i32, thread: bool) -> Resu
         max_delay: Duration::from_millis(128),
         budget: Budget::Retries(8),
     };
-    let write = || match dir.write(file, &pid.to_string()) {
-        Ok(()) => Ok(Ok(())),
-        Err(Error::File { source, .. }) => Err(io_errno(&source)),
-        Err(other) => Ok(Err(other)),
+    let write = || {
+        dir.write(file, &pid.to_string())
+            .map_err(|e| e.errno().unwrap_or(Errno::EIO))
     };
-    let err = match forking.retry(write, |e| {
-        *e == Errno::EINVAL && Path::new(&format!("/proc/{pid}")).exists()
-    }) {
-        Ok(done) => return done,
-        Err(err) => err,
+    let still_forking =
+        |e: &Errno| *e == Errno::EINVAL && Path::new(&format!("/proc/{pid}")).exists();
+    let Err(err) = forking.retry(write, still_forking) else {
+        return Ok(());
     };
     let hint = match (err, version) {
         (Errno::ESRCH, _) => format!(
@@ -165,6 +163,26 @@ pub fn command(pid: i32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attach_writes_the_file_of_the_version() {
+        use crate::cgroup::testdir::cgroup;
+        let cg = cgroup(
+            &[("cgroup.procs", ""), ("tasks", ""), ("cgroup.threads", "")],
+            &[],
+        );
+        attach(&cg.dir, Version::V2, 42, false).unwrap();
+        assert_eq!(cg.file("cgroup.procs"), "42");
+        attach(&cg.dir, Version::V1, 43, true).unwrap();
+        assert_eq!(cg.file("tasks"), "43");
+        attach(&cg.dir, Version::V2, 44, true).unwrap();
+        assert_eq!(cg.file("cgroup.threads"), "44");
+        let gone = cgroup(&[], &[]);
+        let err = attach(&gone.dir, Version::V1, 42, false).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("cannot move PID 42 into "), "{msg}");
+        assert!(msg.ends_with("(the cgroup was removed meanwhile)"), "{msg}");
+    }
 
     #[test]
     fn pids_parse() {
