@@ -1,35 +1,17 @@
-//! Reading and writing cgroup files, making and removing cgroup directories. Every
-//! write first checks that the directory is on a cgroup filesystem (statfs magic), and
-//! no file is ever created: cgctl only writes files the kernel made.
+//! Reading cgroup files by path (for reports), making and removing cgroup
+//! directories. Writes go through [`crate::cgroup::CgroupDir`].
 
 use std::ffi::OsStr;
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
-use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
 
+use crate::cgroup::retry::Backoff;
 use crate::error::{io_errno, Error, Result};
-
-/// Refuses `dir` unless it is on a cgroup (v1 or v2) filesystem.
-pub fn ensure_cgroupfs(dir: &Path) -> Result<()> {
-    let fs = statfs(dir).map_err(|e| Error::sys(format!("cannot statfs {}", dir.display()), e))?;
-    let t = fs.filesystem_type();
-    if t == CGROUP_SUPER_MAGIC || t == CGROUP2_SUPER_MAGIC {
-        Ok(())
-    } else {
-        Err(Error::Refused(format!(
-            "{} is not on a cgroup filesystem; cgctl only writes inside cgroup filesystems",
-            dir.display()
-        )))
-    }
-}
 
 /// Reads a cgroup file.
 pub fn read(path: &Path) -> Result<String> {
@@ -48,30 +30,14 @@ pub fn read_u64(path: &Path) -> Option<u64> {
 
 /// Reads `KEY VALUE` lines (cpu.stat, memory.events, cgroup.events) and returns KEY's value.
 pub fn read_key(path: &Path, key: &str) -> Option<u64> {
-    read_opt(path)?.lines().find_map(|l| {
+    find_key(&read_opt(path)?, key)
+}
+
+/// KEY's value in the `KEY VALUE` lines of `text`.
+pub fn find_key(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
         let (k, v) = l.split_once(' ')?;
         (k == key).then(|| v.trim().parse().ok()).flatten()
-    })
-}
-
-/// Writes `value` to the existing cgroup file `file` in `dir`, in one write(2).
-pub fn write(dir: &Path, file: &str, value: &str) -> Result<()> {
-    ensure_cgroupfs(dir)?;
-    write_unchecked(&dir.join(file), value)
-}
-
-/// Writes without the statfs check (for callers that checked the directory already).
-pub fn write_unchecked(path: &Path, value: &str) -> Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| Error::file("open", path, e))?;
-    f.write_all(value.as_bytes()).map_err(|e| Error::File {
-        op: "write to",
-        path: path.to_path_buf(),
-        hint: format!(" (writing '{}')", value.trim()),
-        source: e,
     })
 }
 
@@ -118,29 +84,25 @@ pub fn mkdir_at(parent: &OwnedFd, name: &OsStr, path: &Path) -> Result<bool> {
 /// Removes one cgroup directory, retrying EBUSY (processes still leaving) with backoff
 /// for up to `patience`. A cgroup that is already gone counts as removed.
 pub fn rmdir(path: &Path, patience: Duration) -> Result<()> {
-    let deadline = Instant::now() + patience;
-    let mut delay = Duration::from_millis(1);
-    loop {
-        match std::fs::remove_dir(path) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if io_errno(&e) == Errno::EBUSY && Instant::now() < deadline => {
-                std::thread::sleep(delay);
-                delay = (delay * 2).min(Duration::from_millis(100));
-            }
-            Err(e) => {
-                let hint = if io_errno(&e) == Errno::EBUSY {
-                    " (it still has processes or child cgroups)".to_string()
-                } else {
-                    String::new()
-                };
-                return Err(Error::File {
-                    op: "remove cgroup",
-                    path: path.to_path_buf(),
-                    source: e,
-                    hint,
-                });
-            }
+    let busy = Backoff::busy(patience);
+    match busy.retry(
+        || std::fs::remove_dir(path),
+        |e| io_errno(e) == Errno::EBUSY,
+    ) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => {
+            let hint = if io_errno(&e) == Errno::EBUSY {
+                " (it still has processes or child cgroups)".to_string()
+            } else {
+                String::new()
+            };
+            Err(Error::File {
+                op: "remove cgroup",
+                path: path.to_path_buf(),
+                source: e,
+                hint,
+            })
         }
     }
 }
@@ -186,14 +148,6 @@ pub struct Created {
 impl Created {
     pub fn push(&mut self, dir: PathBuf) {
         self.dirs.push(dir);
-    }
-
-    pub fn contains(&self, dir: &Path) -> bool {
-        self.dirs.iter().any(|d| d == dir)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.dirs.is_empty()
     }
 
     /// The work succeeded: keep what was made.

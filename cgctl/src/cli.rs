@@ -1,12 +1,18 @@
-//! The command line: clap's definition of cgctl's options and commands.
+//! The command line: clap's definition of cgctl's options and commands, one `Args`
+//! struct per command, and their conversion into the requests the library takes.
 
 use std::ffi::OsString;
+use std::io::BufRead;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
-use crate::error::Error;
-use crate::resource::Resource;
+use crate::error::{Error, Result};
+use crate::exec::ExecRequest;
+use crate::ops::{AddRequest, CreateRequest, LimitRequest, ListRequest, RmRequest};
+use crate::resource::{Limit, Resource};
+use crate::value::DEFAULT_PERIOD_US;
+use crate::{mount, procs};
 
 const AFTER_HELP: &str = "\
 CGROUP is a path relative to the hierarchy root (box/web, as with cgcreate), resolved in
@@ -50,118 +56,330 @@ pub enum Command {
     /// Print the host's layout (v1, hybrid or v2), then each hierarchy
     Mode,
     /// Create cgroups (with their ancestors)
-    Create {
-        #[arg(required = true, value_name = "CGROUP")]
-        cgroups: Vec<String>,
-        /// Controllers whose hierarchies get the cgroup [default: all with controllers]
-        #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
-        controllers: Vec<String>,
-    },
+    Create(CreateArgs),
     /// Move processes into a cgroup ('-' reads PIDs from stdin, one a line)
-    Add {
-        cgroup: String,
-        #[arg(required = true, value_name = "PID")]
-        pids: Vec<String>,
-        /// Move single threads (v1 tasks, v2 cgroup.threads) instead of processes
-        #[arg(long)]
-        threads: bool,
-        /// Only in the hierarchies of these controllers
-        #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
-        controllers: Vec<String>,
-    },
+    Add(AddArgs),
     /// Set a limit on PIDs (moved into cgctl/PID) or cgroups; prints the cgroup
-    Limit {
-        #[arg(value_enum)]
-        resource: Resource,
-        #[arg(allow_hyphen_values = true)]
-        value: String,
-        #[arg(required = true, value_name = "TARGET")]
-        targets: Vec<String>,
-        /// For PIDs: the cgroup to move them into [default: cgctl/PID]
-        #[arg(long, value_name = "CGROUP")]
-        cgroup: Option<String>,
-        /// CPU period in microseconds, for cpu [default: 100000]
-        #[arg(long, value_name = "US")]
-        period: Option<u64>,
-        /// On v2, set a memory limit below current usage (the kernel OOM-kills)
-        #[arg(long)]
-        force: bool,
-    },
+    Limit(LimitArgs),
     /// Run COMMAND in a cgroup (created if needed) with limits; exits with its status
-    Exec {
-        /// RESOURCE=VALUE, repeatable
-        #[arg(short = 'l', long = "limit", value_name = "RESOURCE=VALUE", value_parser = parse_pair)]
-        limits: Vec<(Resource, String)>,
-        /// Controllers whose hierarchies get the cgroup [default: all with controllers]
-        #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
-        controllers: Vec<String>,
-        /// CPU period in microseconds, for a cpu limit [default: 100000]
-        #[arg(long, value_name = "US")]
-        period: Option<u64>,
-        /// On v2, set a memory limit below current usage
-        #[arg(long)]
-        force: bool,
-        cgroup: String,
-        #[arg(required = true, last = true, value_name = "COMMAND")]
-        command: Vec<OsString>,
-    },
+    Exec(ExecArgs),
     /// Limits and usage of a cgroup, or of a PID's cgroups
-    Show { target: String },
+    Show(ShowArgs),
     /// List the cgroups below CGROUP [default: the root]
-    Ls {
-        cgroup: Option<String>,
-        #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
-        controllers: Vec<String>,
-    },
+    Ls(ListArgs),
     /// The cgroups below CGROUP with their processes, like systemd-cgls
-    Tree {
-        cgroup: Option<String>,
-        #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
-        controllers: Vec<String>,
-    },
+    Tree(ListArgs),
     /// A PID's cgroup in every hierarchy
-    Which { pid: String },
+    Which(WhichArgs),
     /// Remove cgroups, deepest first
-    Rm {
-        #[arg(required = true, value_name = "CGROUP")]
-        cgroups: Vec<String>,
-        /// Also remove the cgroups below
-        #[arg(short = 'r', long)]
-        recursive: bool,
-        /// Kill the processes inside first (cgroup.kill, else SIGKILL until empty)
-        #[arg(long)]
-        kill: bool,
-        #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
-        controllers: Vec<String>,
-    },
+    Rm(RmArgs),
     /// Freeze every process in a cgroup (waits until frozen)
-    Freeze { cgroup: String },
+    Freeze(FreezeArgs),
     /// Thaw a frozen cgroup
-    Thaw { cgroup: String },
+    Thaw(FreezeArgs),
     /// Mount a v1 hierarchy (named, or with controllers) or cgroup2 on DIR
-    Mount {
-        /// Name of a v1 hierarchy (name=NAME)
-        #[arg(long)]
-        name: Option<String>,
-        /// Controllers of a v1 hierarchy
-        #[arg(
-            short = 'c',
-            long,
-            value_delimiter = ',',
-            value_name = "CONTROLLERS",
-            conflicts_with = "v2"
-        )]
-        controllers: Vec<String>,
-        /// Mount cgroup2
-        #[arg(long, conflicts_with = "name")]
-        v2: bool,
-        dir: PathBuf,
-    },
+    Mount(MountArgs),
     /// Unmount a cgroup filesystem mounted on DIR
+    Umount(UmountArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    #[arg(required = true, value_name = "CGROUP")]
+    cgroups: Vec<String>,
+    /// Controllers whose hierarchies get the cgroup [default: all with controllers]
+    #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
+    controllers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    cgroup: String,
+    #[arg(required = true, value_name = "PID")]
+    pids: Vec<String>,
+    /// Move single threads (v1 tasks, v2 cgroup.threads) instead of processes
+    #[arg(long)]
+    threads: bool,
+    /// Only in the hierarchies of these controllers
+    #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
+    controllers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LimitArgs {
+    #[arg(value_enum)]
+    resource: Resource,
+    #[arg(allow_hyphen_values = true)]
+    value: String,
+    #[arg(required = true, value_name = "TARGET")]
+    targets: Vec<String>,
+    /// For PIDs: the cgroup to move them into [default: cgctl/PID]
+    #[arg(long, value_name = "CGROUP")]
+    cgroup: Option<String>,
+    /// CPU period in microseconds, for cpu [default: 100000]
+    #[arg(long, value_name = "US")]
+    period: Option<u64>,
+    /// On v2, set a memory limit below current usage (the kernel OOM-kills)
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// RESOURCE=VALUE, repeatable
+    #[arg(short = 'l', long = "limit", value_name = "RESOURCE=VALUE", value_parser = parse_pair)]
+    limits: Vec<(Resource, String)>,
+    /// Controllers whose hierarchies get the cgroup [default: all with controllers]
+    #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
+    controllers: Vec<String>,
+    /// CPU period in microseconds, for a cpu limit [default: 100000]
+    #[arg(long, value_name = "US")]
+    period: Option<u64>,
+    /// On v2, set a memory limit below current usage
+    #[arg(long)]
+    force: bool,
+    cgroup: String,
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    target: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    cgroup: Option<String>,
+    #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
+    controllers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct WhichArgs {
+    pid: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    #[arg(required = true, value_name = "CGROUP")]
+    cgroups: Vec<String>,
+    /// Also remove the cgroups below
+    #[arg(short = 'r', long)]
+    recursive: bool,
+    /// Kill the processes inside first (cgroup.kill, else SIGKILL until empty)
+    #[arg(long)]
+    kill: bool,
+    #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
+    controllers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FreezeArgs {
+    cgroup: String,
+}
+
+#[derive(Args, Debug)]
+pub struct MountArgs {
+    /// Name of a v1 hierarchy (name=NAME)
+    #[arg(long)]
+    name: Option<String>,
+    /// Controllers of a v1 hierarchy
+    #[arg(
+        short = 'c',
+        long,
+        value_delimiter = ',',
+        value_name = "CONTROLLERS",
+        conflicts_with = "v2"
+    )]
+    controllers: Vec<String>,
+    /// Mount cgroup2
+    #[arg(long, conflicts_with = "name")]
+    v2: bool,
+    dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct UmountArgs {
+    dir: PathBuf,
+}
+
+/// What cgctl was asked to do, with every argument parsed: the binary only turns
+/// this into calls.
+#[derive(Debug)]
+pub struct Invocation {
+    /// `--root`, resolved when the layout is known.
+    pub root: Option<String>,
+    pub json: bool,
+    pub request: Request,
+}
+
+/// One command, as a request the library takes.
+#[derive(Debug)]
+pub enum Request {
+    Mode,
+    Create(CreateRequest),
+    Add(AddRequest),
+    Limit(LimitRequest),
+    Exec(ExecRequest),
+    Show { target: String },
+    Ls(ListRequest),
+    Tree(ListRequest),
+    Which { pid: i32 },
+    Rm(RmRequest),
+    Freeze { cgroup: String, frozen: bool },
+    Mount { kind: mount::Kind, dir: PathBuf },
     Umount { dir: PathBuf },
 }
 
-fn parse_pair(s: &str) -> Result<(Resource, String), String> {
+impl Cli {
+    /// Checks and converts the arguments (values, PIDs, --period) before anything is
+    /// looked up or written. PIDs given as '-' are read from `stdin`.
+    pub fn into_invocation(self, stdin: impl BufRead) -> Result<Invocation> {
+        Ok(Invocation {
+            root: self.root,
+            json: self.json,
+            request: self.command.into_request(stdin)?,
+        })
+    }
+}
+
+impl Command {
+    fn into_request(self, stdin: impl BufRead) -> Result<Request> {
+        Ok(match self {
+            Command::Mode => Request::Mode,
+            Command::Create(a) => Request::Create(a.into()),
+            Command::Add(a) => Request::Add(a.into_request(stdin)?),
+            Command::Limit(a) => Request::Limit(a.try_into()?),
+            Command::Exec(a) => Request::Exec(a.try_into()?),
+            Command::Show(a) => Request::Show { target: a.target },
+            Command::Ls(a) => Request::Ls(a.into()),
+            Command::Tree(a) => Request::Tree(a.into()),
+            Command::Which(a) => Request::Which {
+                pid: procs::parse_pid(&a.pid)?,
+            },
+            Command::Rm(a) => Request::Rm(a.into()),
+            Command::Freeze(a) => Request::Freeze {
+                cgroup: a.cgroup,
+                frozen: true,
+            },
+            Command::Thaw(a) => Request::Freeze {
+                cgroup: a.cgroup,
+                frozen: false,
+            },
+            Command::Mount(a) => a.into(),
+            Command::Umount(a) => Request::Umount { dir: a.dir },
+        })
+    }
+}
+
+impl From<CreateArgs> for CreateRequest {
+    fn from(a: CreateArgs) -> Self {
+        CreateRequest {
+            cgroups: a.cgroups,
+            controllers: a.controllers,
+        }
+    }
+}
+
+impl AddArgs {
+    fn into_request(self, mut stdin: impl BufRead) -> Result<AddRequest> {
+        let mut pids = Vec::new();
+        for a in &self.pids {
+            if a == "-" {
+                pids.extend(procs::read_pids(&mut stdin)?);
+            } else {
+                pids.push(procs::parse_pid(a)?);
+            }
+        }
+        Ok(AddRequest {
+            cgroup: self.cgroup,
+            pids,
+            threads: self.threads,
+            controllers: self.controllers,
+        })
+    }
+}
+
+impl TryFrom<LimitArgs> for LimitRequest {
+    type Error = Error;
+    fn try_from(a: LimitArgs) -> Result<Self> {
+        if a.period.is_some() && a.resource != Resource::Cpu {
+            return Err(Error::Usage(format!(
+                "--period only applies to cpu, not to {}",
+                a.resource
+            )));
+        }
+        let period_us = a.period.unwrap_or(DEFAULT_PERIOD_US);
+        Ok(LimitRequest {
+            limit: Limit::from_arg(a.resource, &a.value, period_us)?,
+            value: a.value,
+            targets: a.targets,
+            cgroup: a.cgroup,
+            force: a.force,
+        })
+    }
+}
+
+impl TryFrom<ExecArgs> for ExecRequest {
+    type Error = Error;
+    fn try_from(a: ExecArgs) -> Result<Self> {
+        if a.period.is_some() && !a.limits.iter().any(|(r, _)| *r == Resource::Cpu) {
+            return Err(Error::Usage(
+                "--period only applies to a cpu limit (-l cpu=N)".to_string(),
+            ));
+        }
+        let period_us = a.period.unwrap_or(DEFAULT_PERIOD_US);
+        let limits = a
+            .limits
+            .into_iter()
+            .map(|(res, text)| Ok((Limit::from_arg(res, &text, period_us)?, text)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ExecRequest {
+            cgroup: a.cgroup,
+            limits,
+            controllers: a.controllers,
+            force: a.force,
+            command: a.command,
+        })
+    }
+}
+
+impl From<ListArgs> for ListRequest {
+    fn from(a: ListArgs) -> Self {
+        ListRequest {
+            cgroup: a.cgroup,
+            controllers: a.controllers,
+        }
+    }
+}
+
+impl From<RmArgs> for RmRequest {
+    fn from(a: RmArgs) -> Self {
+        RmRequest {
+            cgroups: a.cgroups,
+            recursive: a.recursive,
+            kill: a.kill,
+            controllers: a.controllers,
+        }
+    }
+}
+
+impl From<MountArgs> for Request {
+    fn from(a: MountArgs) -> Self {
+        let kind = if a.v2 {
+            mount::Kind::V2
+        } else {
+            mount::Kind::V1 {
+                controllers: a.controllers,
+                name: a.name,
+            }
+        };
+        Request::Mount { kind, dir: a.dir }
+    }
+}
+
+fn parse_pair(s: &str) -> std::result::Result<(Resource, String), String> {
     let (r, v) = s
         .split_once('=')
         .ok_or_else(|| format!("'{s}' is not RESOURCE=VALUE"))?;
@@ -173,4 +391,94 @@ fn parse_pair(s: &str) -> Result<(Resource, String), String> {
 /// generated from (`cargo run -p xtask -- docs DIR`).
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::OrMax;
+
+    fn request(args: &[&str], stdin: &str) -> Result<Request> {
+        let cli = Cli::try_parse_from(std::iter::once("cgctl").chain(args.iter().copied()))
+            .expect("clap accepts it");
+        cli.into_invocation(stdin.as_bytes()).map(|i| i.request)
+    }
+
+    #[test]
+    fn limit_args_become_a_typed_limit() {
+        let Request::Limit(r) =
+            request(&["limit", "cpu", "0.5", "--period", "20000", "box"], "").unwrap()
+        else {
+            panic!("not a limit")
+        };
+        assert_eq!(
+            r.limit,
+            Limit::Cpu(crate::value::CpuQuota {
+                quota_us: OrMax::Value(10_000),
+                period_us: 20_000
+            })
+        );
+        assert_eq!(
+            (r.value.as_str(), r.targets.as_slice()),
+            ("0.5", &["box".to_string()][..])
+        );
+        let err = request(&["limit", "pids", "5", "--period", "1000", "x"], "").unwrap_err();
+        assert_eq!(err.to_string(), "--period only applies to cpu, not to pids");
+        let err = request(&["limit", "mem", "0", "x"], "").unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+    }
+
+    #[test]
+    fn exec_args_check_period_and_values() {
+        let err = request(
+            &[
+                "exec", "-l", "pids=5", "--period", "1000", "g", "--", "true",
+            ],
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--period only applies to a cpu limit (-l cpu=N)"
+        );
+        let Request::Exec(r) = request(&["exec", "-l", "pids=max", "g", "--", "true"], "").unwrap()
+        else {
+            panic!("not exec")
+        };
+        assert_eq!(r.limits, [(Limit::Pids(OrMax::Max), "max".to_string())]);
+        assert!(request(&["exec", "-l", "cpu=0", "g", "--", "true"], "").is_err());
+    }
+
+    #[test]
+    fn add_reads_pids_from_stdin_for_a_dash() {
+        let Request::Add(r) = request(&["add", "g", "7", "-", "9"], "1\n\n2\n").unwrap() else {
+            panic!("not add")
+        };
+        assert_eq!(r.pids, [7, 1, 2, 9]);
+        assert!(request(&["add", "g", "x"], "").is_err());
+    }
+
+    #[test]
+    fn mount_and_freeze_requests() {
+        let Request::Mount { kind, .. } = request(&["mount", "--v2", "/mnt"], "").unwrap() else {
+            panic!("not mount")
+        };
+        assert_eq!(kind, mount::Kind::V2);
+        let Request::Mount { kind, .. } =
+            request(&["mount", "-c", "cpu,cpuacct", "/m"], "").unwrap()
+        else {
+            panic!("not mount")
+        };
+        assert_eq!(
+            kind,
+            mount::Kind::V1 {
+                controllers: vec!["cpu".into(), "cpuacct".into()],
+                name: None
+            }
+        );
+        assert!(matches!(
+            request(&["thaw", "g"], "").unwrap(),
+            Request::Freeze { frozen: false, .. }
+        ));
+    }
 }

@@ -1,15 +1,16 @@
 //! `cgctl create`: making cgroups, with their ancestors, in one or more hierarchies.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use crate::cgfs::{self, Created};
 use crate::cgpath::Location;
+use crate::cgroup::{v1, v2, CgroupDir};
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::layout::Version;
-use crate::{v1, v2};
 
 /// Makes cgroups; everything it made is removed again if it is dropped before
 /// [`Creator::finish`] (a failure halfway leaves nothing behind).
@@ -36,24 +37,18 @@ impl<'a> Creator<'a> {
     }
 
     /// Makes `loc` (and missing ancestors); on v2 enables `v2_controllers` on the path.
-    /// Returns whether the cgroup itself was made by this call.
-    pub fn create(&mut self, loc: &Location, v2_controllers: &[String]) -> Result<bool> {
+    pub fn create(&mut self, loc: &Location, v2_controllers: &[String]) -> Result<()> {
         let hier = &self.ctx.layout.hierarchies[loc.hierarchy];
-        let made = self.make_dir(&loc.dir, hier.mount_point(), loc.hierarchy)?;
+        self.make_dir(&loc.dir, hier.mount_point(), loc.hierarchy)?;
         if hier.version == Version::V2 {
             v2::enable_controllers(hier, &loc.path, v2_controllers, &mut self.enabled)?;
         }
-        Ok(made)
+        Ok(())
     }
 
-    /// Whether this call made `dir`.
-    pub fn made(&self, dir: &Path) -> bool {
-        self.created.contains(dir)
-    }
-
-    fn make_dir(&mut self, dir: &Path, mount_point: &Path, h: usize) -> Result<bool> {
+    fn make_dir(&mut self, dir: &Path, mount_point: &Path, h: usize) -> Result<()> {
         if self.known_dirs.contains(dir) {
-            return Ok(false);
+            return Ok(());
         }
         let cpuset_v1 = {
             let hier = &self.ctx.layout.hierarchies[h];
@@ -65,22 +60,19 @@ impl<'a> Creator<'a> {
             dir.parent().filter(|p| self.known_dirs.contains(*p)),
             dir.file_name(),
         ) {
-            if !self.parent_fds.contains_key(parent) {
-                let fd = cgfs::open_dir(parent)?;
-                self.parent_fds.insert(parent.to_path_buf(), fd);
-            }
-            let made = match self.parent_fds.get(parent) {
-                Some(fd) => cgfs::mkdir_at(fd, name, dir)?,
-                None => cgfs::mkdir(dir)?,
+            let fd = match self.parent_fds.entry(parent.to_path_buf()) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(cgfs::open_dir(parent)?),
             };
+            let made = cgfs::mkdir_at(fd, name, dir)?;
             if made {
                 self.created.push(dir.to_path_buf());
                 if cpuset_v1 {
-                    v1::inherit_cpuset(dir, &mut self.cpusets)?;
+                    v1::inherit_cpuset(&CgroupDir::open(dir)?, &mut self.cpusets)?;
                 }
             }
             self.known_dirs.insert(dir.to_path_buf());
-            return Ok(made);
+            return Ok(());
         }
         // Missing ancestors first, down from the first one that exists.
         let mut missing = Vec::new();
@@ -95,22 +87,19 @@ impl<'a> Creator<'a> {
             }
         }
         if !self.known_dirs.contains(&cur) {
-            cgfs::ensure_cgroupfs(&cur)?;
+            CgroupDir::open(&cur)?;
             self.known_dirs.insert(cur);
         }
-        let mut made_leaf = false;
         for d in missing.iter().rev() {
-            let made = cgfs::mkdir(d)?;
-            if made {
+            if cgfs::mkdir(d)? {
                 self.created.push(d.clone());
                 if cpuset_v1 {
-                    v1::inherit_cpuset(d, &mut self.cpusets)?;
+                    v1::inherit_cpuset(&CgroupDir::open(d)?, &mut self.cpusets)?;
                 }
             }
-            made_leaf = made && d == dir;
             self.known_dirs.insert(d.clone());
         }
-        Ok(made_leaf)
+        Ok(())
     }
 
     /// Keeps everything made; returns the directories made, in order.

@@ -85,6 +85,10 @@ pub enum Error {
     #[error("cannot execute '{command}': {}", source.desc())]
     Exec { command: String, source: Errno },
 
+    /// The result could not be printed (encoded) as asked.
+    #[error("{0}")]
+    Output(String),
+
     /// Several independent steps failed (teardown keeps going and reports all).
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Many(Vec<Error>),

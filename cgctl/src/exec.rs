@@ -7,19 +7,21 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
+use crate::apply::{self, Applied};
 use crate::cgpath::Name;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::limit::{self, Applied};
-use crate::resource::{Resource, Value};
-use crate::{ops, procs};
+use crate::procs;
+use crate::resource::{Limit, Resource};
 
+/// `cgctl exec`.
+#[derive(Debug)]
 pub struct ExecRequest {
     pub cgroup: String,
-    pub limits: Vec<(Resource, String)>,
+    /// Each limit with its VALUE as given.
+    pub limits: Vec<(Limit, String)>,
     pub controllers: Vec<String>,
-    pub period_us: u64,
     pub force: bool,
     pub command: Vec<OsString>,
 }
@@ -77,15 +79,10 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         source,
     })?;
     let name = Name::parse(&req.cgroup)?;
-    let mut values: Vec<(Resource, Value, &str, usize)> = Vec::new();
-    for (res, v) in &req.limits {
-        let h = ctx.resource_hierarchy(*res)?;
-        values.push((
-            *res,
-            ops::parse_limit(*res, v, req.period_us)?,
-            v.as_str(),
-            h,
-        ));
+    let mut values: Vec<(Resource, &Limit, &str, usize)> = Vec::new();
+    for (limit, text) in &req.limits {
+        let res = limit.resource();
+        values.push((res, limit, text.as_str(), ctx.resource_hierarchy(res)?));
     }
     // Hierarchies: those asked for (default: all), plus those the limits need.
     let mut controllers = req.controllers.clone();
@@ -117,7 +114,7 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         let loc = locs.iter().find(|l| l.hierarchy == *h).ok_or_else(|| {
             Error::Unsupported(format!("{} has no cgroup for the {res} limit", req.cgroup))
         })?;
-        applied.push(limit::apply(ctx, loc, *res, val, text, req.force)?);
+        applied.push(apply::apply(ctx, loc, val, text, req.force)?);
     }
     // Move ourselves in; on failure the moves are undone, then the cgroups removed.
     let me = std::process::id() as i32;
@@ -125,7 +122,8 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
     let mut moves = procs::Moves::default();
     for loc in &locs {
         let from = ctx.dir_in(&before, loc.hierarchy);
-        moves.attach(&loc.dir, from.as_deref(), ctx.version(loc), me, false)?;
+        let dir = crate::cgroup::CgroupDir::open(&loc.dir)?;
+        moves.attach(&dir, from.as_deref(), ctx.version(loc), me, false)?;
     }
     Ok(Prepared {
         applied,

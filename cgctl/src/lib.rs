@@ -2,23 +2,23 @@
 //! limits and read usage — on cgroup v1, hybrid and v2 hosts.
 //!
 //! Parsing (mountinfo, /proc/PID/cgroup, values, names) is pure and kept apart from
-//! the modules that act on cgroupfs; the binary only turns the command line into calls
-//! of [`ops`].
+//! the modules that act on cgroupfs ([`cgroup`]); the binary only turns the command
+//! line into a request ([`cli`]), runs it ([`ops`]) and prints the result ([`print`]).
 
+pub mod apply;
 pub mod cgfs;
 pub mod cgpath;
+pub mod cgroup;
 pub mod cli;
 pub mod create;
 pub mod ctx;
 pub mod error;
 pub mod exec;
-pub mod freeze;
 pub mod layout;
-pub mod limit;
 pub mod mount;
 pub mod mountinfo;
 pub mod ops;
-pub mod plan;
+pub mod print;
 pub mod proccgroup;
 pub mod procs;
 pub mod remove;
@@ -26,8 +26,6 @@ pub mod resource;
 pub mod show;
 pub mod subtree;
 pub mod tree;
-pub mod v1;
-pub mod v2;
 pub mod value;
 
 pub use ctx::Ctx;

@@ -105,7 +105,7 @@ pub fn mount_at(kind: &Kind, dir: &Path) -> Result<()> {
 /// mounted nowhere else. cgroup2 is one hierarchy the kernel always keeps, and a
 /// hierarchy still mounted elsewhere is not hidden: 0 for both.
 pub fn umount_at(dir: &Path) -> Result<usize> {
-    cgfs::ensure_cgroupfs(dir)?;
+    crate::cgroup::CgroupDir::open(dir)?;
     let text = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| Error::file("read", "/proc/self/mountinfo", e))?;
     let real = dir

@@ -3,35 +3,30 @@
 
 use std::path::PathBuf;
 
+use crate::apply::{self, Applied};
 use crate::cgpath::{Location, Name};
+use crate::cgroup::CgroupDir;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::layout::Version;
-use crate::limit::{self, Applied};
-use crate::resource::{self, Resource, Value};
+use crate::resource::Limit;
 use crate::show::Report;
 use crate::{proccgroup, procs, remove, show, tree};
 
-/// Physical memory in bytes (for `N%` sizes).
-pub fn physical_memory() -> u64 {
-    use nix::unistd::{sysconf, SysconfVar};
-    let pages = sysconf(SysconfVar::_PHYS_PAGES).ok().flatten().unwrap_or(0);
-    let size = sysconf(SysconfVar::PAGE_SIZE)
-        .ok()
-        .flatten()
-        .unwrap_or(4096);
-    (pages.max(0) as u64).saturating_mul(size.max(0) as u64)
-}
-
-/// Parses RESOURCE=VALUE style pairs up front, so that a bad value writes nothing.
-pub fn parse_limit(res: Resource, value: &str, period_us: u64) -> Result<Value> {
-    resource::parse_value(res, value, period_us, physical_memory())
+/// `cgctl create`.
+#[derive(Debug)]
+pub struct CreateRequest {
+    pub cgroups: Vec<String>,
+    /// `-c`: the hierarchies of these controllers (default: all with controllers).
+    pub controllers: Vec<String>,
 }
 
 /// `cgctl create`: all names, all or nothing.
-pub fn create(ctx: &Ctx, names: &[String], controllers: &[String]) -> Result<Vec<PathBuf>> {
-    let names = names
+pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Vec<PathBuf>> {
+    let controllers = &req.controllers;
+    let names = req
+        .cgroups
         .iter()
         .map(|n| Name::parse(n))
         .collect::<Result<Vec<_>>>()?;
@@ -64,13 +59,15 @@ impl Target {
     }
 }
 
+/// `cgctl limit`.
+#[derive(Debug)]
 pub struct LimitRequest {
-    pub resource: Resource,
+    pub limit: Limit,
+    /// VALUE as given, for the report.
     pub value: String,
     pub targets: Vec<String>,
     /// For PIDs: the cgroup to put them in (default `cgctl/PID`).
     pub cgroup: Option<String>,
-    pub period_us: u64,
     pub force: bool,
 }
 
@@ -79,14 +76,14 @@ pub struct LimitRequest {
 /// is written; if a later step fails, the processes moved go back where they were and
 /// the cgroups made for them are removed again.
 pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
-    let val = parse_limit(req.resource, &req.value, req.period_us)?;
+    let res = req.limit.resource();
     let targets = req
         .targets
         .iter()
         .map(|t| Target::parse(t))
         .collect::<Result<Vec<_>>>()?;
     let explicit = req.cgroup.as_deref().map(Name::parse).transpose()?;
-    let h = ctx.resource_hierarchy(req.resource)?;
+    let h = ctx.resource_hierarchy(res)?;
     let version = ctx.layout.hierarchies[h].version;
     let resolver = ctx.resolver();
     // Look everything up first: a missing PID or cgroup changes nothing.
@@ -104,7 +101,7 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
         });
     }
     let v2c = if version == Version::V2 {
-        vec![req.resource.controller(version).to_string()]
+        vec![res.controller(version).to_string()]
     } else {
         Vec::new()
     };
@@ -119,17 +116,11 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
             }
             // A cgroup shared by several PIDs gets the limit once.
             if applied_to.insert(loc.dir.clone()) {
-                out.push(limit::apply(
-                    ctx,
-                    loc,
-                    req.resource,
-                    &val,
-                    &req.value,
-                    req.force,
-                )?);
+                out.push(apply::apply(ctx, loc, &req.limit, &req.value, req.force)?);
             }
             if let Some((pid, from)) = pid {
-                moves.attach(&loc.dir, from.as_deref(), version, *pid, false)?;
+                let dir = CgroupDir::open(&loc.dir)?;
+                moves.attach(&dir, from.as_deref(), version, *pid, false)?;
             }
         }
     }
@@ -138,32 +129,38 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
     Ok(out)
 }
 
+/// `cgctl add`.
+#[derive(Debug)]
+pub struct AddRequest {
+    pub cgroup: String,
+    pub pids: Vec<i32>,
+    /// Move single threads instead of processes.
+    pub threads: bool,
+    pub controllers: Vec<String>,
+}
+
 /// `cgctl add`: moves processes (or threads) into a cgroup, in every hierarchy it
 /// exists in; all or nothing (a process that cannot be moved puts the ones moved
 /// before it back). Returns the cgroup directories.
-pub fn add(
-    ctx: &Ctx,
-    name: &str,
-    pids: &[i32],
-    threads: bool,
-    controllers: &[String],
-) -> Result<Vec<PathBuf>> {
-    let name = Name::parse(name)?;
-    let hiers = ctx.hierarchies_for(&name, controllers)?;
+pub fn add(ctx: &Ctx, req: &AddRequest) -> Result<Vec<PathBuf>> {
+    let name = Name::parse(&req.cgroup)?;
+    let hiers = ctx.hierarchies_for(&name, &req.controllers)?;
     let locs = ctx.existing(&name, &hiers)?;
-    for loc in &locs {
-        crate::cgfs::ensure_cgroupfs(&loc.dir)?;
-    }
+    let dirs = locs
+        .iter()
+        .map(|l| CgroupDir::open(&l.dir))
+        .collect::<Result<Vec<_>>>()?;
     // Every PID must exist before any is moved.
-    let origins = pids
+    let origins = req
+        .pids
         .iter()
         .map(|&pid| proccgroup::read(pid).map(|m| (pid, m)))
         .collect::<Result<Vec<_>>>()?;
     let mut moves = procs::Moves::default();
     for (pid, memberships) in &origins {
-        for loc in &locs {
+        for (loc, dir) in locs.iter().zip(&dirs) {
             let from = ctx.dir_in(memberships, loc.hierarchy);
-            moves.attach(&loc.dir, from.as_deref(), ctx.version(loc), *pid, threads)?;
+            moves.attach(dir, from.as_deref(), ctx.version(loc), *pid, req.threads)?;
         }
     }
     moves.keep();
@@ -218,10 +215,18 @@ pub fn locations(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Resul
     ctx.existing(&name, &hiers)
 }
 
+/// `cgctl ls` and `cgctl tree`.
+#[derive(Debug)]
+pub struct ListRequest {
+    /// Default: the root.
+    pub cgroup: Option<String>,
+    pub controllers: Vec<String>,
+}
+
 /// `cgctl ls`.
-pub fn ls(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Result<Vec<tree::Entry>> {
+pub fn ls(ctx: &Ctx, req: &ListRequest) -> Result<Vec<tree::Entry>> {
     let mut out = Vec::new();
-    for loc in locations(ctx, name, controllers)? {
+    for loc in locations(ctx, req.cgroup.as_deref(), &req.controllers)? {
         let label = ctx.layout.hierarchies[loc.hierarchy].label();
         out.extend(tree::list(&label, &loc.path, &loc.dir)?);
     }
@@ -229,28 +234,33 @@ pub fn ls(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Result<Vec<t
 }
 
 /// `cgctl tree`.
-pub fn tree(ctx: &Ctx, name: Option<&str>, controllers: &[String]) -> Result<Vec<tree::Node>> {
+pub fn tree(ctx: &Ctx, req: &ListRequest) -> Result<Vec<tree::Node>> {
     let mut out = Vec::new();
-    for loc in locations(ctx, name, controllers)? {
+    for loc in locations(ctx, req.cgroup.as_deref(), &req.controllers)? {
         let label = ctx.layout.hierarchies[loc.hierarchy].label();
         out.push(tree::tree(&label, &loc.path, &loc.dir)?);
     }
     Ok(out)
 }
 
+/// `cgctl rm`.
+#[derive(Debug)]
+pub struct RmRequest {
+    pub cgroups: Vec<String>,
+    /// Also remove the cgroups below.
+    pub recursive: bool,
+    /// Kill the processes inside first.
+    pub kill: bool,
+    pub controllers: Vec<String>,
+}
+
 /// `cgctl rm`: all names are checked before any is removed.
-pub fn rm(
-    ctx: &Ctx,
-    names: &[String],
-    recursive: bool,
-    kill: bool,
-    controllers: &[String],
-) -> Result<()> {
+pub fn rm(ctx: &Ctx, req: &RmRequest) -> Result<()> {
     let mut locs = Vec::new();
-    for n in names {
-        locs.extend(locations(ctx, Some(n), controllers)?);
+    for n in &req.cgroups {
+        locs.extend(locations(ctx, Some(n), &req.controllers)?);
     }
-    remove::remove(&locs, recursive, kill)
+    remove::remove(&locs, req.recursive, req.kill)
 }
 
 /// `cgctl freeze` / `thaw`: the v1 freezer hierarchy if there is one, else v2.
@@ -289,7 +299,7 @@ pub fn freeze(ctx: &Ctx, name: &str, frozen: bool) -> Result<Vec<PathBuf>> {
         }
     }
     for loc in &locs {
-        crate::freeze::set(loc, ctx.version(loc), frozen)?;
+        crate::cgroup::freezer::set(&loc.dir, ctx.version(loc), frozen)?;
     }
     Ok(locs.into_iter().map(|l| l.dir).collect())
 }

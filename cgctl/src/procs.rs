@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 
-use crate::error::{io_errno, Error, Result};
+use crate::cgroup::retry::{Backoff, Budget};
+use crate::cgroup::CgroupDir;
+use crate::error::{Error, Result};
 use crate::layout::Version;
 
 /// Parses a PID: a positive whole number.
@@ -37,29 +39,26 @@ pub fn read_pids(input: impl BufRead) -> Result<Vec<i32>> {
 
 /// Moves process (or, with `thread`, the single thread) `pid` into the cgroup `dir`.
 /// A brief EINVAL (a process still being set up by fork) is retried.
-pub fn attach(dir: &Path, version: Version, pid: i32, thread: bool) -> Result<()> {
+pub fn attach(dir: &CgroupDir, version: Version, pid: i32, thread: bool) -> Result<()> {
     let file = match (thread, version) {
         (false, _) => "cgroup.procs",
         (true, Version::V1) => "tasks",
         (true, Version::V2) => "cgroup.threads",
     };
-    let path = dir.join(file);
     let kind = if thread { "thread" } else { "PID" };
-    let mut delay = Duration::from_millis(1);
-    let mut attempt = 0;
-    let err = loop {
-        let err = match crate::cgfs::write_unchecked(&path, &pid.to_string()) {
-            Ok(()) => return Ok(()),
-            Err(Error::File { source, .. }) => io_errno(&source),
-            Err(other) => return Err(other),
-        };
-        if err == Errno::EINVAL && attempt < 8 && Path::new(&format!("/proc/{pid}")).exists() {
-            std::thread::sleep(delay);
-            delay *= 2;
-            attempt += 1;
-            continue;
-        }
-        break err;
+    let forking = Backoff {
+        first: Duration::from_millis(1),
+        max_delay: Duration::from_millis(128),
+        budget: Budget::Retries(8),
+    };
+    let write = || {
+        dir.write(file, &pid.to_string())
+            .map_err(|e| e.errno().unwrap_or(Errno::EIO))
+    };
+    let still_forking =
+        |e: &Errno| *e == Errno::EINVAL && Path::new(&format!("/proc/{pid}")).exists();
+    let Err(err) = forking.retry(write, still_forking) else {
+        return Ok(());
     };
     let hint = match (err, version) {
         (Errno::ESRCH, _) => format!(
@@ -76,7 +75,7 @@ pub fn attach(dir: &Path, version: Version, pid: i32, thread: bool) -> Result<()
     Err(Error::Attach {
         kind,
         pid,
-        path: dir.to_path_buf(),
+        path: dir.path().to_path_buf(),
         source: err,
         hint,
     })
@@ -97,14 +96,14 @@ impl Moves {
     /// hierarchy) to move it back to.
     pub fn attach(
         &mut self,
-        dir: &Path,
+        dir: &CgroupDir,
         from: Option<&Path>,
         version: Version,
         pid: i32,
         thread: bool,
     ) -> Result<()> {
         attach(dir, version, pid, thread)?;
-        if let Some(from) = from.filter(|f| *f != dir) {
+        if let Some(from) = from.filter(|f| *f != dir.path()) {
             self.back.push((from.to_path_buf(), version, pid, thread));
         }
         Ok(())
@@ -119,7 +118,9 @@ impl Moves {
 impl Drop for Moves {
     fn drop(&mut self) {
         for (dir, version, pid, thread) in self.back.iter().rev() {
-            let _ = attach(dir, *version, *pid, *thread);
+            if let Ok(dir) = CgroupDir::open(dir) {
+                let _ = attach(&dir, *version, *pid, *thread);
+            }
         }
     }
 }
@@ -162,6 +163,26 @@ pub fn command(pid: i32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attach_writes_the_file_of_the_version() {
+        use crate::cgroup::testdir::cgroup;
+        let cg = cgroup(
+            &[("cgroup.procs", ""), ("tasks", ""), ("cgroup.threads", "")],
+            &[],
+        );
+        attach(&cg.dir, Version::V2, 42, false).unwrap();
+        assert_eq!(cg.file("cgroup.procs"), "42");
+        attach(&cg.dir, Version::V1, 43, true).unwrap();
+        assert_eq!(cg.file("tasks"), "43");
+        attach(&cg.dir, Version::V2, 44, true).unwrap();
+        assert_eq!(cg.file("cgroup.threads"), "44");
+        let gone = cgroup(&[], &[]);
+        let err = attach(&gone.dir, Version::V1, 42, false).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("cannot move PID 42 into "), "{msg}");
+        assert!(msg.ends_with("(the cgroup was removed meanwhile)"), "{msg}");
+    }
 
     #[test]
     fn pids_parse() {

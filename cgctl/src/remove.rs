@@ -7,8 +7,9 @@ use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::cgfs;
 use crate::cgpath::Location;
+use crate::cgroup::retry::{Backoff, Budget};
+use crate::cgroup::CgroupDir;
 use crate::error::{Error, Result};
 use crate::procs;
 use crate::subtree::Subtree;
@@ -24,7 +25,7 @@ pub fn remove(locs: &[Location], recursive: bool, kill_procs: bool) -> Result<()
     let me = std::process::id() as i32;
     let mut plans = Vec::new();
     for loc in locs {
-        cgfs::ensure_cgroupfs(&loc.dir)?;
+        CgroupDir::open(&loc.dir)?;
         if loc.path == "/" || loc.dir.parent().is_none() {
             return Err(Error::Refused(format!(
                 "{} is the root of its hierarchy and cannot be removed",
@@ -86,45 +87,61 @@ fn tree_pids(tree: &[PathBuf]) -> Result<Vec<i32>> {
 /// Kills every process in `dir` and below: with `cgroup.kill` where the kernel has it
 /// (v2, 5.14+), else SIGKILL to each PID until the cgroups are empty.
 pub fn kill_all(dir: &Path, tree: &[PathBuf]) -> Result<()> {
-    let kill_file = dir.join("cgroup.kill");
+    let cg = CgroupDir::open(dir)?;
     let start = Instant::now();
     // The kernel's cgroup.kill is asynchronous (a frozen task dies once thawed): give it
     // a moment before falling back to kill(2) on whatever is left.
-    let kernel_kills_until = if kill_file.exists() {
-        cgfs::write(dir, "cgroup.kill", "1")?;
+    let kernel_kills_until = if cg.has("cgroup.kill") {
+        cg.write("cgroup.kill", "1")?;
         start + Duration::from_secs(1)
     } else {
         start
     };
-    let deadline = start + PATIENCE;
-    loop {
+    let round = || -> std::result::Result<(), Left> {
         let pids = tree_pids(tree)?;
         if pids.is_empty() {
             return Ok(());
         }
-        if Instant::now() < kernel_kills_until {
-            std::thread::sleep(Duration::from_millis(5));
-            continue;
-        }
-        if Instant::now() > deadline {
-            return Err(Error::Timeout(format!(
-                "{} still has {} process(es) after SIGKILL (PID {})",
-                dir.display(),
-                pids.len(),
-                pids[0]
-            )));
-        }
-        for pid in pids {
-            match kill(Pid::from_raw(pid), Signal::SIGKILL) {
-                Ok(()) | Err(Errno::ESRCH) => {}
-                Err(e) => {
-                    return Err(Error::sys(
-                        format!("cannot kill PID {pid} in {}", dir.display()),
-                        e,
-                    ))
+        if Instant::now() >= kernel_kills_until {
+            for &pid in &pids {
+                match kill(Pid::from_raw(pid), Signal::SIGKILL) {
+                    Ok(()) | Err(Errno::ESRCH) => {}
+                    Err(e) => {
+                        return Err(Left::Failed(Error::sys(
+                            format!("cannot kill PID {pid} in {}", dir.display()),
+                            e,
+                        )))
+                    }
                 }
             }
         }
-        std::thread::sleep(Duration::from_millis(5));
+        Err(Left::Pids(pids))
+    };
+    let every_5ms = Backoff {
+        first: Duration::from_millis(5),
+        max_delay: Duration::from_millis(5),
+        budget: Budget::For(PATIENCE),
+    };
+    match every_5ms.retry(round, |l| matches!(l, Left::Pids(_))) {
+        Ok(()) => Ok(()),
+        Err(Left::Failed(e)) => Err(e),
+        Err(Left::Pids(pids)) => Err(Error::Timeout(format!(
+            "{} still has {} process(es) after SIGKILL (PID {})",
+            dir.display(),
+            pids.len(),
+            pids[0]
+        ))),
+    }
+}
+
+/// What is left after a round of [`kill_all`].
+enum Left {
+    Failed(Error),
+    Pids(Vec<i32>),
+}
+
+impl From<Error> for Left {
+    fn from(e: Error) -> Left {
+        Left::Failed(e)
     }
 }

@@ -1,11 +1,11 @@
 //! The resources `cgctl limit` sets, parsing their values, and the v2 ↔ v1 weight
-//! conversions. Which files get which values is in [`crate::plan`].
+//! conversions. Which files get which values is in [`crate::cgroup`].
 
 use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::layout::Version;
-use crate::value::{self, CpuQuota, Limit};
+use crate::value::{self, CpuQuota, OrMax};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -73,56 +73,103 @@ impl Resource {
     }
 }
 
-/// A parsed value for a resource.
+/// CPU or memory node ranges, sorted and merged (`0-1,3` is `[(0, 1), (3, 3)]`).
+pub type Ranges = Vec<(u32, u32)>;
+
+/// A limit to set: a resource with a value of its own type, so that a value can never
+/// be set on a resource it does not fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Value {
-    Bytes(Limit<u64>),
+pub enum Limit {
+    Mem(OrMax<u64>),
+    MemHigh(OrMax<u64>),
+    Swap(OrMax<u64>),
     Cpu(CpuQuota),
     /// `Max` restores the default weight.
-    Weight(Limit<u64>),
-    List(Limit<Vec<(u32, u32)>>),
-    Count(Limit<u64>),
+    CpuWeight(OrMax<u64>),
+    /// `Max`: all the parent has.
+    Cpuset(OrMax<Ranges>),
+    /// `Max`: all the parent has.
+    Mems(OrMax<Ranges>),
+    Pids(OrMax<u64>),
+    /// `Max` restores the default weight.
+    IoWeight(OrMax<u64>),
 }
 
-/// Parses VALUE for RESOURCE. `physical` is the machine's memory in bytes (for `N%`).
-pub fn parse_value(res: Resource, s: &str, period_us: u64, physical: u64) -> Result<Value> {
-    Ok(match res {
-        Resource::Mem | Resource::MemHigh => {
-            let v = value::parse_size(s, physical)?;
-            if v == Limit::Value(0) {
-                return Err(Error::value(
-                    "size",
-                    s,
-                    format!(
-                        "a {res} limit of 0 bytes makes no sense (use 'max' to remove the limit)"
-                    ),
-                ));
-            }
-            Value::Bytes(v)
-        }
-        Resource::Swap => Value::Bytes(value::parse_size(s, physical)?),
-        Resource::Cpu => Value::Cpu(value::parse_cpus(s, period_us)?),
-        Resource::CpuWeight | Resource::IoWeight => {
+impl Limit {
+    /// Parses VALUE for RESOURCE, as given on the command line. `period_us` is the CPU
+    /// period (for cpu), `physical` the machine's memory in bytes (for `N%`).
+    pub fn parse(res: Resource, s: &str, period_us: u64, physical: u64) -> Result<Limit> {
+        let weight = |s: &str| -> Result<OrMax<u64>> {
             if value::is_unlimited(s) {
-                Value::Weight(Limit::Max)
+                Ok(OrMax::Max)
             } else {
-                Value::Weight(Limit::Value(value::parse_weight(s)?))
+                Ok(OrMax::Value(value::parse_weight(s)?))
             }
-        }
-        Resource::Cpuset | Resource::Mems => {
-            let what = if res == Resource::Cpuset {
-                "CPU list"
-            } else {
-                "memory node list"
-            };
+        };
+        let list = |s: &str, what| -> Result<OrMax<Ranges>> {
             if value::is_unlimited(s) {
-                Value::List(Limit::Max)
+                Ok(OrMax::Max)
             } else {
-                Value::List(Limit::Value(value::parse_list(s, what)?))
+                Ok(OrMax::Value(value::parse_list(s, what)?))
             }
+        };
+        Ok(match res {
+            Resource::Mem => Limit::Mem(nonzero_size(res, s, physical)?),
+            Resource::MemHigh => Limit::MemHigh(nonzero_size(res, s, physical)?),
+            Resource::Swap => Limit::Swap(value::parse_size(s, physical)?),
+            Resource::Cpu => Limit::Cpu(value::parse_cpus(s, period_us)?),
+            Resource::CpuWeight => Limit::CpuWeight(weight(s)?),
+            Resource::IoWeight => Limit::IoWeight(weight(s)?),
+            Resource::Cpuset => Limit::Cpuset(list(s, "CPU list")?),
+            Resource::Mems => Limit::Mems(list(s, "memory node list")?),
+            Resource::Pids => Limit::Pids(value::parse_count(s)?),
+        })
+    }
+
+    /// Parses VALUE for RESOURCE from the command line, `N%` taken of this machine's
+    /// memory.
+    pub fn from_arg(res: Resource, s: &str, period_us: u64) -> Result<Limit> {
+        Limit::parse(res, s, period_us, physical_memory())
+    }
+
+    /// The resource this limit is on.
+    pub fn resource(&self) -> Resource {
+        match self {
+            Limit::Mem(_) => Resource::Mem,
+            Limit::MemHigh(_) => Resource::MemHigh,
+            Limit::Swap(_) => Resource::Swap,
+            Limit::Cpu(_) => Resource::Cpu,
+            Limit::CpuWeight(_) => Resource::CpuWeight,
+            Limit::Cpuset(_) => Resource::Cpuset,
+            Limit::Mems(_) => Resource::Mems,
+            Limit::Pids(_) => Resource::Pids,
+            Limit::IoWeight(_) => Resource::IoWeight,
         }
-        Resource::Pids => Value::Count(value::parse_count(s)?),
-    })
+    }
+}
+
+/// Physical memory in bytes (for `N%` sizes).
+pub fn physical_memory() -> u64 {
+    use nix::unistd::{sysconf, SysconfVar};
+    let pages = sysconf(SysconfVar::_PHYS_PAGES).ok().flatten().unwrap_or(0);
+    let size = sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .unwrap_or(4096);
+    (pages.max(0) as u64).saturating_mul(size.max(0) as u64)
+}
+
+/// A size for a memory limit, where 0 makes no sense.
+fn nonzero_size(res: Resource, s: &str, physical: u64) -> Result<OrMax<u64>> {
+    let v = value::parse_size(s, physical)?;
+    if v == OrMax::Value(0) {
+        return Err(Error::value(
+            "size",
+            s,
+            format!("a {res} limit of 0 bytes makes no sense (use 'max' to remove the limit)"),
+        ));
+    }
+    Ok(v)
 }
 
 /// v2 cpu.weight → v1 cpu.shares: the inverse of runc's and crun's
@@ -180,11 +227,11 @@ mod tests {
             (Resource::Pids, "x"),
         ] {
             assert!(
-                parse_value(res, bad, 100_000, 1 << 30).is_err(),
+                Limit::parse(res, bad, 100_000, 1 << 30).is_err(),
                 "{res} {bad}"
             );
         }
-        assert!(parse_value(Resource::Swap, "0", 100_000, 1 << 30).is_ok());
-        assert!(parse_value(Resource::Pids, "0", 100_000, 1 << 30).is_ok());
+        assert!(Limit::parse(Resource::Swap, "0", 100_000, 1 << 30).is_ok());
+        assert!(Limit::parse(Resource::Pids, "0", 100_000, 1 << 30).is_ok());
     }
 }

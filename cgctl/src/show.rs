@@ -7,7 +7,7 @@ use crate::cgfs::{read_key, read_opt, read_u64};
 use crate::cgpath::Location;
 use crate::layout::{Layout, Version};
 use crate::resource::shares_to_weight;
-use crate::value::{human, human_limit, parse_kernel_limit, Limit};
+use crate::value::{human, human_limit, parse_kernel_limit, OrMax};
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
@@ -31,10 +31,10 @@ pub struct Place {
 pub struct Memory {
     pub current: Option<u64>,
     pub peak: Option<u64>,
-    pub limit: Option<Limit<u64>>,
-    pub high: Option<Limit<u64>>,
+    pub limit: Option<OrMax<u64>>,
+    pub high: Option<OrMax<u64>>,
     pub swap_current: Option<u64>,
-    pub swap_limit: Option<Limit<u64>>,
+    pub swap_limit: Option<OrMax<u64>>,
     pub oom_kills: Option<u64>,
     /// v1: how often the limit was hit.
     pub failcnt: Option<u64>,
@@ -45,7 +45,7 @@ pub struct Memory {
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Cpu {
     pub usage_usec: Option<u64>,
-    pub quota_usec: Option<Limit<u64>>,
+    pub quota_usec: Option<OrMax<u64>>,
     pub period_usec: Option<u64>,
     pub weight: Option<u64>,
     pub shares: Option<u64>,
@@ -55,7 +55,7 @@ pub struct Cpu {
 #[derive(Debug, serde::Serialize)]
 pub struct Pids {
     pub current: Option<u64>,
-    pub max: Option<Limit<u64>>,
+    pub max: Option<OrMax<u64>>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -66,7 +66,7 @@ pub struct Cpuset {
     pub effective_mems: Option<String>,
 }
 
-fn limit(p: &Path) -> Option<Limit<u64>> {
+fn limit(p: &Path) -> Option<OrMax<u64>> {
     parse_kernel_limit(&read_opt(p)?)
 }
 
@@ -185,10 +185,10 @@ fn memory(d: &Path, version: Version) -> Memory {
                 high: limit(&d.join("memory.soft_limit_in_bytes")),
                 swap_current: memsw_usage.zip(current).map(|(s, m)| s.saturating_sub(m)),
                 swap_limit: match (memsw_limit, mem_limit) {
-                    (Some(Limit::Value(s)), Some(Limit::Value(m))) => {
-                        Some(Limit::Value(s.saturating_sub(m)))
+                    (Some(OrMax::Value(s)), Some(OrMax::Value(m))) => {
+                        Some(OrMax::Value(s.saturating_sub(m)))
                     }
-                    (Some(_), _) => Some(Limit::Max),
+                    (Some(_), _) => Some(OrMax::Max),
                     _ => None,
                 },
                 oom_kills: read_key(&d.join("memory.oom_control"), "oom_kill"),
@@ -203,7 +203,7 @@ fn opt_human(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_string(), human)
 }
 
-fn opt_limit(v: Option<Limit<u64>>) -> String {
+fn opt_limit(v: Option<OrMax<u64>>) -> String {
     v.map_or_else(|| "-".to_string(), human_limit)
 }
 
@@ -247,13 +247,13 @@ impl Report {
                 .usage_usec
                 .map_or("-".to_string(), |u| format!("{:.3} s", u as f64 / 1e6));
             let quota = match (c.quota_usec, c.period_usec) {
-                (Some(Limit::Value(q)), Some(p)) if p > 0 => {
+                (Some(OrMax::Value(q)), Some(p)) if p > 0 => {
                     format!(
                         "{} CPUs ({q}/{p} µs)",
                         (q as f64 / p as f64 * 1000.0).round() / 1000.0
                     )
                 }
-                (Some(Limit::Max), _) => "max".to_string(),
+                (Some(OrMax::Max), _) => "max".to_string(),
                 _ => "-".to_string(),
             };
             let weight = match (c.weight, c.shares) {

@@ -8,7 +8,7 @@ use std::ffi::{CStr, CString, OsStr};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::dir::{Dir, Type};
 use nix::errno::Errno;
@@ -16,6 +16,7 @@ use nix::fcntl::{openat, OFlag, AT_FDCWD};
 use nix::sys::stat::{fstatat, Mode};
 use nix::unistd::{unlinkat, UnlinkatFlags};
 
+use crate::cgroup::retry::Backoff;
 use crate::error::{Error, Result};
 
 struct Node {
@@ -216,31 +217,23 @@ impl Subtree {
 }
 
 fn rmdir_at(parent: Option<&Dir>, node: &Node, patience: Duration) -> Result<()> {
-    let deadline = Instant::now() + patience;
-    let mut delay = Duration::from_millis(1);
-    loop {
-        let res = match parent {
-            Some(fd) => unlinkat(fd.as_fd(), node.name.as_c_str(), UnlinkatFlags::RemoveDir),
-            None => unlinkat(AT_FDCWD, node.path.as_path(), UnlinkatFlags::RemoveDir),
-        };
-        match res {
-            Ok(()) | Err(Errno::ENOENT) => return Ok(()),
-            Err(Errno::EBUSY) if Instant::now() < deadline => {
-                std::thread::sleep(delay);
-                delay = (delay * 2).min(Duration::from_millis(100));
-            }
-            Err(e) => {
-                let hint = if e == Errno::EBUSY {
-                    " (it still has processes or child cgroups)"
-                } else {
-                    ""
-                };
-                return Err(Error::Sys {
-                    what: format!("cannot remove cgroup {}", node.path.display()),
-                    source: e,
-                    hint: hint.to_string(),
-                });
-            }
+    let rmdir = || match parent {
+        Some(fd) => unlinkat(fd.as_fd(), node.name.as_c_str(), UnlinkatFlags::RemoveDir),
+        None => unlinkat(AT_FDCWD, node.path.as_path(), UnlinkatFlags::RemoveDir),
+    };
+    match Backoff::busy(patience).retry(rmdir, |e| *e == Errno::EBUSY) {
+        Ok(()) | Err(Errno::ENOENT) => Ok(()),
+        Err(e) => {
+            let hint = if e == Errno::EBUSY {
+                " (it still has processes or child cgroups)"
+            } else {
+                ""
+            };
+            Err(Error::Sys {
+                what: format!("cannot remove cgroup {}", node.path.display()),
+                source: e,
+                hint: hint.to_string(),
+            })
         }
     }
 }

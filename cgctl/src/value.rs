@@ -5,28 +5,28 @@ use std::fmt;
 
 use crate::error::{Error, Result};
 
-/// A limit, or none.
+/// A value, or no limit (`max`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Limit<T> {
+pub enum OrMax<T> {
     Max,
     Value(T),
 }
 
 /// JSON: a number, or the string "max".
-impl<T: serde::Serialize> serde::Serialize for Limit<T> {
+impl<T: serde::Serialize> serde::Serialize for OrMax<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match self {
-            Limit::Max => s.serialize_str("max"),
-            Limit::Value(v) => v.serialize(s),
+            OrMax::Max => s.serialize_str("max"),
+            OrMax::Value(v) => v.serialize(s),
         }
     }
 }
 
-impl<T: fmt::Display> fmt::Display for Limit<T> {
+impl<T: fmt::Display> fmt::Display for OrMax<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Limit::Max => f.write_str("max"),
-            Limit::Value(v) => v.fmt(f),
+            OrMax::Max => f.write_str("max"),
+            OrMax::Value(v) => v.fmt(f),
         }
     }
 }
@@ -92,11 +92,11 @@ impl Decimal {
 /// Parses a size: bytes, or K/M/G/T/P/E (base 1024) with an optional `B` or `iB`, any
 /// case; `N%` of `physical` bytes of memory; `max`, `infinity` or `-1` for no limit.
 /// Zero is returned as such: whether it makes sense is the caller's to say.
-pub fn parse_size(s: &str, physical: u64) -> Result<Limit<u64>> {
+pub fn parse_size(s: &str, physical: u64) -> Result<OrMax<u64>> {
     let what = "size";
     let t = s.trim();
     if is_unlimited(t) {
-        return Ok(Limit::Max);
+        return Ok(OrMax::Max);
     }
     if t.is_empty() {
         return Err(Error::value(what, s, "empty"));
@@ -117,7 +117,7 @@ pub fn parse_size(s: &str, physical: u64) -> Result<Limit<u64>> {
             .times_rounded(u128::from(physical))
             .map(|b| b / 100)
             .ok_or_else(|| Error::value(what, s, "too large"))?;
-        return Ok(Limit::Value(bytes as u64));
+        return Ok(OrMax::Value(bytes as u64));
     }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -161,20 +161,20 @@ pub fn parse_size(s: &str, physical: u64) -> Result<Limit<u64>> {
             format!("too large (at most {MAX_BYTES} bytes)"),
         ));
     }
-    Ok(Limit::Value(bytes as u64))
+    Ok(OrMax::Value(bytes as u64))
 }
 
 /// Parses a count (pids): a whole number, or no limit.
-pub fn parse_count(s: &str) -> Result<Limit<u64>> {
+pub fn parse_count(s: &str) -> Result<OrMax<u64>> {
     let t = s.trim();
     if is_unlimited(t) {
-        return Ok(Limit::Max);
+        return Ok(OrMax::Max);
     }
     if t.starts_with('-') {
         return Err(Error::value("count", s, "cannot be negative"));
     }
     match t.parse::<u64>() {
-        Ok(n) if n <= MAX_BYTES => Ok(Limit::Value(n)),
+        Ok(n) if n <= MAX_BYTES => Ok(OrMax::Value(n)),
         Ok(_) => Err(Error::value("count", s, "too large")),
         Err(_) => Err(Error::value("count", s, "expected a whole number or 'max'")),
     }
@@ -197,7 +197,7 @@ pub fn parse_weight(s: &str) -> Result<u64> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CpuQuota {
     /// Microseconds of CPU time per period, or none.
-    pub quota_us: Limit<u64>,
+    pub quota_us: OrMax<u64>,
     pub period_us: u64,
 }
 
@@ -219,7 +219,7 @@ pub fn parse_cpus(s: &str, period_us: u64) -> Result<CpuQuota> {
     let t = s.trim();
     if is_unlimited(t) {
         return Ok(CpuQuota {
-            quota_us: Limit::Max,
+            quota_us: OrMax::Max,
             period_us,
         });
     }
@@ -248,7 +248,7 @@ pub fn parse_cpus(s: &str, period_us: u64) -> Result<CpuQuota> {
         ));
     }
     Ok(CpuQuota {
-        quota_us: Limit::Value(quota),
+        quota_us: OrMax::Value(quota),
         period_us,
     })
 }
@@ -320,17 +320,17 @@ pub fn list_within(inner: &[(u32, u32)], outer: &[(u32, u32)]) -> bool {
 }
 
 /// Reads a kernel number that may be "max" (v2) or a huge v1 "unlimited" value.
-pub fn parse_kernel_limit(s: &str) -> Option<Limit<u64>> {
+pub fn parse_kernel_limit(s: &str) -> Option<OrMax<u64>> {
     let t = s.trim();
     if t == "max" || t == "-1" {
-        return Some(Limit::Max);
+        return Some(OrMax::Max);
     }
     let n: u64 = t.parse().ok()?;
     // v1 reports "no limit" as LONG_MAX rounded down to a page (9223372036854771712).
     if n >= MAX_BYTES - 0xFFFF {
-        return Some(Limit::Max);
+        return Some(OrMax::Max);
     }
-    Some(Limit::Value(n))
+    Some(OrMax::Value(n))
 }
 
 /// Human-readable bytes, binary units (`100 MiB`).
@@ -339,10 +339,10 @@ pub fn human(bytes: u64) -> String {
 }
 
 /// Human-readable limit.
-pub fn human_limit(l: Limit<u64>) -> String {
+pub fn human_limit(l: OrMax<u64>) -> String {
     match l {
-        Limit::Max => "max".to_string(),
-        Limit::Value(b) => human(b),
+        OrMax::Max => "max".to_string(),
+        OrMax::Value(b) => human(b),
     }
 }
 
@@ -352,27 +352,27 @@ mod tests {
 
     const PHYS: u64 = 8 << 30;
 
-    fn size(s: &str) -> Limit<u64> {
+    fn size(s: &str) -> OrMax<u64> {
         parse_size(s, PHYS).unwrap()
     }
 
     #[test]
     fn sizes() {
-        assert_eq!(size("100M"), Limit::Value(104_857_600));
-        assert_eq!(size("100m"), Limit::Value(104_857_600));
-        assert_eq!(size("100MiB"), Limit::Value(104_857_600));
-        assert_eq!(size("100mb"), Limit::Value(104_857_600));
-        assert_eq!(size("4096"), Limit::Value(4096));
-        assert_eq!(size("4096B"), Limit::Value(4096));
-        assert_eq!(size("1.5G"), Limit::Value(3 << 29));
-        assert_eq!(size("0.5k"), Limit::Value(512));
-        assert_eq!(size("2 GiB"), Limit::Value(2 << 30));
-        assert_eq!(size("1E"), Limit::Value(1 << 60));
-        assert_eq!(size("0"), Limit::Value(0));
-        assert_eq!(size("50%"), Limit::Value(4 << 30));
-        assert_eq!(size("12.5%"), Limit::Value(1 << 30));
+        assert_eq!(size("100M"), OrMax::Value(104_857_600));
+        assert_eq!(size("100m"), OrMax::Value(104_857_600));
+        assert_eq!(size("100MiB"), OrMax::Value(104_857_600));
+        assert_eq!(size("100mb"), OrMax::Value(104_857_600));
+        assert_eq!(size("4096"), OrMax::Value(4096));
+        assert_eq!(size("4096B"), OrMax::Value(4096));
+        assert_eq!(size("1.5G"), OrMax::Value(3 << 29));
+        assert_eq!(size("0.5k"), OrMax::Value(512));
+        assert_eq!(size("2 GiB"), OrMax::Value(2 << 30));
+        assert_eq!(size("1E"), OrMax::Value(1 << 60));
+        assert_eq!(size("0"), OrMax::Value(0));
+        assert_eq!(size("50%"), OrMax::Value(4 << 30));
+        assert_eq!(size("12.5%"), OrMax::Value(1 << 30));
         for m in ["max", "MAX", "infinity", "-1"] {
-            assert_eq!(size(m), Limit::Max);
+            assert_eq!(size(m), OrMax::Max);
         }
     }
 
@@ -406,17 +406,17 @@ mod tests {
     #[test]
     fn cpus() {
         let q = parse_cpus("0.5", 100_000).unwrap();
-        assert_eq!(q.quota_us, Limit::Value(50_000));
+        assert_eq!(q.quota_us, OrMax::Value(50_000));
         assert_eq!(q.period_us, 100_000);
         assert_eq!(
             parse_cpus("2", 100_000).unwrap().quota_us,
-            Limit::Value(200_000)
+            OrMax::Value(200_000)
         );
         assert_eq!(
             parse_cpus("1.25", 10_000).unwrap().quota_us,
-            Limit::Value(12_500)
+            OrMax::Value(12_500)
         );
-        assert_eq!(parse_cpus("max", 100_000).unwrap().quota_us, Limit::Max);
+        assert_eq!(parse_cpus("max", 100_000).unwrap().quota_us, OrMax::Max);
         for bad in ["0", "-1.5", "x", "0.001", ""] {
             assert!(parse_cpus(bad, 100_000).is_err(), "{bad}");
         }
@@ -443,19 +443,19 @@ mod tests {
         assert!(parse_weight("0").is_err());
         assert!(parse_weight("10001").is_err());
         assert!(parse_weight("1.5").is_err());
-        assert_eq!(parse_count("64").unwrap(), Limit::Value(64));
-        assert_eq!(parse_count("max").unwrap(), Limit::Max);
+        assert_eq!(parse_count("64").unwrap(), OrMax::Value(64));
+        assert_eq!(parse_count("max").unwrap(), OrMax::Max);
         assert!(parse_count("-3").is_err());
         assert!(parse_count("ten").is_err());
     }
 
     #[test]
     fn kernel_limits() {
-        assert_eq!(parse_kernel_limit("max\n"), Some(Limit::Max));
-        assert_eq!(parse_kernel_limit("9223372036854771712"), Some(Limit::Max));
+        assert_eq!(parse_kernel_limit("max\n"), Some(OrMax::Max));
+        assert_eq!(parse_kernel_limit("9223372036854771712"), Some(OrMax::Max));
         assert_eq!(
             parse_kernel_limit("104857600"),
-            Some(Limit::Value(104_857_600))
+            Some(OrMax::Value(104_857_600))
         );
         assert_eq!(parse_kernel_limit("junk"), None);
         assert_eq!(human(104_857_600), "100 MiB");
