@@ -131,7 +131,13 @@ fn go(end: &mut ParentEnd) -> Result<(), Error> {
             during: "before COMMAND started",
         });
     }
-    end.send(Order::Go)
+    end.send(Order::Go).map_err(|e| match e {
+        Error::Sys {
+            source: Errno::EPIPE,
+            ..
+        } => Error::ChildVanished,
+        e => e,
+    })
 }
 
 /// Enters the namespaces and executes COMMAND in this very process, saving a fork when

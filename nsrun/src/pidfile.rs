@@ -155,7 +155,11 @@ impl Drop for PidFile {
                 && (st.st_dev, st.st_ino) == self.id
         });
         if ours {
-            let _ = unlinkat(&self.dir, self.name.as_os_str(), UnlinkatFlags::NoRemoveDir);
+            if let Err(e) = unlinkat(&self.dir, self.name.as_os_str(), UnlinkatFlags::NoRemoveDir) {
+                let name = self.name.to_string_lossy();
+                let what = format!("cannot remove the PID file {name}: {}", e.desc());
+                nscli::report::error("nsrun", &what);
+            }
         }
     }
 }

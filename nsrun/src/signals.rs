@@ -44,13 +44,16 @@ pub fn parse(s: &str) -> Result<Signal, String> {
 }
 
 /// The set nsrun blocks while it runs: what it forwards, SIGCHLD to learn of the child's
-/// end, and SIGTTOU/SIGTTIN so that taking the terminal back from the background works.
+/// end, SIGTTOU/SIGTTIN so that taking the terminal back from the background works, and
+/// SIGPIPE, so that an order to a child that died is an error (EPIPE) nsrun undoes after,
+/// not its death.
 pub fn blocked_set() -> SigSet {
     let mut set = SigSet::empty();
     for sig in FORWARDED {
         set.add(sig);
     }
     set.add(Signal::SIGCHLD);
+    set.add(Signal::SIGPIPE);
     set.add(Signal::SIGTTOU);
     set.add(Signal::SIGTTIN);
     set

@@ -208,3 +208,33 @@ fn an_ending_signal_during_setup_undoes_everything() {
         assert!(!testkit::is_alive(child_pid), "{sig}: the child lives on");
     }
 }
+
+#[test]
+fn a_child_that_dies_during_setup_is_undone_too() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("net");
+    std::fs::write(&net, "").unwrap();
+    let pid_file = dir.path().join("pid");
+    let out = nsrun().run([
+        &format!("--net={}", net.display()),
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--setup",
+        // Once it is a zombie its pipes are closed: the go-ahead fails for sure.
+        "kill -KILL $NSRUN_PID; until grep -q zombie /proc/$NSRUN_PID/status; do sleep 0.01; done",
+        "true",
+    ]);
+    let leaked = is_mounted(&net);
+    if leaked {
+        let _ = nix::mount::umount2(&net, nix::mount::MntFlags::MNT_DETACH);
+    }
+    // Not killed by SIGPIPE on the go-ahead to a dead child (141).
+    out.expect_code(125);
+    assert_eq!(
+        out.stderr(),
+        "nsrun: the child process exited before COMMAND started\n"
+    );
+    assert!(!leaked, "FILE stayed mounted");
+    assert!(!pid_file.exists(), "the PID file stayed");
+}
