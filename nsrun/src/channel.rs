@@ -97,6 +97,17 @@ impl ParentEnd {
         }
     }
 
+    /// Whether an order is still in the pipe, unread: a child that has ended with it
+    /// there never took its go-ahead, so never reached exec.
+    pub fn orders_unread(&self) -> Result<bool, Error> {
+        use std::os::fd::AsRawFd;
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int, to `n`; both ends of a pipe answer it.
+        let rc = unsafe { libc::ioctl(self.orders.as_raw_fd(), libc::FIONREAD, &mut n) };
+        Errno::result(rc).context(|| "cannot read the order pipe's fill (FIONREAD)".into())?;
+        Ok(n > 0)
+    }
+
     /// The next report, or `None` when the child closed its end (exec or exit).
     pub fn receive(&mut self) -> Result<Option<Report>, Error> {
         let mut tag = [0u8; 1];

@@ -64,9 +64,10 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let outside = prepare_outside(cfg, pid, &mut end)?;
     let status = supervise(&mut child, terminal.as_ref());
     // The child has ended. A report left in the pipe means COMMAND never ran; none
-    // (end-of-file: the pipe closed on exec) means it did. Reading it only now spares
-    // a wake-up before COMMAND starts.
+    // (end-of-file: the pipe closed on exec) means it did, unless the child died with
+    // its go-ahead unread. Reading it only now spares a wake-up before COMMAND starts.
     match end.receive_left()? {
+        None if end.orders_unread()? => return Err(Error::ChildVanished),
         None => {}
         Some(Report::ExecFailed(source)) => {
             return Err(Error::Exec {

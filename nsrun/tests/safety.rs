@@ -237,4 +237,22 @@ fn a_child_that_dies_during_setup_is_undone_too() {
     );
     assert!(!leaked, "FILE stayed mounted");
     assert!(!pid_file.exists(), "the PID file stayed");
+
+    // Alive when the go-ahead is sent (stopped), killed before reading it: the unread
+    // go-ahead tells nsrun that COMMAND never ran.
+    let out = nsrun().run([
+        &format!("--net={}", net.display()),
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--setup",
+        "kill -STOP $NSRUN_PID; (sleep 0.5; kill -KILL $NSRUN_PID) &",
+        "true",
+    ]);
+    let leaked = is_mounted(&net);
+    if leaked {
+        let _ = nix::mount::umount2(&net, nix::mount::MntFlags::MNT_DETACH);
+    }
+    out.expect_code(125);
+    assert!(!leaked, "FILE stayed mounted");
+    assert!(!pid_file.exists(), "the PID file stayed");
 }
