@@ -74,6 +74,13 @@ impl Run {
     }
 }
 
+impl Drop for Run {
+    fn drop(&mut self) {
+        // Also when the test fails before its own check.
+        let _ = umount2(&self.net(), MntFlags::MNT_DETACH);
+    }
+}
+
 fn is_mounted(path: &Path) -> bool {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     mounts.contains(&format!(" {} ", path.display()))

@@ -32,6 +32,15 @@ fn as_nobody(script: &str, args: &[&str]) {
     assert!(status.success(), "perl as nobody: {status}");
 }
 
+/// Unmounts FILE when the test ends, also when it fails before its own check.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
 fn is_mounted(path: &Path) -> bool {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     mounts.contains(&format!(" {} ", path.display()))
@@ -151,6 +160,8 @@ fn an_ending_signal_during_setup_undoes_everything() {
         let dir = tempfile::tempdir().unwrap();
         let net = dir.path().join("net");
         std::fs::write(&net, "").unwrap();
+        let _unmount = Unmount(net.clone());
+        let _unmount = Unmount(net.clone());
         let pid_file = dir.path().join("pid");
         let started = dir.path().join("setup-started");
         let marker = dir.path().join("ran");
@@ -215,6 +226,7 @@ fn a_child_that_dies_during_setup_is_undone_too() {
     let dir = tempfile::tempdir().unwrap();
     let net = dir.path().join("net");
     std::fs::write(&net, "").unwrap();
+    let _unmount = Unmount(net.clone());
     let pid_file = dir.path().join("pid");
     let out = nsrun().run([
         &format!("--net={}", net.display()),
