@@ -97,6 +97,17 @@ impl ParentEnd {
         }
     }
 
+    /// Whether an order is still in the pipe, unread: a child that has ended with it
+    /// there never took its go-ahead, so never reached exec.
+    pub fn orders_unread(&self) -> Result<bool, Error> {
+        use std::os::fd::AsRawFd;
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int, to `n`; both ends of a pipe answer it.
+        let rc = unsafe { libc::ioctl(self.orders.as_raw_fd(), libc::FIONREAD, &mut n) };
+        Errno::result(rc).context(|| "cannot read the order pipe's fill (FIONREAD)".into())?;
+        Ok(n > 0)
+    }
+
     /// The next report, or `None` when the child closed its end (exec or exit).
     pub fn receive(&mut self) -> Result<Option<Report>, Error> {
         let mut tag = [0u8; 1];
@@ -142,8 +153,15 @@ impl ChildEnd {
         matches!(read_exact(&mut self.orders, &mut byte), Ok(true)) && byte[0] == order as u8
     }
 
-    /// Sends a report. Each goes out in one write(2), below PIPE_BUF, so it arrives whole.
-    pub fn report(&mut self, report: &Report) {
+    /// Reports the inside ready and waits for the go-ahead; `false` when either failed
+    /// (a report that did not go out would leave both sides waiting for each other).
+    pub fn ready(&mut self) -> bool {
+        self.report(&Report::Ready) && self.wait_for(Order::Go)
+    }
+
+    /// Sends a report; `false` when it did not go out. Each goes out in one write(2),
+    /// below PIPE_BUF, so it arrives whole.
+    pub fn report(&mut self, report: &Report) -> bool {
         let mut msg = Vec::new();
         match report {
             Report::Ready => msg.push(b'R'),
@@ -158,8 +176,7 @@ impl ChildEnd {
                 msg.extend_from_slice(&(*errno as i32).to_ne_bytes());
             }
         }
-        // Nothing to do if nsrun is gone: the child exits next anyway.
-        let _ = self.reports.write_all(&msg);
+        self.reports.write_all(&msg).is_ok()
     }
 }
 

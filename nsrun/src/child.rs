@@ -42,11 +42,8 @@ pub fn run(mut child: Child<'_>) -> ! {
         child.end.report(&Report::Failed(e.to_string()));
         exit(EXIT_FAILED);
     }
-    if cfg.has_outside_steps() {
-        child.end.report(&Report::Ready);
-        if !child.end.wait_for(Order::Go) {
-            exit(EXIT_FAILED);
-        }
+    if cfg.has_outside_steps() && !child.end.ready() {
+        exit(EXIT_FAILED);
     }
     if cfg.cgroup_after_setup() {
         if let Err(e) = unshare(Kind::Cgroup.clone_flag()).context(|| {
@@ -55,11 +52,8 @@ pub fn run(mut child: Child<'_>) -> ! {
             child.end.report(&Report::Failed(e.to_string()));
             exit(EXIT_FAILED);
         }
-        if cfg.persist.iter().any(|(kind, _)| *kind == Kind::Cgroup) {
-            child.end.report(&Report::Ready);
-            if !child.end.wait_for(Order::Go) {
-                exit(EXIT_FAILED);
-            }
+        if cfg.persist.iter().any(|(kind, _)| *kind == Kind::Cgroup) && !child.end.ready() {
+            exit(EXIT_FAILED);
         }
     }
     let opts = ExecOptions {

@@ -24,7 +24,7 @@ that do not handle SIGTERM or do not reap orphans.
 
 Exit status:
   N        COMMAND's own exit status
-  128+N    COMMAND was killed by signal N
+  128+N    COMMAND was killed by signal N, or nsrun was before COMMAND started
   125      nsrun itself failed (nothing of what it made is left behind)
   126      COMMAND was found but cannot be executed
   127      COMMAND was not found
@@ -143,7 +143,8 @@ pub struct Cli {
     /// Send SIGNAL [default: KILL] to COMMAND when nsrun dies
     #[arg(long, value_name = "SIGNAL", num_args = 0..=1, require_equals = true, default_missing_value = "KILL", value_parser = crate::signals::parse, help_heading = "Process")]
     kill_child: Option<Signal>,
-    /// Write the child's PID (as the host sees it) to FILE before COMMAND runs; removed on exit
+    /// Write the child's PID (as the host sees it) to FILE before COMMAND runs; removed on exit.
+    /// FILE is replaced, never written through: a symbolic link there is refused
     #[arg(long, value_name = "FILE", help_heading = "Process")]
     pid_file: Option<PathBuf>,
     /// Run `/bin/sh -c CMD` outside, with NSRUN_PID set, once the namespaces exist and

@@ -68,7 +68,7 @@ impl Config {
         if self.command.is_empty() {
             return Err(Error::Usage("no COMMAND to run".into()));
         }
-        Ok(())
+        self.time.check()
     }
 
     /// Whether nsrun must stay as COMMAND's parent. Otherwise it enters the namespaces

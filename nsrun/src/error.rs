@@ -49,6 +49,17 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// nsrun will not do what was asked, for the reason given; nothing was made.
+    #[error("{0}")]
+    Refused(String),
+
+    /// A fatal signal reached nsrun before COMMAND started; all was undone.
+    #[error("{} received {during}; what nsrun made was undone and COMMAND was not started", signal.as_str())]
+    Interrupted {
+        signal: nix::sys::signal::Signal,
+        during: &'static str,
+    },
+
     /// A step inside the new namespaces failed; the child said what.
     #[error("{0}")]
     Child(String),
@@ -72,6 +83,7 @@ impl Failure for Error {
                 Errno::ENOENT | Errno::ENOTDIR => EXIT_NOT_FOUND,
                 _ => EXIT_CANNOT_EXECUTE,
             },
+            Error::Interrupted { signal, .. } => crate::signals::exit_code(*signal as i32),
             _ => EXIT_FAILED,
         }
     }

@@ -30,6 +30,9 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         return Err(become_command(cfg, &command));
     }
     persist::check_targets(&cfg.persist)?;
+    if let Some(path) = &cfg.pid_file {
+        crate::pidfile::check(path)?;
+    }
     let mask = signals::block(&signals::blocked_set())?;
     let terminal = Terminal::foreground();
     let parent = match cfg.kill_child {
@@ -61,9 +64,10 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     let outside = prepare_outside(cfg, pid, &mut end)?;
     let status = supervise(&mut child, terminal.as_ref());
     // The child has ended. A report left in the pipe means COMMAND never ran; none
-    // (end-of-file: the pipe closed on exec) means it did. Reading it only now spares
-    // a wake-up before COMMAND starts.
+    // (end-of-file: the pipe closed on exec) means it did, unless the child died with
+    // its go-ahead unread. Reading it only now spares a wake-up before COMMAND starts.
     match end.receive_left()? {
+        None if end.orders_unread()? => return Err(Error::ChildVanished),
         None => {}
         Some(Report::ExecFailed(source)) => {
             return Err(Error::Exec {
@@ -110,13 +114,31 @@ fn prepare_outside(cfg: &Config, pid: Pid, end: &mut ParentEnd) -> Result<Outsid
     if let Some(cmd) = &cfg.setup {
         hook::run(cmd, pid)?;
     }
-    end.send(Order::Go)?;
+    go(end)?;
     if !late.is_empty() {
         expect_ready(end.receive()?)?;
         outside.persisted.mount(pid, &late)?;
-        end.send(Order::Go)?;
+        go(end)?;
     }
     Ok(outside)
+}
+
+/// The go-ahead for the child, unless a signal of [`signals::ENDING`] came first: then
+/// nsrun ends, and what it made is undone.
+fn go(end: &mut ParentEnd) -> Result<(), Error> {
+    if let Some(signal) = signals::take_pending(&signals::ending_set())? {
+        return Err(Error::Interrupted {
+            signal,
+            during: "before COMMAND started",
+        });
+    }
+    end.send(Order::Go).map_err(|e| match e {
+        Error::Sys {
+            source: Errno::EPIPE,
+            ..
+        } => Error::ChildVanished,
+        e => e,
+    })
 }
 
 /// Enters the namespaces and executes COMMAND in this very process, saving a fork when

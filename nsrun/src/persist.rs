@@ -80,8 +80,16 @@ impl Drop for Persisted {
 }
 
 fn unmount(path: &Path) {
-    // Best effort on a rollback path: the error that started it is the one to report.
-    let _ = umount2(path, MntFlags::MNT_DETACH);
+    // On a rollback path: the error that started it is the one nsrun ends with; this
+    // one is only said.
+    if let Err(e) = umount2(path, MntFlags::MNT_DETACH) {
+        let what = format!(
+            "cannot unmount {}: {} (release it with umount)",
+            path.display(),
+            e.desc()
+        );
+        nscli::report::error("nsrun", &what);
+    }
 }
 
 fn hint(kind: Kind, err: Errno) -> &'static str {

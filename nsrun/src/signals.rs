@@ -19,6 +19,15 @@ pub const FORWARDED: [Signal; 7] = [
     Signal::SIGWINCH,
 ];
 
+/// Signals that, sent to nsrun before COMMAND starts, make it undo what it made and end
+/// with 128+N (afterwards they are forwarded to COMMAND like the rest).
+pub const ENDING: [Signal; 4] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+];
+
 /// Parses `KILL`, `SIGKILL`, `kill` or `9`.
 pub fn parse(s: &str) -> Result<Signal, String> {
     let err = || format!("'{s}' is not a signal name or number");
@@ -35,13 +44,16 @@ pub fn parse(s: &str) -> Result<Signal, String> {
 }
 
 /// The set nsrun blocks while it runs: what it forwards, SIGCHLD to learn of the child's
-/// end, and SIGTTOU/SIGTTIN so that taking the terminal back from the background works.
+/// end, SIGTTOU/SIGTTIN so that taking the terminal back from the background works, and
+/// SIGPIPE, so that an order to a child that died is an error (EPIPE) nsrun undoes after,
+/// not its death.
 pub fn blocked_set() -> SigSet {
     let mut set = SigSet::empty();
     for sig in FORWARDED {
         set.add(sig);
     }
     set.add(Signal::SIGCHLD);
+    set.add(Signal::SIGPIPE);
     set.add(Signal::SIGTTOU);
     set.add(Signal::SIGTTIN);
     set
@@ -55,6 +67,33 @@ pub fn wait_set() -> SigSet {
     }
     set.add(Signal::SIGCHLD);
     set
+}
+
+/// [`ENDING`] as a set.
+pub fn ending_set() -> SigSet {
+    ENDING.into_iter().collect()
+}
+
+/// Takes one of `set` (which must be blocked) if it is pending, without waiting.
+pub fn take_pending(set: &SigSet) -> Result<Option<Signal>, Error> {
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    loop {
+        // SAFETY: `set` is a valid sigset; a null siginfo pointer is allowed.
+        let n = unsafe { libc::sigtimedwait(set.as_ref(), std::ptr::null_mut(), &zero) };
+        if n >= 0 {
+            return Signal::try_from(n)
+                .map(Some)
+                .map_err(|e| Error::sys("sigtimedwait", e));
+        }
+        match Errno::last() {
+            Errno::EINTR => continue,
+            Errno::EAGAIN => return Ok(None),
+            e => return Err(Error::sys("cannot take pending signals (sigtimedwait)", e)),
+        }
+    }
 }
 
 /// Blocks `set`, returning the mask to restore in a process about to exec.

@@ -207,10 +207,16 @@ fn time_namespace_offsets_show_in_uptime() {
         inside < host + 1_000_000.0 + 60.0,
         "uptime {inside}, host {host}"
     );
-    // An offset that would make the clock negative is refused with a clear error.
+    // An offset that would make the clock negative is refused with a clear error, as a
+    // usage error before anything is made (issue 16).
     let err = nsrun().run(["--boottime", "-100000000000", "true"]);
-    err.expect_code(125);
-    assert!(err.stderr().contains("timens_offsets"), "{}", err.stderr());
+    err.expect_code(2);
+    assert!(
+        err.stderr()
+            .starts_with("nsrun: --boottime -100000000000 is out of range"),
+        "{}",
+        err.stderr()
+    );
 }
 
 #[test]
