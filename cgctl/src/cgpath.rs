@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::layout::{join_cgroup, Layout};
-use crate::proccgroup::Membership;
+use nsproc::cgroup::Membership;
 
 /// The longest file name the kernel takes.
 const NAME_MAX: usize = 255;
@@ -284,7 +284,7 @@ pub fn resolve_existing(p: &Path) -> Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::layout::tests::{layout, HYBRID, V2};
-    use crate::proccgroup::parse;
+    use nsproc::cgroup::parse;
 
     #[test]
     fn names() {

@@ -103,6 +103,9 @@ pub struct AddArgs {
     /// Only in the hierarchies of these controllers
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
+    /// Also move PID 1, a kernel thread or one of cgctl's own ancestors
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -119,7 +122,8 @@ pub struct LimitArgs {
     /// CPU period in microseconds, for cpu [default: 100000]
     #[arg(long, value_name = "US")]
     period: Option<u64>,
-    /// On v2, set a memory limit below current usage (the kernel OOM-kills)
+    /// On v2, set a memory limit below current usage (the kernel OOM-kills); also
+    /// move PID 1, a kernel thread or one of cgctl's own ancestors
     #[arg(long)]
     force: bool,
 }
@@ -297,6 +301,7 @@ impl AddArgs {
             pids,
             threads: self.threads,
             controllers: self.controllers,
+            force: self.force,
         })
     }
 }

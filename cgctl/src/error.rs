@@ -89,6 +89,10 @@ pub enum Error {
     #[error("{0}")]
     Output(String),
 
+    /// Looking up or reading a process failed (no such process, one that exited...).
+    #[error(transparent)]
+    Proc(#[from] nsproc::Error),
+
     /// Several independent steps failed (teardown keeps going and reports all).
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Many(Vec<Error>),

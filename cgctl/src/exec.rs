@@ -12,6 +12,7 @@ use crate::cgpath::Name;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::held::Held;
 use crate::procs;
 use crate::resource::{Limit, Resource};
 
@@ -117,13 +118,13 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         applied.push(apply::apply(ctx, loc, val, text, req.force)?);
     }
     // Move ourselves in; on failure the moves are undone, then the cgroups removed.
-    let me = std::process::id() as i32;
-    let before = crate::proccgroup::read(me)?;
+    let me = std::rc::Rc::new(Held::open(std::process::id() as i32, false)?);
+    let before = me.cgroups()?;
     let mut moves = procs::Moves::default();
     for loc in &locs {
         let from = ctx.dir_in(&before, loc.hierarchy);
         let dir = crate::cgroup::CgroupDir::open(&loc.dir)?;
-        moves.attach(&dir, from.as_deref(), ctx.version(loc), me, false)?;
+        moves.attach(&dir, from.as_deref(), ctx.version(loc), &me)?;
     }
     Ok(Prepared {
         applied,

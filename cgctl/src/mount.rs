@@ -106,13 +106,13 @@ pub fn mount_at(kind: &Kind, dir: &Path) -> Result<()> {
 /// hierarchy still mounted elsewhere is not hidden: 0 for both.
 pub fn umount_at(dir: &Path) -> Result<usize> {
     crate::cgroup::CgroupDir::open(dir)?;
-    let text = std::fs::read_to_string("/proc/self/mountinfo")
+    let text = std::fs::read("/proc/self/mountinfo")
         .map_err(|e| Error::file("read", "/proc/self/mountinfo", e))?;
     let real = dir
         .canonicalize()
         .map_err(|e| Error::file("resolve", dir, e))?;
-    let mounts = crate::mountinfo::cgroup_mounts(&text);
-    let Some(mounted) = mounts.iter().find(|m| Path::new(&m.mount_point) == real) else {
+    let mounts: Vec<_> = nsproc::mountinfo::cgroup_mounts(&text).collect();
+    let Some(mounted) = mounts.iter().find(|m| m.mount_point == real) else {
         return Err(Error::Refused(format!(
             "{} is not the mount point of a cgroup filesystem",
             dir.display()
@@ -123,7 +123,7 @@ pub fn umount_at(dir: &Path) -> Result<usize> {
         .map_err(|e| Error::sys(format!("cannot unmount {}", real.display()), e))?;
     let mounted_elsewhere = mounts
         .iter()
-        .any(|m| m.mount_point != mounted.mount_point && m.dev == mounted.dev);
+        .any(|m| m.mount_point != mounted.mount_point && m.dev() == mounted.dev());
     if mounted.fstype != "cgroup" || mounted_elsewhere {
         return Ok(0);
     }

@@ -289,10 +289,11 @@ fn limit_on_a_pid_moves_it_and_rolls_back_on_failure() {
     );
     assert!(!dir("memory", &gone).exists());
 
-    // a process the kernel will not move (kthreadd): the cgroup made for it goes again
+    // a process the kernel will not move (kthreadd): the cgroup made for it goes again.
+    // --force gets past cgctl's own refusal of a kernel thread (tests/held.rs).
     if read(std::path::Path::new("/proc/2/comm")) == "kthreadd" {
         let k = s.sub("kthread");
-        let out = run(&["limit", "pids", "10", "2", "--cgroup", &k]);
+        let out = run(&["limit", "pids", "10", "2", "--cgroup", &k, "--force"]);
         out.expect_code(1);
         assert!(
             out.stderr().contains("cannot move PID 2"),
