@@ -64,6 +64,8 @@ pub fn find_program(prog: &Path) -> std::result::Result<PathBuf, Errno> {
 /// Everything `exec` did before exec(2): undone by [`Prepared::exec`] if exec fails.
 pub struct Prepared<'a> {
     pub applied: Vec<Applied>,
+    /// The cgroup's directory in each hierarchy.
+    pub cgroups: Vec<PathBuf>,
     program: PathBuf,
     creator: Creator<'a>,
     moves: procs::Moves,
@@ -128,6 +130,7 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
     }
     Ok(Prepared {
         applied,
+        cgroups: locs.into_iter().map(|l| l.dir).collect(),
         program,
         creator,
         moves,
@@ -161,6 +164,15 @@ fn exec_now(program: &Path, command: &[OsString]) -> Error {
         .collect::<Option<Vec<_>>>()
     else {
         return Error::Usage("an argument contains a NUL byte".to_string());
+    };
+    // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec: COMMAND
+    // would see EPIPE instead of dying quietly (`yes | head`). Restore the default.
+    // SAFETY: setting a signal's disposition to SIG_DFL; cgctl has no other threads.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )
     };
     match nix::unistd::execv(&path, &args) {
         Err(source) => Error::Exec {

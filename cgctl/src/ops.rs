@@ -265,13 +265,15 @@ pub struct RmRequest {
     pub controllers: Vec<String>,
 }
 
-/// `cgctl rm`: all names are checked before any is removed.
-pub fn rm(ctx: &Ctx, req: &RmRequest) -> Result<()> {
+/// `cgctl rm`: all names are checked before any is removed. Returns the directories
+/// of the cgroups named (those below them went too).
+pub fn rm(ctx: &Ctx, req: &RmRequest) -> Result<Vec<PathBuf>> {
     let mut locs = Vec::new();
     for n in &req.cgroups {
         locs.extend(locations(ctx, Some(n), &req.controllers)?);
     }
-    remove::remove(&locs, req.recursive, req.kill)
+    remove::remove(&locs, req.recursive, req.kill)?;
+    Ok(locs.into_iter().map(|l| l.dir).collect())
 }
 
 /// `cgctl freeze` / `thaw`: the v1 freezer hierarchy if there is one, else v2.
