@@ -21,14 +21,17 @@ const AFTER_HELP: &str = "\
 CGROUP is a path relative to the hierarchy root (box/web, as with cgcreate), resolved in
 every hierarchy that applies, or an absolute path inside a mounted cgroup filesystem
 (/sys/fs/cgroup/memory/box). With --root, relative names resolve below that cgroup;
---root self means the cgroup cgctl itself is in, in each hierarchy. Names with '..',
-or that lead outside a cgroup filesystem, are refused before anything is written.
+--root self means the cgroup cgctl itself is in, in each hierarchy; with --root, absolute
+paths must lead below it too. Names with '..', that lead outside a cgroup filesystem, or
+that the cgroup filesystem keeps for its files (cgroup.*, tasks, memory.max...) are
+refused before anything is written.
 A TARGET of digits only is a PID; each is held by a pidfd from lookup to last write, and
 one that exits meanwhile is refused, never written. With --json (before or after the
 command) every command prints one JSON document; no limit is null.
 
 Values: sizes are bytes or K/M/G/T/P/E with optional B or iB, any case, base 1024
 (100M = 104857600), or N% of physical memory; 'max', 'infinity' or -1 remove a limit.
+Memory limits below one page are refused (the kernel would make them 0).
 cpu is a decimal number of CPUs (0.5 = 50000 µs every 100000 µs). cpu-weight and
 io-weight are 1-10000 (v2 scale). On v1, cpu.shares = 2 + (weight-1)*262142/9999
 rounded up (1 -> 2, 100 -> 2598, 10000 -> 262144; the inverse of runc's mapping) and
