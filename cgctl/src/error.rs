@@ -169,6 +169,17 @@ impl Error {
     }
 }
 
+/// A failed system call with what was being done (`nix_call().context(|| ...)?`).
+impl From<nscli::error::SysError> for Error {
+    fn from(e: nscli::error::SysError) -> Self {
+        Error::Sys {
+            what: e.what,
+            source: e.errno,
+            hint: String::new(),
+        }
+    }
+}
+
 impl nscli::exit::Failure for Error {
     fn exit_code(&self) -> i32 {
         Error::exit_code(self)

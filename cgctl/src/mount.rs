@@ -1,6 +1,7 @@
 //! `cgctl mount` / `cgctl umount`: mounting v1 hierarchies (named, or with
 //! controllers) and cgroup2.
 
+use nscli::error::Context;
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -119,8 +120,7 @@ pub fn umount_at(dir: &Path) -> Result<usize> {
         )));
     };
     let children = cgfs::children(&real).map(|c| c.len()).unwrap_or(0);
-    umount2(&real, MntFlags::empty())
-        .map_err(|e| Error::sys(format!("cannot unmount {}", real.display()), e))?;
+    umount2(&real, MntFlags::empty()).context(|| format!("cannot unmount {}", real.display()))?;
     let mounted_elsewhere = mounts
         .iter()
         .any(|m| m.mount_point != mounted.mount_point && m.dev() == mounted.dev());

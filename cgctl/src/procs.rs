@@ -168,20 +168,15 @@ fn parse_pids(text: &str) -> Vec<i32> {
     text.lines().filter_map(|l| l.trim().parse().ok()).collect()
 }
 
-/// A process's command line (or its name in brackets for a kernel thread); None if it
-/// has gone.
+/// A process's command line (or its name in brackets for a kernel thread), read
+/// through nsproc (control characters shown as spaces); None if it has gone.
 pub fn command(pid: i32) -> Option<String> {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let proc = nsproc::Process::open(pid).ok()?;
+    let cmdline = proc.read(c"cmdline").ok()?;
     if !cmdline.is_empty() {
-        let parts: Vec<String> = cmdline
-            .split(|&b| b == 0)
-            .filter(|p| !p.is_empty())
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect();
-        return Some(parts.join(" "));
+        return Some(nsproc::procinfo::format_cmdline(&cmdline));
     }
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    Some(format!("[{}]", comm.trim()))
+    Some(format!("[{}]", proc.comm().ok()?))
 }
 
 #[cfg(test)]
@@ -210,6 +205,13 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("cannot move PID 42 into "), "{msg}");
         assert!(msg.ends_with("(the cgroup was removed meanwhile)"), "{msg}");
+    }
+
+    #[test]
+    fn commands() {
+        let me = command(std::process::id() as i32).unwrap();
+        assert!(!me.is_empty() && !me.contains('\0'), "{me}");
+        assert_eq!(command(i32::MAX), None);
     }
 
     #[test]
