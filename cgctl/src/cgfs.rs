@@ -1,6 +1,7 @@
 //! Reading cgroup files by path (for reports), making and removing cgroup
 //! directories. Writes go through [`crate::cgroup::CgroupDir`].
 
+use nscli::error::Context;
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -63,7 +64,8 @@ pub fn open_dir(dir: &Path) -> Result<OwnedFd> {
         OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| Error::sys(format!("cannot open {}", dir.display()), e))
+    .context(|| format!("cannot open {}", dir.display()))
+    .map_err(Error::from)
 }
 
 /// Creates the cgroup `name` in the open directory `parent` (`path` is its full path,

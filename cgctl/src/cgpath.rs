@@ -6,10 +6,56 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::layout::{join_cgroup, Layout};
-use crate::proccgroup::Membership;
+use nsproc::cgroup::Membership;
 
 /// The longest file name the kernel takes.
 const NAME_MAX: usize = 255;
+
+/// Prefixes of the files cgroup filesystems put in every cgroup (`cgroup.procs`,
+/// `memory.max`, `cpu.pressure`...): `PREFIX.` names a file, never a cgroup.
+const FILE_PREFIXES: &[&str] = &[
+    "cgroup",
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "memory",
+    "devices",
+    "freezer",
+    "net_cls",
+    "net_prio",
+    "blkio",
+    "perf_event",
+    "hugetlb",
+    "pids",
+    "rdma",
+    "misc",
+    "io",
+    "irq",
+];
+
+/// Files of v1 cgroups without a controller prefix.
+const V1_FILES: &[&str] = &["tasks", "notify_on_release", "release_agent"];
+
+/// Why `part` cannot name a cgroup: a name the cgroup filesystem keeps for its files.
+fn reserved(part: &str) -> Option<String> {
+    if V1_FILES.contains(&part) {
+        return Some(format!(
+            "'{part}' is a file of every v1 cgroup, not a cgroup"
+        ));
+    }
+    let (prefix, _) = part.split_once('.')?;
+    FILE_PREFIXES.contains(&prefix).then(|| {
+        format!("'{part}' is a name the cgroup filesystem keeps for its files ({prefix}.*)")
+    })
+}
+
+/// Refuses a cgroup path (`/a/b`, or `a/b`) with a reserved component.
+fn check_reserved(shown: &str, path: &str) -> Result<()> {
+    match path.split('/').find_map(reserved) {
+        Some(why) => Err(Error::name(shown, why)),
+        None => Ok(()),
+    }
+}
 
 /// A cgroup as the user named it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +100,7 @@ impl Name {
         if rel.split('/').any(str::is_empty) {
             return Err(Error::name(s, "empty path component ('//')"));
         }
+        check_reserved(s, rel)?;
         Ok(Name::Relative(rel.to_string()))
     }
 
@@ -169,6 +216,28 @@ impl<'a> Resolver<'a> {
         })
     }
 
+    /// With `--root`, refuses an absolute path that is not the root or below it, in
+    /// its hierarchy (`path` is the hierarchy path it leads to).
+    fn check_confined(&self, p: &Path, h: usize, path: &str) -> Result<()> {
+        if self.root == Root::Top {
+            return Ok(());
+        }
+        let outside = |why: String| Err(Error::name(p.display().to_string(), why));
+        let label = self.layout.hierarchies[h].label();
+        let Some(base) = self.base(h)? else {
+            return outside(format!(
+                "it is in the {label} hierarchy, and --root is in another one"
+            ));
+        };
+        let base_dir = base.trim_end_matches('/');
+        if path == base || base_dir.is_empty() || path.starts_with(&format!("{base_dir}/")) {
+            return Ok(());
+        }
+        outside(format!(
+            "it is outside --root ({base} in the {label} hierarchy)"
+        ))
+    }
+
     /// The locations of `name` in the hierarchies `hiers` (for a relative name), or in
     /// its own hierarchy (an absolute path, which must be one of `hiers` unless `hiers`
     /// is empty).
@@ -176,6 +245,8 @@ impl<'a> Resolver<'a> {
         match name {
             Name::Absolute(p) => {
                 let (h, path) = self.locate_absolute(p)?;
+                check_reserved(&p.display().to_string(), &path)?;
+                self.check_confined(p, h, &path)?;
                 if !hiers.is_empty() && !hiers.contains(&h) {
                     return Err(Error::name(
                         p.display().to_string(),
@@ -284,7 +355,7 @@ pub fn resolve_existing(p: &Path) -> Result<PathBuf> {
 mod tests {
     use super::*;
     use crate::layout::tests::{layout, HYBRID, V2};
-    use crate::proccgroup::parse;
+    use nsproc::cgroup::parse;
 
     #[test]
     fn names() {
@@ -310,6 +381,65 @@ mod tests {
         }
         assert_eq!(Root::parse(Some("self")).unwrap(), Root::SelfCgroup);
         assert_eq!(Root::parse(None).unwrap(), Root::Top);
+    }
+
+    #[test]
+    fn names_the_filesystem_keeps_for_files() {
+        for bad in [
+            "cgroup.procs",
+            "adv/tasks",
+            "notify_on_release",
+            "release_agent",
+            "a/cgroup.subtree_control/b",
+            "memory.max",
+            "box/cpu.weight",
+            "io.pressure",
+        ] {
+            let err = Name::parse(bad).unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::EXIT_USAGE, "{bad}");
+        }
+        for good in [
+            "user.slice",
+            "session-1.scope",
+            "memory",
+            "tasks2",
+            "web.cpu",
+        ] {
+            assert!(Name::parse(good).is_ok(), "{good}");
+        }
+        let l = layout(V2, "memory");
+        let r = Resolver::new(&l, Root::Top, vec![]);
+        let err = r
+            .resolve(&Name::parse("/sys/fs/cgroup/x/memory.max").unwrap(), &[])
+            .unwrap_err();
+        assert!(err.to_string().contains("keeps for its files"), "{err}");
+    }
+
+    #[test]
+    fn root_confines_absolute_paths() {
+        let l = layout(V2, "memory");
+        let own = parse("0::/user.slice/session-1.scope\n").unwrap();
+        let r = Resolver::new(&l, Root::SelfCgroup, own);
+        let inside = Name::parse("/sys/fs/cgroup/user.slice/session-1.scope/box").unwrap();
+        assert_eq!(
+            r.resolve(&inside, &[]).unwrap()[0].path,
+            "/user.slice/session-1.scope/box"
+        );
+        let root = Name::parse("/sys/fs/cgroup/user.slice/session-1.scope").unwrap();
+        assert!(r.resolve(&root, &[]).is_ok());
+        for outside in [
+            "/sys/fs/cgroup/elsewhere",
+            "/sys/fs/cgroup/user.slice",
+            "/sys/fs/cgroup/user.slice/session-1.scope2",
+        ] {
+            let err = r.resolve(&Name::parse(outside).unwrap(), &[]).unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::EXIT_USAGE, "{outside}");
+            assert!(err.to_string().contains("outside --root"), "{err}");
+        }
+        let top = Resolver::new(&l, Root::Top, vec![]);
+        assert!(top
+            .resolve(&Name::parse("/sys/fs/cgroup/elsewhere").unwrap(), &[])
+            .is_ok());
     }
 
     #[test]

@@ -6,7 +6,10 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use nscli::columns::help as column_help;
+use nscli::format::OutputArgs;
 
+use crate::columns::{CgroupColumn, ModeColumn, TreeColumn};
 use crate::error::{Error, Result};
 use crate::exec::ExecRequest;
 use crate::ops::{AddRequest, CreateRequest, LimitRequest, ListRequest, RmRequest};
@@ -18,21 +21,28 @@ const AFTER_HELP: &str = "\
 CGROUP is a path relative to the hierarchy root (box/web, as with cgcreate), resolved in
 every hierarchy that applies, or an absolute path inside a mounted cgroup filesystem
 (/sys/fs/cgroup/memory/box). With --root, relative names resolve below that cgroup;
---root self means the cgroup cgctl itself is in, in each hierarchy. Names with '..',
-or that lead outside a cgroup filesystem, are refused before anything is written.
-A TARGET of digits only is a PID.
+--root self means the cgroup cgctl itself is in, in each hierarchy; with --root, absolute
+paths must lead below it too. Names with '..', that lead outside a cgroup filesystem, or
+that the cgroup filesystem keeps for its files (cgroup.*, tasks, memory.max...) are
+refused before anything is written.
+A TARGET of digits only is a PID; each is held by a pidfd from lookup to last write, and
+one that exits meanwhile is refused, never written. With --json (before or after the
+command) every command prints one JSON document; no limit is null.
 
 Values: sizes are bytes or K/M/G/T/P/E with optional B or iB, any case, base 1024
 (100M = 104857600), or N% of physical memory; 'max', 'infinity' or -1 remove a limit.
+Memory limits below one page are refused (the kernel would make them 0).
 cpu is a decimal number of CPUs (0.5 = 50000 µs every 100000 µs). cpu-weight and
 io-weight are 1-10000 (v2 scale). On v1, cpu.shares = 2 + (weight-1)*262142/9999
 rounded up (1 -> 2, 100 -> 2598, 10000 -> 262144; the inverse of runc's mapping) and
 blkio.weight = 10 + (weight-1)*990/9999.
 
 Exit status:
-  0        success
-  1        the operation failed (the message says what, on what, and why)
-  2        usage error: bad arguments, value or name; nothing was written
+  0        success (also when stdout's reader went away)
+  1        the operation failed (the message says what, on what, and why), or the
+           result could not be written to stdout
+  2        usage error: bad arguments, value or name, or PID 1, a kernel thread or an
+           ancestor of cgctl without --force; nothing was written
   exec:    COMMAND's status; 125 if cgctl failed, 126 COMMAND cannot be executed,
            127 COMMAND not found";
 
@@ -44,8 +54,8 @@ pub struct Cli {
     /// Resolve relative cgroup names below CGROUP ('self': cgctl's own cgroup)
     #[arg(long, global = true, env = "CGCTL_ROOT", value_name = "CGROUP")]
     pub root: Option<String>,
-    /// Print results as JSON on stdout
-    #[arg(long, global = true)]
+    /// Print results as JSON on stdout (also after the command: COMMAND --json)
+    #[arg(long)]
     pub json: bool,
     #[command(subcommand)]
     pub command: Command,
@@ -54,7 +64,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print the host's layout (v1, hybrid or v2), then each hierarchy
-    Mode,
+    #[command(after_help = format!("Columns:\n{}", column_help::<ModeColumn>()))]
+    Mode(ModeArgs),
     /// Create cgroups (with their ancestors)
     Create(CreateArgs),
     /// Move processes into a cgroup ('-' reads PIDs from stdin, one a line)
@@ -66,10 +77,13 @@ pub enum Command {
     /// Limits and usage of a cgroup, or of a PID's cgroups
     Show(ShowArgs),
     /// List the cgroups below CGROUP [default: the root]
+    #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
     Ls(ListArgs),
     /// The cgroups below CGROUP with their processes, like systemd-cgls
+    #[command(after_help = format!("Columns:\n{}", column_help::<TreeColumn>()))]
     Tree(ListArgs),
     /// A PID's cgroup in every hierarchy
+    #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
     Which(WhichArgs),
     /// Remove cgroups, deepest first
     Rm(RmArgs),
@@ -83,8 +97,24 @@ pub enum Command {
     Umount(UmountArgs),
 }
 
+/// `--json` of a command that prints no table.
+#[derive(Args, Debug)]
+pub struct JsonArg {
+    /// Print the result as one JSON document on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ModeArgs {
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
 #[derive(Args, Debug)]
 pub struct CreateArgs {
+    #[command(flatten)]
+    json: JsonArg,
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Controllers whose hierarchies get the cgroup [default: all with controllers]
@@ -94,6 +124,8 @@ pub struct CreateArgs {
 
 #[derive(Args, Debug)]
 pub struct AddArgs {
+    #[command(flatten)]
+    json: JsonArg,
     cgroup: String,
     #[arg(required = true, value_name = "PID")]
     pids: Vec<String>,
@@ -103,10 +135,15 @@ pub struct AddArgs {
     /// Only in the hierarchies of these controllers
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
+    /// Also move PID 1, a kernel thread or one of cgctl's own ancestors
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct LimitArgs {
+    #[command(flatten)]
+    json: JsonArg,
     #[arg(value_enum)]
     resource: Resource,
     #[arg(allow_hyphen_values = true)]
@@ -119,13 +156,16 @@ pub struct LimitArgs {
     /// CPU period in microseconds, for cpu [default: 100000]
     #[arg(long, value_name = "US")]
     period: Option<u64>,
-    /// On v2, set a memory limit below current usage (the kernel OOM-kills)
+    /// On v2, set a memory limit below current usage (the kernel OOM-kills); also
+    /// move PID 1, a kernel thread or one of cgctl's own ancestors
     #[arg(long)]
     force: bool,
 }
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
+    #[command(flatten)]
+    json: JsonArg,
     /// RESOURCE=VALUE, repeatable
     #[arg(short = 'l', long = "limit", value_name = "RESOURCE=VALUE", value_parser = parse_pair)]
     limits: Vec<(Resource, String)>,
@@ -145,11 +185,15 @@ pub struct ExecArgs {
 
 #[derive(Args, Debug)]
 pub struct ShowArgs {
+    #[command(flatten)]
+    json: JsonArg,
     target: String,
 }
 
 #[derive(Args, Debug)]
 pub struct ListArgs {
+    #[command(flatten)]
+    output: OutputArgs,
     cgroup: Option<String>,
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
@@ -157,11 +201,15 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 pub struct WhichArgs {
+    #[command(flatten)]
+    output: OutputArgs,
     pid: String,
 }
 
 #[derive(Args, Debug)]
 pub struct RmArgs {
+    #[command(flatten)]
+    json: JsonArg,
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Also remove the cgroups below
@@ -176,11 +224,15 @@ pub struct RmArgs {
 
 #[derive(Args, Debug)]
 pub struct FreezeArgs {
+    #[command(flatten)]
+    json: JsonArg,
     cgroup: String,
 }
 
 #[derive(Args, Debug)]
 pub struct MountArgs {
+    #[command(flatten)]
+    json: JsonArg,
     /// Name of a v1 hierarchy (name=NAME)
     #[arg(long)]
     name: Option<String>,
@@ -201,6 +253,8 @@ pub struct MountArgs {
 
 #[derive(Args, Debug)]
 pub struct UmountArgs {
+    #[command(flatten)]
+    json: JsonArg,
     dir: PathBuf,
 }
 
@@ -210,6 +264,7 @@ pub struct UmountArgs {
 pub struct Invocation {
     /// `--root`, resolved when the layout is known.
     pub root: Option<String>,
+    /// `--json`, before or after the command (tables: in `Request`'s [`OutputArgs`]).
     pub json: bool,
     pub request: Request,
 }
@@ -217,15 +272,15 @@ pub struct Invocation {
 /// One command, as a request the library takes.
 #[derive(Debug)]
 pub enum Request {
-    Mode,
+    Mode(OutputArgs),
     Create(CreateRequest),
     Add(AddRequest),
     Limit(LimitRequest),
     Exec(ExecRequest),
     Show { target: String },
-    Ls(ListRequest),
-    Tree(ListRequest),
-    Which { pid: i32 },
+    Ls(ListRequest, OutputArgs),
+    Tree(ListRequest, OutputArgs),
+    Which { pid: i32, output: OutputArgs },
     Rm(RmRequest),
     Freeze { cgroup: String, frozen: bool },
     Mount { kind: mount::Kind, dir: PathBuf },
@@ -236,27 +291,62 @@ impl Cli {
     /// Checks and converts the arguments (values, PIDs, --period) before anything is
     /// looked up or written. PIDs given as '-' are read from `stdin`.
     pub fn into_invocation(self, stdin: impl BufRead) -> Result<Invocation> {
+        let json = self.json || self.command.json();
+        let mut request = self.command.into_request(stdin)?;
+        if let Request::Mode(o)
+        | Request::Ls(_, o)
+        | Request::Tree(_, o)
+        | Request::Which { output: o, .. } = &mut request
+        {
+            o.json |= json;
+        }
         Ok(Invocation {
             root: self.root,
-            json: self.json,
-            request: self.command.into_request(stdin)?,
+            json,
+            request,
         })
     }
 }
 
 impl Command {
+    /// `--json` given after the command.
+    fn json(&self) -> bool {
+        match self {
+            Command::Mode(a) => a.output.json,
+            Command::Ls(a) | Command::Tree(a) => a.output.json,
+            Command::Which(a) => a.output.json,
+            Command::Create(CreateArgs { json, .. })
+            | Command::Add(AddArgs { json, .. })
+            | Command::Limit(LimitArgs { json, .. })
+            | Command::Exec(ExecArgs { json, .. })
+            | Command::Show(ShowArgs { json, .. })
+            | Command::Rm(RmArgs { json, .. })
+            | Command::Freeze(FreezeArgs { json, .. })
+            | Command::Thaw(FreezeArgs { json, .. })
+            | Command::Mount(MountArgs { json, .. })
+            | Command::Umount(UmountArgs { json, .. }) => json.json,
+        }
+    }
+
     fn into_request(self, stdin: impl BufRead) -> Result<Request> {
         Ok(match self {
-            Command::Mode => Request::Mode,
+            Command::Mode(a) => Request::Mode(a.output),
             Command::Create(a) => Request::Create(a.into()),
             Command::Add(a) => Request::Add(a.into_request(stdin)?),
             Command::Limit(a) => Request::Limit(a.try_into()?),
             Command::Exec(a) => Request::Exec(a.try_into()?),
             Command::Show(a) => Request::Show { target: a.target },
-            Command::Ls(a) => Request::Ls(a.into()),
-            Command::Tree(a) => Request::Tree(a.into()),
+            Command::Ls(a) => {
+                let output = a.output.clone();
+                Request::Ls(a.into(), output)
+            }
+            Command::Tree(a) => {
+                let output = a.output.clone();
+                Request::Tree(a.into(), output)
+            }
             Command::Which(a) => Request::Which {
                 pid: procs::parse_pid(&a.pid)?,
+                output: a.output,
             },
             Command::Rm(a) => Request::Rm(a.into()),
             Command::Freeze(a) => Request::Freeze {
@@ -297,6 +387,7 @@ impl AddArgs {
             pids,
             threads: self.threads,
             controllers: self.controllers,
+            force: self.force,
         })
     }
 }

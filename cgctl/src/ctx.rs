@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use crate::cgpath::{Location, Name, Resolver, Root};
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Version};
-use crate::proccgroup::{self, Membership};
 use crate::resource::Resource;
+use nsproc::cgroup::Membership;
 
 pub struct Ctx {
     pub layout: Layout,
     pub root: Root,
-    own: Vec<proccgroup::Membership>,
+    own: Vec<Membership>,
 }
 
 impl Ctx {
@@ -20,7 +20,7 @@ impl Ctx {
         let root = Root::parse(root)?;
         let layout = Layout::detect()?;
         let own = if root == Root::SelfCgroup {
-            proccgroup::read(0)?
+            nsproc::Process::current()?.cgroups()?
         } else {
             Vec::new()
         };

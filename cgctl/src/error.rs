@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use nix::errno::Errno;
 
 /// Exit status when an operation failed.
-pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_FAILED: i32 = nscli::exit::EXIT_FAILURE;
 /// Exit status for a usage error: bad arguments, a bad value or a bad name; nothing
 /// was written.
-pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_USAGE: i32 = nscli::exit::EXIT_USAGE;
 /// Exit status of `exec` when cgctl itself failed before COMMAND ran.
 pub const EXIT_EXEC_FAILED: i32 = 125;
 /// Exit status of `exec` when COMMAND was found but cannot be executed.
@@ -35,7 +35,7 @@ pub enum Error {
     Name { name: String, why: String },
 
     /// Reading, writing, creating or removing a file or directory failed.
-    #[error("cannot {op} {}: {}{hint}", path.display(), Errno::from_raw(source.raw_os_error().unwrap_or(libc::EIO)).desc())]
+    #[error("cannot {op} {}: {}{hint}", path.display(), nscli::errno::io_text(source))]
     File {
         op: &'static str,
         path: PathBuf,
@@ -85,12 +85,20 @@ pub enum Error {
     #[error("cannot execute '{command}': {}", source.desc())]
     Exec { command: String, source: Errno },
 
-    /// The result could not be printed (encoded) as asked.
-    #[error("{0}")]
-    Output(String),
+    /// The result could not be written to stdout (or encoded as JSON).
+    #[error(transparent)]
+    Output(#[from] nscli::output::OutputError),
+
+    /// `exec` failed before COMMAND ran (exit status 125, not 1).
+    #[error(transparent)]
+    BeforeExec(Box<Error>),
+
+    /// Looking up or reading a process failed (no such process, one that exited...).
+    #[error(transparent)]
+    Proc(#[from] nsproc::Error),
 
     /// Several independent steps failed (teardown keeps going and reports all).
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    #[error("{}", nscli::error::Joined(.0))]
     Many(Vec<Error>),
 }
 
@@ -103,7 +111,17 @@ impl Error {
                 Errno::ENOENT | Errno::ENOTDIR => EXIT_NOT_FOUND,
                 _ => EXIT_CANNOT_EXECUTE,
             },
+            Error::BeforeExec(_) => EXIT_EXEC_FAILED,
             _ => EXIT_FAILED,
+        }
+    }
+
+    /// For `exec`: an error of cgctl's own, before COMMAND ran, ends with 125 rather
+    /// than 1 (usage errors stay 2, COMMAND's own 126/127).
+    pub fn before_exec(self) -> Self {
+        match self.exit_code() {
+            EXIT_FAILED => Error::BeforeExec(Box::new(self)),
+            _ => self,
         }
     }
 
@@ -151,9 +169,27 @@ impl Error {
     }
 }
 
-/// The errno inside an I/O error (EIO when it carries none).
-pub fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+/// A failed system call with what was being done (`nix_call().context(|| ...)?`).
+impl From<nscli::error::SysError> for Error {
+    fn from(e: nscli::error::SysError) -> Self {
+        Error::Sys {
+            what: e.what,
+            source: e.errno,
+            hint: String::new(),
+        }
+    }
 }
+
+impl nscli::exit::Failure for Error {
+    fn exit_code(&self) -> i32 {
+        Error::exit_code(self)
+    }
+
+    fn is_closed_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.is_closed_pipe())
+    }
+}
+
+pub use nscli::errno::io_errno;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

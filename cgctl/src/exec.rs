@@ -12,6 +12,7 @@ use crate::cgpath::Name;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::held::Held;
 use crate::procs;
 use crate::resource::{Limit, Resource};
 
@@ -63,6 +64,8 @@ pub fn find_program(prog: &Path) -> std::result::Result<PathBuf, Errno> {
 /// Everything `exec` did before exec(2): undone by [`Prepared::exec`] if exec fails.
 pub struct Prepared<'a> {
     pub applied: Vec<Applied>,
+    /// The cgroup's directory in each hierarchy.
+    pub cgroups: Vec<PathBuf>,
     program: PathBuf,
     creator: Creator<'a>,
     moves: procs::Moves,
@@ -117,16 +120,17 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         applied.push(apply::apply(ctx, loc, val, text, req.force)?);
     }
     // Move ourselves in; on failure the moves are undone, then the cgroups removed.
-    let me = std::process::id() as i32;
-    let before = crate::proccgroup::read(me)?;
+    let me = std::rc::Rc::new(Held::open(std::process::id() as i32, false)?);
+    let before = me.cgroups()?;
     let mut moves = procs::Moves::default();
     for loc in &locs {
         let from = ctx.dir_in(&before, loc.hierarchy);
         let dir = crate::cgroup::CgroupDir::open(&loc.dir)?;
-        moves.attach(&dir, from.as_deref(), ctx.version(loc), me, false)?;
+        moves.attach(&dir, from.as_deref(), ctx.version(loc), &me)?;
     }
     Ok(Prepared {
         applied,
+        cgroups: locs.into_iter().map(|l| l.dir).collect(),
         program,
         creator,
         moves,
@@ -160,6 +164,15 @@ fn exec_now(program: &Path, command: &[OsString]) -> Error {
         .collect::<Option<Vec<_>>>()
     else {
         return Error::Usage("an argument contains a NUL byte".to_string());
+    };
+    // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec: COMMAND
+    // would see EPIPE instead of dying quietly (`yes | head`). Restore the default.
+    // SAFETY: setting a signal's disposition to SIG_DFL; cgctl has no other threads.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        )
     };
     match nix::unistd::execv(&path, &args) {
         Err(source) => Error::Exec {

@@ -5,8 +5,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::mountinfo::{self, Mount};
-use crate::proccgroup::Membership;
+use nsproc::cgroup::Membership;
+use nsproc::mountinfo::{self, Mount};
 
 /// The kind of host, from what is mounted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -166,9 +166,8 @@ impl Layout {
     /// Reads `/proc/self/mountinfo` and checks each mount's statfs magic.
     pub fn detect() -> Result<Layout> {
         let path = "/proc/self/mountinfo";
-        let text = std::fs::read_to_string(path).map_err(|e| Error::file("read", path, e))?;
+        let text = std::fs::read(path).map_err(|e| Error::file("read", path, e))?;
         let mounts = mountinfo::cgroup_mounts(&text)
-            .into_iter()
             .filter(magic_matches)
             .collect::<Vec<_>>();
         Layout::from_mounts(&mounts, |dir| {
@@ -185,10 +184,10 @@ impl Layout {
         let mut hierarchies: Vec<Hierarchy> = Vec::new();
         for m in mounts {
             let mp = MountPoint {
-                root: m.root.clone(),
-                mount_point: PathBuf::from(&m.mount_point),
+                root: m.root.to_string_lossy().into_owned(),
+                mount_point: m.mount_point.clone(),
             };
-            if let Some(h) = hierarchies.iter_mut().find(|h| h.dev == m.dev) {
+            if let Some(h) = hierarchies.iter_mut().find(|h| h.dev == m.dev()) {
                 h.mounts.push(mp);
                 continue;
             }
@@ -200,7 +199,7 @@ impl Layout {
                 },
                 controllers: Vec::new(),
                 name: None,
-                dev: m.dev.clone(),
+                dev: m.dev(),
                 mounts: vec![mp],
             };
             if h.version == Version::V1 {
@@ -212,7 +211,7 @@ impl Layout {
                     }
                 }
             } else {
-                h.controllers = v2_controllers(Path::new(&m.mount_point))
+                h.controllers = v2_controllers(&m.mount_point)
                     .split_whitespace()
                     .map(str::to_string)
                     .collect();
@@ -323,7 +322,7 @@ pub fn join_cgroup(base: &str, rest: &str) -> String {
 
 fn magic_matches(m: &Mount) -> bool {
     use nix::sys::statfs::{statfs, CGROUP2_SUPER_MAGIC, CGROUP_SUPER_MAGIC};
-    match statfs(m.mount_point.as_str()) {
+    match statfs(&m.mount_point) {
         Ok(fs) => {
             let t = fs.filesystem_type();
             if m.fstype == "cgroup2" {
@@ -339,7 +338,6 @@ fn magic_matches(m: &Mount) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::mountinfo::cgroup_mounts;
 
     pub const HYBRID: &str = "\
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -360,6 +358,10 @@ pub(crate) mod tests {
 35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
 36 31 0:32 /box /srv/box-memory rw - cgroup cgroup rw,memory
 ";
+
+    fn cgroup_mounts(text: &str) -> Vec<Mount> {
+        mountinfo::cgroup_mounts(text.as_bytes()).collect()
+    }
 
     pub fn layout(text: &str, v2: &str) -> Layout {
         let v2 = v2.to_string();
@@ -444,7 +446,7 @@ pub(crate) mod tests {
     #[test]
     fn memberships_match_hierarchies() {
         let l = layout(HYBRID, "");
-        let ms = crate::proccgroup::parse("4:memory:/p/x\n9:name=systemd:/\n0::/u\n").unwrap();
+        let ms = nsproc::cgroup::parse("4:memory:/p/x\n9:name=systemd:/\n0::/u\n").unwrap();
         let mem = l.find(&ms[0]).unwrap();
         assert!(l.hierarchies[mem].has("memory"));
         assert_eq!(

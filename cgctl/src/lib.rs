@@ -1,28 +1,32 @@
 //! cgctl: cgroups from the shell — create hierarchies and groups, move processes, set
 //! limits and read usage — on cgroup v1, hybrid and v2 hosts.
 //!
-//! Parsing (mountinfo, /proc/PID/cgroup, values, names) is pure and kept apart from
-//! the modules that act on cgroupfs ([`cgroup`]); the binary only turns the command
-//! line into a request ([`cli`]), runs it ([`ops`]) and prints the result ([`print`]).
+//! Parsing (values, names; mountinfo and /proc/PID/cgroup are nsproc's) is pure and
+//! kept apart from the modules that act on cgroupfs ([`cgroup`]); processes are held
+//! by pidfd ([`held`]). The binary only parses the command line ([`cli`]) and calls
+//! [`run`], which runs the request ([`ops`]) and prints the result ([`print`]) through
+//! nscli.
 
 pub mod apply;
 pub mod cgfs;
 pub mod cgpath;
 pub mod cgroup;
 pub mod cli;
+pub mod columns;
 pub mod create;
 pub mod ctx;
 pub mod error;
 pub mod exec;
+pub mod held;
+pub mod hook;
 pub mod layout;
 pub mod mount;
-pub mod mountinfo;
 pub mod ops;
 pub mod print;
-pub mod proccgroup;
 pub mod procs;
 pub mod remove;
 pub mod resource;
+pub mod run;
 pub mod show;
 pub mod subtree;
 pub mod tree;

@@ -1,6 +1,7 @@
 //! `cgctl mount` / `cgctl umount`: mounting v1 hierarchies (named, or with
 //! controllers) and cgroup2.
 
+use nscli::error::Context;
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -106,24 +107,23 @@ pub fn mount_at(kind: &Kind, dir: &Path) -> Result<()> {
 /// hierarchy still mounted elsewhere is not hidden: 0 for both.
 pub fn umount_at(dir: &Path) -> Result<usize> {
     crate::cgroup::CgroupDir::open(dir)?;
-    let text = std::fs::read_to_string("/proc/self/mountinfo")
+    let text = std::fs::read("/proc/self/mountinfo")
         .map_err(|e| Error::file("read", "/proc/self/mountinfo", e))?;
     let real = dir
         .canonicalize()
         .map_err(|e| Error::file("resolve", dir, e))?;
-    let mounts = crate::mountinfo::cgroup_mounts(&text);
-    let Some(mounted) = mounts.iter().find(|m| Path::new(&m.mount_point) == real) else {
+    let mounts: Vec<_> = nsproc::mountinfo::cgroup_mounts(&text).collect();
+    let Some(mounted) = mounts.iter().find(|m| m.mount_point == real) else {
         return Err(Error::Refused(format!(
             "{} is not the mount point of a cgroup filesystem",
             dir.display()
         )));
     };
     let children = cgfs::children(&real).map(|c| c.len()).unwrap_or(0);
-    umount2(&real, MntFlags::empty())
-        .map_err(|e| Error::sys(format!("cannot unmount {}", real.display()), e))?;
+    umount2(&real, MntFlags::empty()).context(|| format!("cannot unmount {}", real.display()))?;
     let mounted_elsewhere = mounts
         .iter()
-        .any(|m| m.mount_point != mounted.mount_point && m.dev == mounted.dev);
+        .any(|m| m.mount_point != mounted.mount_point && m.dev() == mounted.dev());
     if mounted.fstype != "cgroup" || mounted_elsewhere {
         return Ok(0);
     }

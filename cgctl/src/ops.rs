@@ -2,6 +2,7 @@
 //! returns what the binary prints.
 
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use crate::apply::{self, Applied};
 use crate::cgpath::{Location, Name};
@@ -9,10 +10,11 @@ use crate::cgroup::CgroupDir;
 use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
+use crate::held::Held;
 use crate::layout::Version;
 use crate::resource::Limit;
 use crate::show::Report;
-use crate::{proccgroup, procs, remove, show, tree};
+use crate::{procs, remove, show, tree};
 
 /// `cgctl create`.
 #[derive(Debug)]
@@ -91,11 +93,13 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
     for t in &targets {
         plans.push(match t {
             Target::Pid(pid) => {
-                let from = ctx.dir_in(&proccgroup::read(*pid)?, h);
+                let held = Held::open(*pid, false)?;
+                held.refuse_protected(req.force)?;
+                let from = ctx.dir_in(&held.cgroups()?, h);
                 let name = explicit
                     .clone()
                     .unwrap_or_else(|| Name::Relative(format!("cgctl/{pid}")));
-                (Some((*pid, from)), resolver.resolve(&name, &[h])?)
+                (Some((Rc::new(held), from)), resolver.resolve(&name, &[h])?)
             }
             Target::Cgroup(name) => (None, ctx.existing(name, &[h])?),
         });
@@ -111,16 +115,18 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
     let mut applied_to = std::collections::HashSet::new();
     for (pid, locs) in &plans {
         for loc in locs {
-            if pid.is_some() {
+            if let Some((held, _)) = pid {
+                // Nothing is created for a process that has exited since.
+                held.ensure_same()?;
                 creator.create(loc, &v2c)?;
             }
             // A cgroup shared by several PIDs gets the limit once.
             if applied_to.insert(loc.dir.clone()) {
                 out.push(apply::apply(ctx, loc, &req.limit, &req.value, req.force)?);
             }
-            if let Some((pid, from)) = pid {
+            if let Some((held, from)) = pid {
                 let dir = CgroupDir::open(&loc.dir)?;
-                moves.attach(&dir, from.as_deref(), version, *pid, false)?;
+                moves.attach(&dir, from.as_deref(), version, held)?;
             }
         }
     }
@@ -137,6 +143,8 @@ pub struct AddRequest {
     /// Move single threads instead of processes.
     pub threads: bool,
     pub controllers: Vec<String>,
+    /// Also move PID 1, kernel threads and cgctl's own ancestors.
+    pub force: bool,
 }
 
 /// `cgctl add`: moves processes (or threads) into a cgroup, in every hierarchy it
@@ -150,17 +158,20 @@ pub fn add(ctx: &Ctx, req: &AddRequest) -> Result<Vec<PathBuf>> {
         .iter()
         .map(|l| CgroupDir::open(&l.dir))
         .collect::<Result<Vec<_>>>()?;
-    // Every PID must exist before any is moved.
-    let origins = req
-        .pids
-        .iter()
-        .map(|&pid| proccgroup::read(pid).map(|m| (pid, m)))
-        .collect::<Result<Vec<_>>>()?;
+    // Every PID must exist (and may be moved) before any is moved; each is held from
+    // here to its last write.
+    let mut origins = Vec::with_capacity(req.pids.len());
+    for &pid in &req.pids {
+        let held = Held::open(pid, req.threads)?;
+        held.refuse_protected(req.force)?;
+        let memberships = held.cgroups()?;
+        origins.push((Rc::new(held), memberships));
+    }
     let mut moves = procs::Moves::default();
-    for (pid, memberships) in &origins {
+    for (held, memberships) in &origins {
         for (loc, dir) in locs.iter().zip(&dirs) {
             let from = ctx.dir_in(memberships, loc.hierarchy);
-            moves.attach(dir, from.as_deref(), ctx.version(loc), *pid, req.threads)?;
+            moves.attach(dir, from.as_deref(), ctx.version(loc), held)?;
         }
     }
     moves.keep();
@@ -181,7 +192,7 @@ pub fn target_locations(ctx: &Ctx, target: &str) -> Result<Vec<Location>> {
 /// A process's cgroup in every hierarchy that is mounted here.
 pub fn pid_locations(ctx: &Ctx, pid: i32) -> Result<Vec<Location>> {
     let mut out = Vec::new();
-    for m in proccgroup::read(pid)? {
+    for m in nsproc::Process::open(pid)?.cgroups()? {
         let Some(h) = ctx.layout.find(&m) else {
             continue;
         };
@@ -254,13 +265,15 @@ pub struct RmRequest {
     pub controllers: Vec<String>,
 }
 
-/// `cgctl rm`: all names are checked before any is removed.
-pub fn rm(ctx: &Ctx, req: &RmRequest) -> Result<()> {
+/// `cgctl rm`: all names are checked before any is removed. Returns the directories
+/// of the cgroups named (those below them went too).
+pub fn rm(ctx: &Ctx, req: &RmRequest) -> Result<Vec<PathBuf>> {
     let mut locs = Vec::new();
     for n in &req.cgroups {
         locs.extend(locations(ctx, Some(n), &req.controllers)?);
     }
-    remove::remove(&locs, req.recursive, req.kill)
+    remove::remove(&locs, req.recursive, req.kill)?;
+    Ok(locs.into_iter().map(|l| l.dir).collect())
 }
 
 /// `cgctl freeze` / `thaw`: the v1 freezer hierarchy if there is one, else v2.
@@ -330,7 +343,7 @@ pub struct Which {
 /// `cgctl which PID`.
 pub fn which(ctx: &Ctx, pid: i32) -> Result<Vec<Which>> {
     let mut out = Vec::new();
-    for m in proccgroup::read(pid)? {
+    for m in nsproc::Process::open(pid)?.cgroups()? {
         let h = ctx.layout.find(&m);
         out.push(Which {
             hierarchy: match h {

@@ -2,6 +2,7 @@
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -9,14 +10,14 @@ use nix::errno::Errno;
 use crate::cgroup::retry::{Backoff, Budget};
 use crate::cgroup::CgroupDir;
 use crate::error::{Error, Result};
+use crate::held::Held;
+use crate::hook;
 use crate::layout::Version;
 
-/// Parses a PID: a positive whole number.
+/// Parses a PID: a positive whole number (blanks around it are allowed).
 pub fn parse_pid(s: &str) -> Result<i32> {
-    match s.trim().parse::<i32>() {
-        Ok(p) if p > 0 => Ok(p),
-        _ => Err(Error::value("PID", s, "expected a positive whole number")),
-    }
+    nsproc::target::parse_pid(s.trim())
+        .map_err(|_| Error::value("PID", s, "expected a positive whole number"))
 }
 
 /// Whether `s` looks like a PID (digits only), rather than a cgroup name.
@@ -37,9 +38,26 @@ pub fn read_pids(input: impl BufRead) -> Result<Vec<i32>> {
     Ok(out)
 }
 
-/// Moves process (or, with `thread`, the single thread) `pid` into the cgroup `dir`.
-/// A brief EINVAL (a process still being set up by fork) is retried.
-pub fn attach(dir: &CgroupDir, version: Version, pid: i32, thread: bool) -> Result<()> {
+/// Moves the process (or thread) `held` into the cgroup `dir`, after checking that it
+/// is still the process looked up. A brief EINVAL (a process still being set up by
+/// fork) is retried.
+pub fn attach(dir: &CgroupDir, version: Version, held: &Held) -> Result<()> {
+    hook::checkpoint("move")?;
+    held.ensure_same()?;
+    write_pid(dir, version, held.pid(), held.thread(), || {
+        held.ensure_same().is_ok()
+    })
+}
+
+/// Writes `pid` to the file of `dir` that moves it; `alive` tells a process still
+/// being set up (EINVAL, retried) from one that has gone.
+fn write_pid(
+    dir: &CgroupDir,
+    version: Version,
+    pid: i32,
+    thread: bool,
+    alive: impl Fn() -> bool,
+) -> Result<()> {
     let file = match (thread, version) {
         (false, _) => "cgroup.procs",
         (true, Version::V1) => "tasks",
@@ -55,8 +73,7 @@ pub fn attach(dir: &CgroupDir, version: Version, pid: i32, thread: bool) -> Resu
         dir.write(file, &pid.to_string())
             .map_err(|e| e.errno().unwrap_or(Errno::EIO))
     };
-    let still_forking =
-        |e: &Errno| *e == Errno::EINVAL && Path::new(&format!("/proc/{pid}")).exists();
+    let still_forking = |e: &Errno| *e == Errno::EINVAL && alive();
     let Err(err) = forking.retry(write, still_forking) else {
         return Ok(());
     };
@@ -88,25 +105,25 @@ pub fn attach(dir: &CgroupDir, version: Version, pid: i32, thread: bool) -> Resu
 /// into, so that those are empty when they are removed.
 #[derive(Default)]
 pub struct Moves {
-    back: Vec<(PathBuf, Version, i32, bool)>,
+    back: Vec<(PathBuf, Version, Rc<Held>)>,
 }
 
 impl Moves {
-    /// Moves `pid` into `dir`, remembering `from` (its cgroup before, in the same
+    /// Moves `held` into `dir`, remembering `from` (its cgroup before, in the same
     /// hierarchy) to move it back to.
     pub fn attach(
         &mut self,
         dir: &CgroupDir,
         from: Option<&Path>,
         version: Version,
-        pid: i32,
-        thread: bool,
+        held: &Rc<Held>,
     ) -> Result<()> {
-        attach(dir, version, pid, thread)?;
+        attach(dir, version, held)?;
         if let Some(from) = from.filter(|f| *f != dir.path()) {
-            self.back.push((from.to_path_buf(), version, pid, thread));
+            self.back
+                .push((from.to_path_buf(), version, Rc::clone(held)));
         }
-        Ok(())
+        hook::checkpoint("moved")
     }
 
     /// The work succeeded: leave the processes where they are now.
@@ -116,10 +133,17 @@ impl Moves {
 }
 
 impl Drop for Moves {
+    /// Moves each process back, newest first; one that exited meanwhile is not
+    /// written (its PID may name another process now). Every failure is reported on
+    /// stderr, and the others are still moved back.
     fn drop(&mut self) {
-        for (dir, version, pid, thread) in self.back.iter().rev() {
-            if let Ok(dir) = CgroupDir::open(dir) {
-                let _ = attach(&dir, *version, *pid, *thread);
+        for (dir, version, held) in self.back.iter().rev() {
+            let back = hook::checkpoint("rollback")
+                .and_then(|()| CgroupDir::open(dir))
+                .and_then(|d| attach(&d, *version, held));
+            if let Err(e) = back {
+                let e = format!("cannot move {} {} back: {e}", held.kind(), held.pid());
+                nscli::report::error("cgctl", &e);
             }
         }
     }
@@ -144,20 +168,15 @@ fn parse_pids(text: &str) -> Vec<i32> {
     text.lines().filter_map(|l| l.trim().parse().ok()).collect()
 }
 
-/// A process's command line (or its name in brackets for a kernel thread); None if it
-/// has gone.
+/// A process's command line (or its name in brackets for a kernel thread), read
+/// through nsproc (control characters shown as spaces); None if it has gone.
 pub fn command(pid: i32) -> Option<String> {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let proc = nsproc::Process::open(pid).ok()?;
+    let cmdline = proc.read(c"cmdline").ok()?;
     if !cmdline.is_empty() {
-        let parts: Vec<String> = cmdline
-            .split(|&b| b == 0)
-            .filter(|p| !p.is_empty())
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect();
-        return Some(parts.join(" "));
+        return Some(nsproc::procinfo::format_cmdline(&cmdline));
     }
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    Some(format!("[{}]", comm.trim()))
+    Some(format!("[{}]", proc.comm().ok()?))
 }
 
 #[cfg(test)]
@@ -171,17 +190,28 @@ mod tests {
             &[("cgroup.procs", ""), ("tasks", ""), ("cgroup.threads", "")],
             &[],
         );
-        attach(&cg.dir, Version::V2, 42, false).unwrap();
+        let yes = || true;
+        write_pid(&cg.dir, Version::V2, 42, false, yes).unwrap();
         assert_eq!(cg.file("cgroup.procs"), "42");
-        attach(&cg.dir, Version::V1, 43, true).unwrap();
+        write_pid(&cg.dir, Version::V1, 43, true, yes).unwrap();
         assert_eq!(cg.file("tasks"), "43");
-        attach(&cg.dir, Version::V2, 44, true).unwrap();
+        write_pid(&cg.dir, Version::V2, 44, true, yes).unwrap();
         assert_eq!(cg.file("cgroup.threads"), "44");
+        let me = Held::open(std::process::id() as i32, false).unwrap();
+        attach(&cg.dir, Version::V2, &me).unwrap();
+        assert_eq!(cg.file("cgroup.procs"), std::process::id().to_string());
         let gone = cgroup(&[], &[]);
-        let err = attach(&gone.dir, Version::V1, 42, false).unwrap_err();
+        let err = write_pid(&gone.dir, Version::V1, 42, false, yes).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("cannot move PID 42 into "), "{msg}");
         assert!(msg.ends_with("(the cgroup was removed meanwhile)"), "{msg}");
+    }
+
+    #[test]
+    fn commands() {
+        let me = command(std::process::id() as i32).unwrap();
+        assert!(!me.is_empty() && !me.contains('\0'), "{me}");
+        assert_eq!(command(i32::MAX), None);
     }
 
     #[test]

@@ -152,14 +152,21 @@ impl Limit {
 pub fn physical_memory() -> u64 {
     use nix::unistd::{sysconf, SysconfVar};
     let pages = sysconf(SysconfVar::_PHYS_PAGES).ok().flatten().unwrap_or(0);
+    (pages.max(0) as u64).saturating_mul(page_size())
+}
+
+/// The size of a memory page in bytes.
+pub fn page_size() -> u64 {
+    use nix::unistd::{sysconf, SysconfVar};
     let size = sysconf(SysconfVar::PAGE_SIZE)
         .ok()
         .flatten()
         .unwrap_or(4096);
-    (pages.max(0) as u64).saturating_mul(size.max(0) as u64)
+    size.max(1) as u64
 }
 
-/// A size for a memory limit, where 0 makes no sense.
+/// A size for a memory limit, where 0 makes no sense, and neither does less than a
+/// page: the kernel rounds limits down to whole pages, so it would set 0.
 fn nonzero_size(res: Resource, s: &str, physical: u64) -> Result<OrMax<u64>> {
     let v = value::parse_size(s, physical)?;
     if v == OrMax::Value(0) {
@@ -168,6 +175,16 @@ fn nonzero_size(res: Resource, s: &str, physical: u64) -> Result<OrMax<u64>> {
             s,
             format!("a {res} limit of 0 bytes makes no sense (use 'max' to remove the limit)"),
         ));
+    }
+    let page = page_size();
+    if let OrMax::Value(n) = v {
+        if n < page {
+            return Err(Error::value(
+                "size",
+                s,
+                format!("a {res} limit of {n} bytes is below one page ({page} bytes): the kernel would make it 0"),
+            ));
+        }
     }
     Ok(v)
 }
@@ -220,6 +237,10 @@ mod tests {
             (Resource::Mem, "0"),
             (Resource::Mem, "-5M"),
             (Resource::MemHigh, "0"),
+            (Resource::Mem, "1"),
+            (Resource::Mem, "4095"),
+            (Resource::Mem, "0.5K"),
+            (Resource::MemHigh, "1"),
             (Resource::Cpu, "0"),
             (Resource::CpuWeight, "0"),
             (Resource::CpuWeight, "10001"),
@@ -232,6 +253,12 @@ mod tests {
             );
         }
         assert!(Limit::parse(Resource::Swap, "0", 100_000, 1 << 30).is_ok());
+        let page = page_size().to_string();
+        assert!(Limit::parse(Resource::Mem, &page, 100_000, 1 << 30).is_ok());
+        let msg = Limit::parse(Resource::Mem, "1", 100_000, 1 << 30)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("below one page"), "{msg}");
         assert!(Limit::parse(Resource::Pids, "0", 100_000, 1 << 30).is_ok());
     }
 }

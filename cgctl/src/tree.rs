@@ -70,34 +70,3 @@ pub fn tree(label: &str, path: &str, dir: &Path) -> Result<Node> {
         children,
     })
 }
-
-/// Draws a tree as systemd-cgls does.
-pub fn render(node: &Node) -> String {
-    let mut out = format!("{}:{}\n", node.hierarchy, node.path);
-    draw(node, "", &mut out);
-    out
-}
-
-fn draw(node: &Node, prefix: &str, out: &mut String) {
-    let count = node.processes.len() + node.children.len();
-    let mut i = 0;
-    for p in &node.processes {
-        i += 1;
-        let branch = if i == count { "└─" } else { "├─" };
-        out.push_str(&format!("{prefix}{branch}{} {}\n", p.pid, p.command));
-    }
-    for c in &node.children {
-        i += 1;
-        let last = i == count;
-        let name = c.path.rsplit('/').next().unwrap_or("");
-        out.push_str(&format!(
-            "{prefix}{}{name}\n",
-            if last { "└─" } else { "├─" }
-        ));
-        draw(
-            c,
-            &format!("{prefix}{}", if last { "  " } else { "│ " }),
-            out,
-        );
-    }
-}

@@ -12,11 +12,11 @@ pub enum OrMax<T> {
     Value(T),
 }
 
-/// JSON: a number, or the string "max".
+/// JSON: a number, or null for no limit.
 impl<T: serde::Serialize> serde::Serialize for OrMax<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match self {
-            OrMax::Max => s.serialize_str("max"),
+            OrMax::Max => s.serialize_none(),
             OrMax::Value(v) => v.serialize(s),
         }
     }
@@ -374,6 +374,12 @@ mod tests {
         for m in ["max", "MAX", "infinity", "-1"] {
             assert_eq!(size(m), OrMax::Max);
         }
+    }
+
+    #[test]
+    fn no_limit_is_null_in_json() {
+        assert_eq!(serde_json::to_string(&OrMax::<u64>::Max).unwrap(), "null");
+        assert_eq!(serde_json::to_string(&OrMax::Value(7u64)).unwrap(), "7");
     }
 
     #[test]

@@ -75,7 +75,9 @@ fn limit_puts_processes_back_when_a_later_one_cannot_move() {
     let p = sleeper();
     let before = cgroup_of(p.pid(), "pids");
     let shared = s.sub("shared");
-    // the sleeper moves, then kthreadd cannot: the sleeper goes back, the cgroup goes
+    // the sleeper moves, then kthreadd cannot: the sleeper goes back, the cgroup goes.
+    // --force gets past cgctl's own refusal of a kernel thread; the kernel never lets
+    // kthreadd move (EINVAL).
     let out = run(&[
         "limit",
         "pids",
@@ -84,6 +86,7 @@ fn limit_puts_processes_back_when_a_later_one_cannot_move() {
         "2",
         "--cgroup",
         &shared,
+        "--force",
     ]);
     out.expect_code(1);
     assert!(
@@ -98,7 +101,7 @@ fn limit_puts_processes_back_when_a_later_one_cannot_move() {
     );
     // add, the same
     run(&["create", &shared]).success();
-    let out = run(&["add", &shared, &p.pid().to_string(), "2"]);
+    let out = run(&["add", &shared, &p.pid().to_string(), "2", "--force"]);
     out.expect_code(1);
     assert_eq!(cgroup_of(p.pid(), "pids"), before);
     assert_eq!(cgroup_of(p.pid(), "memory"), common::own_path("memory"));

@@ -159,3 +159,52 @@ fn root_self_and_absolute_paths() {
         .stderr()
         .contains("no mounted hierarchy has the nosuchcontroller"));
 }
+
+#[test]
+fn root_confines_absolute_names_too() {
+    testkit::require_root!();
+    let s = Scope::new();
+    run(&["create", "-c", "pids", &s.sub("a"), &s.sub("b")]).success();
+    let root = dir("pids", &s.sub("a"));
+    let root = root.to_str().unwrap();
+    // outside --root: a usage error, nothing made
+    let b_new = dir("pids", &s.sub("b/new"));
+    let out = common::cgctl().run(["--root", root, "create", b_new.to_str().unwrap()]);
+    out.expect_code(2);
+    assert!(out.stderr().contains("outside --root"), "{}", out.stderr());
+    assert!(!b_new.exists());
+    // inside it: fine
+    let a_new = dir("pids", &s.sub("a/new"));
+    common::cgctl()
+        .run(["--root", root, "create", a_new.to_str().unwrap()])
+        .success();
+    assert!(a_new.is_dir());
+}
+
+#[test]
+fn reserved_names_and_sub_page_memory_limits_are_usage_errors() {
+    testkit::require_root!();
+    let s = Scope::new();
+    run(&["create", &s.name]).success();
+    for bad in ["cgroup.procs", "adv/tasks", "memory.max", "release_agent"] {
+        let name = s.sub(bad);
+        let out = run(&["create", &name]);
+        out.expect_code(2);
+        assert!(out.stderr().contains("invalid cgroup"), "{}", out.stderr());
+    }
+    assert!(!dir("pids", &s.sub("adv")).exists());
+    let mem = dir("memory", &s.name);
+    let limit_file = common::file("memory.limit_in_bytes", "memory.max");
+    let before = read(&mem.join(limit_file));
+    for (res, value) in [
+        ("mem", "1"),
+        ("mem", "4095"),
+        ("mem", "0.5K"),
+        ("mem-high", "1"),
+    ] {
+        let out = run(&["limit", res, value, &s.name]);
+        out.expect_code(2);
+        assert!(out.stderr().contains("below one page"), "{}", out.stderr());
+    }
+    assert_eq!(read(&mem.join(limit_file)), before);
+}

@@ -28,16 +28,16 @@ fn mode_says_v2_as_the_kernel_does() {
     // the cgroup2 hierarchy with the controllers its root offers
     let controllers = read(std::path::Path::new("/sys/fs/cgroup/cgroup.controllers"));
     let unified = lines
-        .find(|l| l.starts_with("unified\t"))
+        .find(|l| l.starts_with("unified "))
         .unwrap_or_else(|| panic!("no unified line: {out}"));
-    let fields: Vec<&str> = unified.split('\t').collect();
+    let fields: Vec<&str> = unified.split_whitespace().collect();
     assert_eq!(fields[1], "/sys/fs/cgroup", "{out}");
     for c in controllers.split_whitespace() {
         assert!(fields[2].contains(c), "{c} missing: {out}");
     }
     // no v1 controller hierarchy is left to find
     assert!(
-        !lines.any(|l| l.starts_with("memory\t") || l.starts_with("cpu\t")),
+        !lines.any(|l| l.starts_with("memory ") || l.starts_with("cpu ")),
         "{out}"
     );
 }

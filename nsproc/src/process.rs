@@ -218,6 +218,14 @@ impl Process {
             .ok_or_else(|| self.parse_error(c"stat", "not PID (COMM) STATE PPID ..."))
     }
 
+    /// Whether it is a kernel thread (`PF_KTHREAD` in /proc/PID/stat).
+    pub fn is_kernel_thread(&self) -> Result<bool> {
+        let raw = self.read_live(c"stat")?;
+        let flags = procinfo::parse_stat_flags(&raw)
+            .ok_or_else(|| self.parse_error(c"stat", "no flags field"))?;
+        Ok(flags & procinfo::PF_KTHREAD != 0)
+    }
+
     /// PPid, Uid and NSpid, from /proc/PID/status.
     pub fn status(&self) -> Result<Status> {
         let raw = self.read_live(c"status")?;
@@ -285,6 +293,7 @@ mod tests {
         assert_eq!(me.pid(), std::process::id() as i32);
         me.ensure_same().unwrap();
         assert!(!me.is_zombie().unwrap());
+        assert!(!me.is_kernel_thread().unwrap());
         let net = me.ns_id(Kind::Net).unwrap().unwrap();
         let st = std::fs::metadata("/proc/self/ns/net").unwrap();
         assert_eq!((net.dev, net.ino), (st.dev(), st.ino()));
@@ -305,6 +314,15 @@ mod tests {
             .unwrap()
             .iter()
             .any(|m| m.mount_point == std::path::Path::new("/")));
+    }
+
+    #[test]
+    fn kthreadd_is_a_kernel_thread() {
+        // PID 2 is kthreadd in the initial PID namespace; elsewhere it may be anything.
+        let Ok(two) = Process::open(2) else { return };
+        if two.comm().is_ok_and(|c| c == "kthreadd") {
+            assert!(two.is_kernel_thread().unwrap());
+        }
     }
 
     #[test]

@@ -72,6 +72,17 @@ pub fn parse_stat(stat: &[u8]) -> Option<Stat> {
     Some(Stat { comm, state, ppid })
 }
 
+/// `PF_KTHREAD` in the flags of /proc/PID/stat: a kernel thread.
+pub const PF_KTHREAD: u32 = 0x0020_0000;
+
+/// The flags (the 9th field) of /proc/PID/stat: `PF_*` bits.
+pub fn parse_stat_flags(stat: &[u8]) -> Option<u32> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(stat.get(close + 1..)?).ok()?;
+    // After COMM: state, ppid, pgrp, session, tty_nr, tpgid, flags.
+    rest.split_ascii_whitespace().nth(6)?.parse().ok()
+}
+
 /// The command line from /proc/PID/cmdline (NUL-separated arguments) as one line, the
 /// arguments joined by spaces. Empty for kernel threads and zombies.
 pub fn format_cmdline(raw: &[u8]) -> String {
@@ -130,6 +141,16 @@ mod tests {
                 ppid: 17
             })
         );
+    }
+
+    #[test]
+    fn stat_flags() {
+        let user = b"4242 (a) b) S 17 4242 4242 0 -1 4194560 107 0 0 0\n";
+        assert_eq!(parse_stat_flags(user), Some(4194560));
+        assert_eq!(parse_stat_flags(user).unwrap() & PF_KTHREAD, 0);
+        let kthreadd = b"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0\n";
+        assert_ne!(parse_stat_flags(kthreadd).unwrap() & PF_KTHREAD, 0);
+        assert_eq!(parse_stat_flags(b"2 (x) S 0 0\n"), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! every file in it opened relative to that descriptor, never through a symlink and
 //! never outside it. No file is ever created: cgctl only writes files the kernel made.
 
+use nscli::error::Context;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -60,8 +61,7 @@ impl CgroupDir {
     /// Opens `path` and refuses it unless it is on a cgroup (v1 or v2) filesystem.
     pub fn open(path: &Path) -> Result<CgroupDir> {
         let dir = Self::open_path(path, true)?;
-        let fs = fstatfs(&dir.fd)
-            .map_err(|e| Error::sys(format!("cannot statfs {}", path.display()), e))?;
+        let fs = fstatfs(&dir.fd).context(|| format!("cannot statfs {}", path.display()))?;
         let t = fs.filesystem_type();
         if t == CGROUP_SUPER_MAGIC || t == CGROUP2_SUPER_MAGIC {
             Ok(dir)
@@ -85,7 +85,7 @@ impl CgroupDir {
             OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|e| Error::sys(format!("cannot open {}", path.display()), e))?;
+        .context(|| format!("cannot open {}", path.display()))?;
         Ok(CgroupDir {
             fd,
             path: path.to_path_buf(),

@@ -1,0 +1,56 @@
+//! Running one parsed invocation: the request to its library call, the result to
+//! stdout. The binary only parses, calls [`run`] and exits with its status.
+
+use nscli::output::Output;
+
+use crate::cli::{Invocation, Request};
+use crate::error::{Error, Result};
+use crate::print::ExecReport;
+use crate::{exec, mount, ops, print, Ctx};
+
+/// Runs one request and prints its result on `out`. `exec` returns only if it failed.
+pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
+    let Invocation {
+        root,
+        json,
+        request,
+    } = inv;
+    let ctx = || Ctx::new(root.as_deref());
+    match request {
+        Request::Mount { kind, dir } => {
+            let v2 = kind == mount::Kind::V2;
+            mount::mount_at(&kind, &dir)?;
+            print::mount(out, &dir, v2, json)
+        }
+        Request::Umount { dir } => {
+            let children = mount::umount_at(&dir)?;
+            print::umount(out, &dir, children, json)
+        }
+        Request::Mode(o) => print::mode(out, &ctx()?.layout, &o),
+        Request::Create(req) => print::dirs(out, &ops::create(&ctx()?, &req)?, json),
+        Request::Add(req) => print::dirs(out, &ops::add(&ctx()?, &req)?, json),
+        Request::Limit(req) => print::limit(out, &ops::limit(&ctx()?, &req)?, json),
+        Request::Exec(req) => exec(&req, root.as_deref(), json, out).map_err(Error::before_exec),
+        Request::Show { target } => print::show(out, &ops::show(&ctx()?, &target)?, json),
+        Request::Ls(req, o) => print::ls(out, &ops::ls(&ctx()?, &req)?, &o),
+        Request::Tree(req, o) => print::tree(out, &ops::tree(&ctx()?, &req)?, &o),
+        Request::Which { pid, output } => print::which(out, &ops::which(&ctx()?, pid)?, &output),
+        Request::Rm(req) => print::dirs(out, &ops::rm(&ctx()?, &req)?, json),
+        Request::Freeze { cgroup, frozen } => {
+            print::dirs(out, &ops::freeze(&ctx()?, &cgroup, frozen)?, json)
+        }
+    }
+}
+
+/// `cgctl exec`: prepares, reports (flushed before COMMAND's output), then execs.
+fn exec(req: &exec::ExecRequest, root: Option<&str>, json: bool, out: &mut Output) -> Result<()> {
+    let ctx = Ctx::new(root)?;
+    let prepared = exec::prepare(&ctx, req)?;
+    let report = ExecReport {
+        cgroups: prepared.cgroups.iter().map(|d| d.as_path()).collect(),
+        applied: &prepared.applied,
+    };
+    // A report that cannot be written: undo (dropping `prepared`), COMMAND never runs.
+    print::exec(out, &report, json)?;
+    Err(prepared.exec(&req.command))
+}
