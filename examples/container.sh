@@ -4,12 +4,18 @@
 # COMMAND runs in new mount, UTS, IPC, network, PID, cgroup, time and user namespaces
 # (root inside is the caller outside), with its own hostname and /proc, memory and pids
 # limits (cgctl, below this script's own cgroup) and an address on a bridge
-# (netns-bridge), all wired by `nsrun --setup` before COMMAND starts. ROOTFS is a
-# directory to chroot into (it needs /proc; `none` keeps the host's files). Inside,
+# (netns-bridge), all wired by `nsrun --setup` before COMMAND starts. It keeps only
+# Docker's default capabilities, runs with no_new_privs and nsrun's default seccomp
+# filter, in a new session (no controlling terminal to push input into).
+#
+# ROOTFS is a directory (examples/rootfs.sh makes one) that becomes the root by
+# pivot_root, the host's root detached: inside are only ROOTFS, a minimal /dev, a new
+# /proc with the paths Docker masks hidden or read-only, a tmpfs on /tmp, and the
+# volumes. `none` keeps the host's files (a mount namespace and a new /proc only), and
 # /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (v1) or /sys/fs/cgroup (v2) show the
-# container's own cgroup, as in Docker, when ROOTFS is none. When COMMAND exits,
-# everything is removed (cgroup, address, veth, the bridge if this script made it), also
-# when the setup fails. The exit status is COMMAND's (125: the container could not be made).
+# container's own cgroup, as in Docker. When COMMAND exits, everything is removed
+# (cgroup, address, veth, the bridge if this script made it), also when the setup
+# fails. The exit status is COMMAND's (125: the container could not be made).
 #
 # Options (each also as an environment variable):
 #   --name NAME         CONTAINER_NAME      hostname and cgroup name (default: ctr-PID)
@@ -23,9 +29,14 @@
 #                                           host (bridge, NAT); default: this one
 #   --state-dir DIR     NETNS_BRIDGE_STATE_DIR  netns-bridge's state
 #   --init              CONTAINER_INIT=1    nsrun's init as PID 1, COMMAND as PID 2
+#   --volume SRC:DST[:ro]                   bind SRC (outside) on DST (inside ROOTFS),
+#                                           read-only with :ro; repeatable
 # Binaries: NSTOOLS_BIN=DIR, else target/release of this repository, else $PATH.
 #
-# Example (as root):  examples/container.sh --memory 100M none -- sh -c 'hostname; ps -e; ip -4 addr'
+# Examples (as root):
+#   examples/rootfs.sh /tmp/rootfs
+#   examples/container.sh --volume "$PWD:/src:ro" /tmp/rootfs -- sh -c 'hostname; ps; ls /src'
+#   examples/container.sh --memory 100M none -- sh -c 'hostname; ps -e; ip -4 addr'
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +55,7 @@ nat=${CONTAINER_NAT:-auto}
 host_netns=${CONTAINER_HOST_NETNS:-}
 state_dir=${NETNS_BRIDGE_STATE_DIR:-}
 init=${CONTAINER_INIT:-0}
+volumes=()
 while [ $# -gt 0 ]; do
     case $1 in
         --name) name=$2; shift 2 ;;
@@ -56,6 +68,7 @@ while [ $# -gt 0 ]; do
         --host-netns) host_netns=$2; shift 2 ;;
         --state-dir) state_dir=$2; shift 2 ;;
         --init) init=1; shift ;;
+        --volume) volumes+=("$2"); shift 2 ;;
         -h | --help) usage 0 ;;
         --) break ;;
         -*) echo "container.sh: unknown option $1" >&2; usage ;;
@@ -72,6 +85,7 @@ case $name in *[!A-Za-z0-9_.-]* | '' | .*) die "bad name '$name'" ;; esac
 if [ "$rootfs" != none ]; then
     [ -d "$rootfs/proc" ] || die "$rootfs is no root filesystem (it has no /proc)"
 fi
+[ "${#volumes[@]}" -eq 0 ] || [ "$rootfs" != none ] || die "--volume needs a ROOTFS"
 
 if [ -n "${NSTOOLS_BIN:-}" ]; then
     bin=$NSTOOLS_BIN/
@@ -144,9 +158,27 @@ if [ "$rootfs" = none ]; then
 fi
 setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address \$(cat $(q "$work/address"))\" >&2"
 
+# Docker's default capabilities (see the README: "Docker's defaults").
+caps=chown,dac_override,fsetid,fowner,mknod,net_raw,setgid,setuid,setfcap,setpcap,net_bind_service,sys_chroot,kill,audit_write
 args=(--mount --uts --ipc --net --pid --cgroup --time --map-root-user
-    --hostname "$name" --mount-proc --kill-child --setup "$setup")
-[ "$rootfs" != none ] && args+=(--root "$rootfs")
+    --hostname "$name" --kill-child --setup "$setup"
+    --cap-drop all --cap-add "$caps" --no-new-privs --seccomp default --new-session)
+if [ "$rootfs" = none ]; then
+    args+=(--mount-proc)
+else
+    # pivot_root into ROOTFS; the OCI default paths of /proc are masked (nsrun's default).
+    args+=(--root "$rootfs" --dev /dev --proc /proc --tmpfs /tmp)
+    for volume in "${volumes[@]}"; do
+        IFS=: read -r src dst mode <<<"$volume"
+        [ -n "$src" ] && [ -n "$dst" ] || die "bad --volume '$volume' (SRC:DST[:ro])"
+        [ -e "$src" ] || die "--volume $volume: $src does not exist"
+        case $mode in
+            '') args+=(--bind "$src" "$dst") ;;
+            ro) args+=(--ro-bind "$src" "$dst") ;;
+            *) die "bad --volume '$volume' (SRC:DST[:ro])" ;;
+        esac
+    done
+fi
 [ "$init" = 1 ] && args+=(--init)
 
 status=0

@@ -3,7 +3,7 @@
 #
 # DIR gets Debian's statically linked busybox as /bin/busybox with a link for each of
 # its applets (/bin/sh, /bin/ls, ...), the directories a container expects (/proc,
-# /sys, /dev, /tmp, ...), and /etc/passwd, /etc/group, /etc/hosts and /etc/resolv.conf.
+# /sys, /dev, /tmp, ...; /lib and /lib64 link to /usr as on Debian), and /etc/passwd, /etc/group, /etc/hosts and /etc/resolv.conf.
 # No network is needed beyond installing busybox-static, which is done (with apt-get)
 # when /bin/busybox is missing or is not static. DIR may exist; files in it are
 # overwritten.
@@ -21,7 +21,10 @@ fi
 
 mkdir -p "$dir"
 cd "$dir"
-mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp root home run var/tmp
+mkdir -p bin sbin usr/bin usr/sbin usr/lib usr/lib64 etc proc sys dev tmp root home run var/tmp
+# The merged-/usr layout of Debian, so that a host's /usr/lib bound in serves its programs.
+[ -e lib ] || ln -s usr/lib lib
+[ -e lib64 ] || ln -s usr/lib64 lib64
 chmod 1777 tmp var/tmp
 chmod 0700 root
 cp /bin/busybox bin/busybox
