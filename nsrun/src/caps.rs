@@ -195,6 +195,12 @@ fn raise_ambient(set: CapSet, last: u32) -> Result<(), Error> {
     Ok(())
 }
 
+/// Makes every permitted capability effective (after setuid(2) cleared them).
+pub fn make_effective() -> Result<(), Error> {
+    let (_, permitted, inheritable) = get()?;
+    set(permitted, permitted, inheritable)
+}
+
 /// Makes every permitted capability inheritable and ambient.
 pub fn keep_across_exec() -> Result<(), Error> {
     let (effective, permitted, _) = get()?;

@@ -75,6 +75,7 @@ pub fn run(mut child: Child<'_>) -> ! {
 
 /// Everything done inside the new namespaces before COMMAND may start.
 pub fn set_up_inside(cfg: &Config) -> Result<(), Error> {
+    cfg.lockdown.become_ids()?;
     if cfg.has(Kind::Time) {
         timens::enter_new(cfg.time)?;
     }

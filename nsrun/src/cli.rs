@@ -159,6 +159,12 @@ pub struct Cli {
     #[arg(long, help_heading = FS_HEADING)]
     no_mask_defaults: bool,
 
+    /// Run COMMAND as UID (a number, inside the user namespace with --user)
+    #[arg(short = 'S', long, value_name = "UID", help_heading = "Privileges")]
+    setuid: Option<u32>,
+    /// Run COMMAND as GID, without supplementary groups
+    #[arg(short = 'G', long, value_name = "GID", help_heading = "Privileges")]
+    setgid: Option<u32>,
     /// Drop capabilities: a comma-separated LIST of names (CAP_ optional) or `all`
     #[arg(long, value_name = "LIST", value_parser = CapSet::parse, help_heading = "Privileges")]
     cap_drop: Vec<CapSet>,
@@ -298,6 +304,8 @@ impl Cli {
             read_only: self.read_only,
             maps,
             lockdown: Lockdown {
+                uid: self.setuid,
+                gid: self.setgid,
                 caps,
                 keep_caps: self.keep_caps,
                 no_new_privs: self.no_new_privs,

@@ -12,6 +12,9 @@ use crate::seccomp::{self, Filters};
 /// What COMMAND is denied, applied by [`Lockdown::apply`].
 #[derive(Clone, Debug, Default)]
 pub struct Lockdown {
+    /// `--setuid`, `--setgid`: the IDs COMMAND runs as (inside, with --user).
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
     /// `--cap-drop`/`--cap-add`, if given.
     pub caps: Option<CapChange>,
     /// `--keep-caps`: kept capabilities become ambient.
@@ -22,6 +25,34 @@ pub struct Lockdown {
 }
 
 impl Lockdown {
+    /// Switches to `--setuid`/`--setgid` first thing inside, so that what nsrun makes
+    /// there is theirs (a user namespace's tmpfs takes no file from an unmapped uid).
+    /// The capabilities are kept (PR_SET_KEEPCAPS) for the rest of the set-up; exec(2)
+    /// then gives a non-root COMMAND only what `--cap-add` or `--keep-caps` ask for.
+    pub fn become_ids(&self) -> Result<(), Error> {
+        if self.uid.is_none() && self.gid.is_none() {
+            return Ok(());
+        }
+        prctl(libc::PR_SET_KEEPCAPS, 1)
+            .map_err(|e| Error::sys("cannot keep capabilities (prctl)", e))?;
+        if let Some(gid) = self.gid {
+            let gid = nix::unistd::Gid::from_raw(gid);
+            // Denied (EPERM) when /proc/PID/setgroups says deny: then there are none.
+            match nix::unistd::setgroups(&[]) {
+                Ok(()) | Err(Errno::EPERM) => {}
+                Err(e) => return Err(Error::sys("cannot clear the supplementary groups", e)),
+            }
+            nix::unistd::setgid(gid).map_err(|e| Error::sys(format!("cannot set gid {gid}"), e))?;
+        }
+        if let Some(uid) = self.uid {
+            let uid = nix::unistd::Uid::from_raw(uid);
+            nix::unistd::setuid(uid).map_err(|e| Error::sys(format!("cannot set uid {uid}"), e))?;
+        }
+        prctl(libc::PR_SET_KEEPCAPS, 0)
+            .map_err(|e| Error::sys("cannot reset keepcaps (prctl)", e))?;
+        caps::make_effective()
+    }
+
     /// Whether COMMAND needs to be a child of nsrun (setsid fails for a group leader,
     /// which nsrun itself may be).
     pub fn needs_fork(&self) -> bool {
@@ -50,9 +81,8 @@ impl Lockdown {
             None => {}
         }
         if self.no_new_privs {
-            // SAFETY: prctl with integer arguments only.
-            let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
-            Errno::result(rc).map_err(|e| Error::sys("cannot set no_new_privs (prctl)", e))?;
+            prctl(libc::PR_SET_NO_NEW_PRIVS, 1)
+                .map_err(|e| Error::sys("cannot set no_new_privs (prctl)", e))?;
         }
         Ok(if filter_first {
             None
@@ -60,6 +90,12 @@ impl Lockdown {
             self.seccomp.as_ref()
         })
     }
+}
+
+fn prctl(option: libc::c_int, value: libc::c_ulong) -> Result<(), Errno> {
+    // SAFETY: prctl with integer arguments only.
+    let rc = unsafe { libc::prctl(option, value, 0, 0, 0) };
+    Errno::result(rc).map(drop)
 }
 
 /// Installs the filter [`Lockdown::apply`] left for last.
