@@ -31,6 +31,10 @@
 #   --init              CONTAINER_INIT=1    nsrun's init as PID 1, COMMAND as PID 2
 #   --volume SRC:DST[:ro]                   bind SRC (outside) on DST (inside ROOTFS),
 #                                           read-only with :ro; repeatable
+#   --subids BASE       CONTAINER_SUBIDS    map uids and gids 0-65535 inside to BASE...
+#                                           outside (as Docker's userns-remap): root
+#                                           inside is then nobody outside (default: root
+#                                           inside is the caller)
 # Binaries: NSTOOLS_BIN=DIR, else target/release of this repository, else $PATH.
 #
 # Examples (as root):
@@ -56,6 +60,7 @@ host_netns=${CONTAINER_HOST_NETNS:-}
 state_dir=${NETNS_BRIDGE_STATE_DIR:-}
 init=${CONTAINER_INIT:-0}
 volumes=()
+subids=${CONTAINER_SUBIDS:-}
 while [ $# -gt 0 ]; do
     case $1 in
         --name) name=$2; shift 2 ;;
@@ -69,6 +74,7 @@ while [ $# -gt 0 ]; do
         --state-dir) state_dir=$2; shift 2 ;;
         --init) init=1; shift ;;
         --volume) volumes+=("$2"); shift 2 ;;
+        --subids) subids=$2; shift 2 ;;
         -h | --help) usage 0 ;;
         --) break ;;
         -*) echo "container.sh: unknown option $1" >&2; usage ;;
@@ -160,7 +166,13 @@ setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address \$(cat $(q "$
 
 # Docker's default capabilities (see the README: "Docker's defaults").
 caps=chown,dac_override,fsetid,fowner,mknod,net_raw,setgid,setuid,setfcap,setpcap,net_bind_service,sys_chroot,kill,audit_write
-args=(--mount --uts --ipc --net --pid --cgroup --time --map-root-user
+if [ -n "$subids" ]; then
+    case $subids in *[!0-9]* | '') die "bad --subids '$subids' (a number)" ;; esac
+    ids=(--map-users "0:$subids:65536" --map-groups "0:$subids:65536" --setuid 0 --setgid 0)
+else
+    ids=(--map-root-user)
+fi
+args=(--mount --uts --ipc --net --pid --cgroup --time "${ids[@]}"
     --hostname "$name" --kill-child --setup "$setup"
     --cap-drop all --cap-add "$caps" --no-new-privs --seccomp default --new-session)
 if [ "$rootfs" = none ]; then
