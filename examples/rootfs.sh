@@ -3,7 +3,8 @@
 #
 # DIR gets Debian's statically linked busybox as /bin/busybox with a link for each of
 # its applets (/bin/sh, /bin/ls, ...), the directories a container expects (/proc,
-# /sys, /dev, /tmp, ...; /lib and /lib64 link to /usr as on Debian), and /etc/passwd, /etc/group, /etc/hosts and /etc/resolv.conf.
+# /sys, /dev, /tmp, ...; /lib and /lib64 link into /usr as on Debian), and
+# /etc/passwd, /etc/group, /etc/hosts and /etc/resolv.conf.
 # No network is needed beyond installing busybox-static, which is done (with apt-get)
 # when /bin/busybox is missing or is not static. DIR may exist; files in it are
 # overwritten.
