@@ -22,6 +22,7 @@ fi
 
 mkdir -p "$dir"
 cd "$dir"
+chmod 0755 .
 mkdir -p bin sbin usr/bin usr/sbin usr/lib usr/lib64 etc proc sys dev tmp root home run var/tmp
 # The merged-/usr layout of Debian, so that a host's /usr/lib bound in serves its programs.
 [ -e lib ] || ln -s usr/lib lib

@@ -428,3 +428,74 @@ fn new_session_leads_its_own_session() {
     assert_eq!(fields.len(), 2, "{out}");
     assert_eq!(fields[0], fields[1], "COMMAND is the leader of its session");
 }
+
+#[test]
+fn a_rootless_container_pivots_masks_and_filters() {
+    require_root!();
+    require_program!("setpriv");
+    let Some(rootfs) = busybox_rootfs() else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(rootfs.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("cannot open the rootfs to others");
+    let root = rootfs.path().to_str().expect("a UTF-8 path");
+    // A copy nobody can reach (the build may be below a directory only root enters).
+    let bin = tempfile::tempdir().expect("cannot create a temporary directory");
+    std::fs::set_permissions(bin.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("cannot open the directory to others");
+    let nsrun_copy = bin.path().join("nsrun");
+    std::fs::copy(env!("CARGO_BIN_EXE_nsrun"), &nsrun_copy).expect("cannot copy nsrun");
+    // nobody outside, root inside its own user namespace.
+    let out = Tool::new("setpriv")
+        .run([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_nsrun"),
+            "--user",
+            "--map-root-user",
+            "--pid",
+            "--net",
+            "--uts",
+            "--ipc",
+            "--root",
+            root,
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--tmpfs",
+            "/tmp",
+            "--cap-drop",
+            "all",
+            "--cap-add",
+            "chown,kill",
+            "--no-new-privs",
+            "--seccomp",
+            "default",
+            "--new-session",
+            "--hostname",
+            "rootless",
+            "sh",
+            "-c",
+            "id -u; hostname; grep -E '^(CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; \
+             cat /proc/self/mountinfo",
+        ])
+        .success();
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("0"), "root inside");
+    assert_eq!(lines.next(), Some("rootless"));
+    assert_eq!(status_field(&out, "CapBnd"), "0000000000000021");
+    assert_eq!(status_field(&out, "NoNewPrivs"), "1");
+    assert_eq!(status_field(&out, "Seccomp"), "2");
+    let info: String = out.lines().skip(5).map(|l| format!("{l}\n")).collect();
+    let seen = mounts(&info);
+    assert_eq!(seen[0].mount_point, Path::new("/"));
+    assert_eq!(at(&seen, "/dev/pts").fstype, "devpts");
+    assert_eq!(at(&seen, "/tmp").fstype, "tmpfs");
+    assert!(
+        has_option(at(&seen, "/proc/sys"), "ro"),
+        "masked defaults, rootless too"
+    );
+}
