@@ -13,7 +13,9 @@
 # /proc with the paths Docker masks hidden or read-only, a tmpfs on /tmp, and the
 # volumes. `none` keeps the host's files (a mount namespace and a new /proc only), and
 # /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (v1) or /sys/fs/cgroup (v2) show the
-# container's own cgroup, as in Docker. When COMMAND exits, everything is removed
+# container's own cgroup, as in Docker. Run by another user than root, it is rootless:
+# the same namespaces and lockdown, but no cgroup limits and no network but loopback
+# (it says so on stderr; the README says why). When COMMAND exits, everything is removed
 # (cgroup, address, veth, the bridge if this script made it), also when the setup
 # fails. The exit status is COMMAND's (125: the container could not be made).
 #
@@ -37,7 +39,7 @@
 #                                           inside is the caller)
 # Binaries: NSTOOLS_BIN=DIR, else target/release of this repository, else $PATH.
 #
-# Examples (as root):
+# Examples (as root; the first two also as another user, rootless):
 #   examples/rootfs.sh /tmp/rootfs
 #   examples/container.sh --volume "$PWD:/src:ro" /tmp/rootfs -- sh -c 'hostname; ps; ls /src'
 #   examples/container.sh --memory 100M none -- sh -c 'hostname; ps -e; ip -4 addr'
@@ -86,7 +88,12 @@ rootfs=$1
 shift
 [ "${1:-}" = -- ] && shift
 [ $# -ge 1 ] || usage
-[ "$(id -u)" = 0 ] || die "needs root (namespaces, cgroups and a bridge)"
+rootless=no
+if [ "$(id -u)" != 0 ]; then
+    rootless=yes
+    [ -z "$subids" ] || die "--subids needs root (without it only your own ID can be mapped)"
+    [ -z "$host_netns" ] || die "--host-netns needs root"
+fi
 case $name in *[!A-Za-z0-9_.-]* | '' | .*) die "bad name '$name'" ;; esac
 if [ "$rootfs" != none ]; then
     [ -d "$rootfs/proc" ] || die "$rootfs is no root filesystem (it has no /proc)"
@@ -100,7 +107,9 @@ elif [ -x "${CARGO_TARGET_DIR:-$ROOT/target}/release/nsrun" ]; then
 else
     bin=
 fi
-for tool in nsrun cgctl netns-bridge; do
+tools=(nsrun cgctl netns-bridge)
+[ "$rootless" = yes ] && tools=(nsrun)
+for tool in "${tools[@]}"; do
     command -v "$bin$tool" >/dev/null || die "$bin$tool not found (cargo build --release, or set NSTOOLS_BIN)"
 done
 
@@ -119,7 +128,7 @@ attach=(attach '$NSRUN_PID' --bridge "$bridge")
 [ -n "$subnet" ] && attach+=(--subnet "$subnet")
 [ "$nat" = yes ] && attach+=(--nat)
 made_bridge=no
-in_host ip link show dev "$bridge" >/dev/null 2>&1 || made_bridge=yes
+[ "$rootless" = no ] && { in_host ip link show dev "$bridge" >/dev/null 2>&1 || made_bridge=yes; }
 
 work=$(mktemp -d "/tmp/container-$name.XXXXXX")
 cg=("${bin}cgctl" --root self)
@@ -128,13 +137,13 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     pid=$(cat "$work/pid" 2>/dev/null)
-    if [ -n "$pid" ]; then
+    if [ -n "$pid" ] && [ "$rootless" = no ]; then
         # The namespace is gone with COMMAND: detach releases the lease by the path it
         # was attached through, and removes a leftover host veth.
         "${nb[@]}" detach "$pid" --bridge "$bridge" >/dev/null 2>&1
     fi
     [ "$made_bridge" = yes ] && "${nb[@]}" down --bridge "$bridge" >/dev/null 2>&1
-    "${cg[@]}" rm -r --kill "$name" >/dev/null 2>&1
+    [ "$rootless" = no ] && "${cg[@]}" rm -r --kill "$name" >/dev/null 2>&1
     rm -rf "$work"
     exit "$status"
 }
@@ -152,7 +161,16 @@ setup="echo \$NSRUN_PID > $(q "$work/pid") \
  && $(q "${cg[@]}") limit pids $(q "$pids") $(q "$name") >/dev/null \
  && $(q "${cg[@]}") add $(q "$name") \$NSRUN_PID \
  && $(q "${nb[@]}") ${attach[*]} > $(q "$work/address")"
-if [ "$rootfs" = none ]; then
+if [ "$rootless" = yes ]; then
+    # Without root: no cgroup (a v1 or hybrid hierarchy is root's alone; on v2 a user
+    # may write only a cgroup delegated to it, whose processes must first leave it for a
+    # leaf, which this script does not arrange) and no bridge (its veth and addresses
+    # are made in the host's network namespace): loopback only.
+    echo "container.sh: rootless: no memory or pids limit (cgroups are not delegated to" \
+        "users here), no network but loopback (the bridge needs root)" >&2
+    setup="echo \$NSRUN_PID > $(q "$work/pid") \
+ && echo \"container.sh: $name is PID \$NSRUN_PID, address none\" >&2"
+elif [ "$rootfs" = none ]; then
     # cgctl which: LABEL PATH DIR for each hierarchy the container's cgroup is in.
     setup+=" && $(q "${cg[@]}") which \$NSRUN_PID | while read -r label path dir; do
         case \$label in
@@ -162,7 +180,7 @@ if [ "$rootfs" = none ]; then
         esac || exit 1
     done"
 fi
-setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address \$(cat $(q "$work/address"))\" >&2"
+[ "$rootless" = no ] && setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address \$(cat $(q "$work/address"))\" >&2"
 
 # Docker's default capabilities (see the README: "Docker's defaults").
 caps=chown,dac_override,fsetid,fowner,mknod,net_raw,setgid,setuid,setfcap,setpcap,net_bind_service,sys_chroot,kill,audit_write

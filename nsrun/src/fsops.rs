@@ -43,8 +43,7 @@ pub fn pivot_into(root: &Path, build: Build<'_>) -> Result<(), Error> {
     // The operations may have mounted on the root itself: take the topmost mount.
     let dir = open_root(root)?;
     if build.read_only {
-        mountapi::make_read_only(dir.as_fd(), false)
-            .map_err(|e| sys_mount_api(format!("cannot make the new root {shown} read-only"), e))?;
+        mountapi::make_read_only(dir.as_fd(), false).map_err(|e| read_only_error(root, e))?;
     }
     nix::unistd::fchdir(&dir)
         .map_err(|e| Error::sys(format!("cannot change directory to {shown}"), e))?;
@@ -71,9 +70,17 @@ pub fn apply_here(build: Build<'_>) -> Result<(), Error> {
     if build.read_only {
         let dir = open_root(Path::new("/"))?;
         mountapi::make_read_only(dir.as_fd(), false)
-            .map_err(|e| sys_mount_api("cannot make / read-only".into(), e))?;
+            .map_err(|e| read_only_error(Path::new("/"), e))?;
     }
     Ok(())
+}
+
+fn read_only_error(root: &Path, source: Errno) -> Error {
+    Error::Sys {
+        what: format!("--read-only: cannot make {} read-only", root.display()),
+        source,
+        hint: hint(Step::Mount, source),
+    }
 }
 
 fn open_root(root: &Path) -> Result<OwnedFd, Error> {
@@ -95,84 +102,103 @@ fn apply(root: BorrowedFd<'_>, build: Build<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// The step of an operation that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Creating DST (or a directory on the way) in the new root.
+    Create,
+    Mount,
+}
+
+type Stepped<T> = Result<T, (Step, Errno)>;
+
+fn creating<T>(r: Result<T, Errno>) -> Stepped<T> {
+    r.map_err(|e| (Step::Create, e))
+}
+
+fn mounting<T>(r: Result<T, Errno>) -> Stepped<T> {
+    r.map_err(|e| (Step::Mount, e))
+}
+
 fn apply_one(root: BorrowedFd<'_>, op: &FsOp) -> Result<(), Error> {
-    match op {
+    let (what, dst, result) = match op {
         FsOp::Bind {
             src,
             dst,
             read_only,
         } => {
-            let what = if *read_only { "--ro-bind" } else { "--bind" };
-            bind(root, src, dst, *read_only).map_err(|e| {
-                sys_mount_api(format!("{what} {} {}", src.display(), dst.display()), e)
-            })
+            let flag = if *read_only { "--ro-bind" } else { "--bind" };
+            let what = format!("{flag} {} {}", src.display(), dst.display());
+            (what, dst, bind(root, src, dst, *read_only))
         }
         FsOp::Tmpfs { dst, size } => {
-            let data = size.map(|s| format!("mode=0755,size={s}"));
-            let target = make_dirs(root, dst).map_err(|e| at(dst, "--tmpfs", e))?;
-            mount_on(
-                target.as_fd(),
-                "tmpfs",
-                MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                Some(data.as_deref().unwrap_or("mode=0755")),
-            )
-            .map_err(|e| at(dst, "--tmpfs", e))
+            let data = match size {
+                Some(s) => format!("mode=0755,size={s}"),
+                None => "mode=0755".to_string(),
+            };
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+            let result = creating(make_dirs(root, dst))
+                .and_then(|t| mounting(mount_on(t.as_fd(), "tmpfs", flags, Some(&data))));
+            (format!("--tmpfs {}", dst.display()), dst, result)
         }
-        FsOp::Dev(dst) => {
-            dev(root, dst).map_err(|e| sys_mount_api(format!("--dev {}", dst.display()), e))
-        }
+        FsOp::Dev(dst) => (format!("--dev {}", dst.display()), dst, dev(root, dst)),
         FsOp::Proc(dst) => {
-            let target = make_dirs(root, dst).map_err(|e| at(dst, "--proc", e))?;
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-            mount_on(target.as_fd(), "proc", flags, None).map_err(|e| at(dst, "--proc", e))
+            let result = creating(make_dirs(root, dst))
+                .and_then(|t| mounting(mount_on(t.as_fd(), "proc", flags, None)));
+            (format!("--proc {}", dst.display()), dst, result)
         }
-        FsOp::Mkdir(dst) => make_dirs(root, dst)
-            .map(drop)
-            .map_err(|e| at(dst, "--mkdir", e)),
-        FsOp::Symlink { target, dst } => symlink(root, target, dst).map_err(|e| {
-            Error::sys(
-                format!(
-                    "--symlink {} {}: cannot create the link",
-                    target.display(),
-                    dst.display()
-                ),
-                e,
-            )
-        }),
+        FsOp::Mkdir(dst) => (
+            format!("--mkdir {}", dst.display()),
+            dst,
+            creating(make_dirs(root, dst).map(drop)),
+        ),
+        FsOp::Symlink { target, dst } => (
+            format!("--symlink {} {}", target.display(), dst.display()),
+            dst,
+            creating(symlink(root, target, dst)),
+        ),
+    };
+    result.map_err(|(step, source)| step_error(&what, dst, step, source))
+}
+
+fn step_error(what: &str, dst: &Path, step: Step, source: Errno) -> Error {
+    let action = match step {
+        Step::Create => format!("cannot create {}", dst.display()),
+        Step::Mount => "cannot mount".to_string(),
+    };
+    Error::Sys {
+        what: format!("{what}: {action}"),
+        source,
+        hint: hint(step, source),
     }
 }
 
-fn at(dst: &Path, what: &str, e: Errno) -> Error {
-    sys_mount_api(format!("{what} {}", dst.display()), e)
-}
-
-/// A failed mount step; ENOSYS means the kernel lacks the new mount API.
-fn sys_mount_api(what: String, source: Errno) -> Error {
-    Error::Sys {
-        what: format!("{what}: cannot mount"),
-        source,
-        hint: match source {
-            Errno::ENOSYS => " (nsrun's mount operations need Linux 5.12 or later)",
-            _ => "",
-        },
+fn hint(step: Step, source: Errno) -> &'static str {
+    match (step, source) {
+        (Step::Create, Errno::EACCES | Errno::EPERM | Errno::EROFS) => {
+            " (make it in the new root beforehand: nsrun creates what is missing as COMMAND's user)"
+        }
+        (Step::Mount, Errno::ENOSYS) => " (nsrun's mount operations need Linux 5.12 or later)",
+        _ => "",
     }
 }
 
 /// Binds `src` (looked up outside) on `dst` (inside `root`), read-only with every
 /// submount when asked, before it is attached: there is no moment it is writable.
-fn bind(root: BorrowedFd<'_>, src: &Path, dst: &Path, read_only: bool) -> Result<(), Errno> {
-    let source = CString::new(src.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
-    let tree = open_tree(None, &source, true)?;
+fn bind(root: BorrowedFd<'_>, src: &Path, dst: &Path, read_only: bool) -> Stepped<()> {
+    let source = mounting(CString::new(src.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL))?;
+    let tree = mounting(open_tree(None, &source, true))?;
     if read_only {
-        mountapi::make_read_only(tree.as_fd(), true)?;
+        mounting(mountapi::make_read_only(tree.as_fd(), true))?;
     }
     let is_dir = std::fs::metadata(src).map(|m| m.is_dir()).unwrap_or(true);
-    let target = if is_dir {
-        make_dirs(root, dst)?
+    let target = creating(if is_dir {
+        make_dirs(root, dst)
     } else {
-        make_file(root, dst)?
-    };
-    move_mount(tree.as_fd(), target.as_fd())
+        make_file(root, dst)
+    })?;
+    mounting(move_mount(tree.as_fd(), target.as_fd()))
 }
 
 fn symlink(root: BorrowedFd<'_>, target: &Path, dst: &Path) -> Result<(), Errno> {
@@ -198,14 +224,15 @@ const DEV_LINKS: [(&str, &str); 5] = [
 
 /// A minimal /dev on `dst`: a tmpfs that allows no device nodes of its own, the host's
 /// harmless devices bound into it, a new devpts instance and a tmpfs for shm.
-fn dev(root: BorrowedFd<'_>, dst: &Path) -> Result<(), Errno> {
-    let target = make_dirs(root, dst)?;
-    mount_on(
-        target.as_fd(),
-        "tmpfs",
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=0755"),
-    )?;
+fn dev(root: BorrowedFd<'_>, dst: &Path) -> Stepped<()> {
+    let target = creating(make_dirs(root, dst))?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    mounting(mount_on(target.as_fd(), "tmpfs", flags, Some("mode=0755")))?;
+    // Below the new tmpfs, which is this process's: only mounting can fail.
+    mounting(fill_dev(root, dst))
+}
+
+fn fill_dev(root: BorrowedFd<'_>, dst: &Path) -> Result<(), Errno> {
     let dev = open_in_root(root, dst, OFlag::O_PATH | OFlag::O_DIRECTORY)?;
     for name in DEVICES {
         let node = make_file(dev.as_fd(), Path::new(name))?;
@@ -221,12 +248,8 @@ fn dev(root: BorrowedFd<'_>, dst: &Path) -> Result<(), Errno> {
         Some("newinstance,ptmxmode=0666,mode=620"),
     )?;
     let shm = make_dirs(dev.as_fd(), Path::new("shm"))?;
-    mount_on(
-        shm.as_fd(),
-        "tmpfs",
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=1777"),
-    )?;
+    let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    mount_on(shm.as_fd(), "tmpfs", flags, Some("mode=1777"))?;
     for (name, target) in DEV_LINKS {
         nix::unistd::symlinkat(target, dev.as_fd(), name)?;
     }

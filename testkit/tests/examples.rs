@@ -263,3 +263,60 @@ fn container_sh_pivots_into_a_busybox_root_with_a_volume() {
     assert_eq!(get("addr"), "10.213.77.2/24");
     assert_all_gone(&host, state.path(), &name);
 }
+
+#[test]
+fn container_sh_runs_rootless_and_says_what_it_cannot_do() {
+    require_root!();
+    testkit::require_program!("setpriv");
+    let Some(rootfs) = busybox_rootfs() else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    // Copies nobody can reach: the repository and the build may be below /root.
+    let copies = tempfile::tempdir().expect("cannot create a temporary directory");
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(copies.path(), open.clone()).expect("cannot chmod");
+    let script = copies.path().join("container.sh");
+    std::fs::copy(testkit::examples_dir().join("container.sh"), &script).expect("cannot copy");
+    let nsrun = testkit::container_bin_dir().join("nsrun");
+    std::fs::copy(nsrun, copies.path().join("nsrun")).expect("cannot copy nsrun");
+    std::fs::set_permissions(rootfs.path(), open).expect("cannot chmod");
+    let name = testkit::unique_name("rl");
+    let inside = r#"
+        echo "uid=$(id -u)"
+        echo "hostname=$(hostname)"
+        echo "links=$(ip -o link show | wc -l)"
+        echo "caps=$(grep CapBnd /proc/self/status | cut -f2)"
+        echo "nnp=$(grep NoNewPrivs /proc/self/status | cut -f2)"
+        exit 4
+    "#;
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "bash"])
+        .arg(&script)
+        .args([
+            rootfs.path().to_str().expect("UTF-8"),
+            "--",
+            "sh",
+            "-c",
+            inside,
+        ])
+        .env("NSTOOLS_BIN", copies.path())
+        .env("CONTAINER_NAME", &name)
+        .env("HOME", "/")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cannot run container.sh");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(4), "stderr: {stderr}");
+    let seen = report(&out.stdout);
+    let get = |k: &str| seen.get(k).map(String::as_str).unwrap_or("(missing)");
+    assert_eq!(get("uid"), "0", "root inside its own user namespace");
+    assert_eq!(get("hostname"), name);
+    assert_eq!(get("links"), "1", "loopback only");
+    assert_eq!(get("caps"), "00000000a80425fb");
+    assert_eq!(get("nnp"), "1");
+    assert!(
+        stderr.contains("rootless: no memory or pids limit"),
+        "it says which limits it cannot set: {stderr}"
+    );
+}
