@@ -45,6 +45,17 @@ fn escape_probe() {
     match std::env::var(PROBE).as_deref() {
         Ok("attack") => attack(),
         Ok("euid") => println!("\nsuid_euid={}", nix::unistd::geteuid()),
+        Ok("tty") => {
+            println!();
+            say(
+                "stdin_is_tty",
+                nix::unistd::isatty(std::io::stdin()).unwrap_or(false),
+            );
+            let byte = b'x';
+            // SAFETY: TIOCSTI reads one byte from the pointer.
+            let rc = unsafe { libc::ioctl(0, libc::TIOCSTI, &byte as *const u8) };
+            say("tiocsti_stdin", errno_of(rc.into()));
+        }
         _ => {}
     }
 }
@@ -459,4 +470,67 @@ fn nothing_gets_out_of_container_sh() {
     assert_eq!(get("fork_bomb"), "EAGAIN", "the pids limit");
     // no_new_privs: a setuid-root binary run by uid 1000 stays uid 1000.
     assert_eq!(get("suid_euid"), "1000");
+}
+
+/// `'text'` for sh.
+fn sh_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[test]
+fn tiocsti_into_the_callers_terminal_is_refused() {
+    require_root!();
+    testkit::require_program!("script");
+    let Some(rootfs) = busybox_rootfs() else {
+        return;
+    };
+    let host = NetnsGuard::new();
+    let state = tempfile::tempdir().expect("cannot create a temporary directory");
+    let exe = std::env::current_exe().expect("cannot find this test binary");
+    std::fs::copy(&exe, rootfs.path().join("probe")).expect("cannot copy the probe");
+    let words = [
+        "bash".to_string(),
+        testkit::examples_dir()
+            .join("container.sh")
+            .display()
+            .to_string(),
+        "--subnet".into(),
+        "10.213.83.0/24".into(),
+        "--volume".into(),
+        "/usr/lib:/usr/lib:ro".into(),
+        "--volume".into(),
+        "/usr/lib64:/usr/lib64:ro".into(),
+        rootfs.path().display().to_string(),
+        "--".into(),
+        "/probe".into(),
+        "--exact".into(),
+        "escape_probe".into(),
+        "--nocapture".into(),
+        "--test-threads=1".into(),
+    ];
+    let line: Vec<String> = words.iter().map(|w| sh_quote(w)).collect();
+    // script(1) gives container.sh a pseudo-terminal as its controlling terminal, as
+    // an interactive caller's; COMMAND inherits it as stdin.
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line.join(" "), "/dev/null"])
+        .env("NSTOOLS_BIN", testkit::container_bin_dir())
+        .env("CONTAINER_HOST_NETNS", host.name())
+        .env("CONTAINER_NAME", testkit::unique_name("tty"))
+        .env("NETNS_BRIDGE_STATE_DIR", state.path())
+        .env(PROBE, "tty")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cannot run script");
+    let stdout = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    let seen = report(stdout.as_bytes());
+    let get = |k: &str| match seen.get(k) {
+        Some(v) => v.as_str(),
+        None => panic!("the probe did not say {k}\nstdout: {stdout}"),
+    };
+    assert_eq!(
+        get("stdin_is_tty"),
+        "true",
+        "COMMAND's stdin is the caller's terminal"
+    );
+    assert_eq!(get("tiocsti_stdin"), "EPERM", "ioctl(0, TIOCSTI)");
 }
