@@ -4,12 +4,20 @@
 # COMMAND runs in new mount, UTS, IPC, network, PID, cgroup, time and user namespaces
 # (root inside is the caller outside), with its own hostname and /proc, memory and pids
 # limits (cgctl, below this script's own cgroup) and an address on a bridge
-# (netns-bridge), all wired by `nsrun --setup` before COMMAND starts. ROOTFS is a
-# directory to chroot into (it needs /proc; `none` keeps the host's files). Inside,
+# (netns-bridge), all wired by `nsrun --setup` before COMMAND starts. It keeps only
+# Docker's default capabilities, runs with no_new_privs and nsrun's default seccomp
+# filter, in a new session (no controlling terminal to push input into).
+#
+# ROOTFS is a directory (examples/rootfs.sh makes one) that becomes the root by
+# pivot_root, the host's root detached: inside are only ROOTFS, a minimal /dev, a new
+# /proc with the paths Docker masks hidden or read-only, a tmpfs on /tmp, and the
+# volumes. `none` keeps the host's files (a mount namespace and a new /proc only), and
 # /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (v1) or /sys/fs/cgroup (v2) show the
-# container's own cgroup, as in Docker, when ROOTFS is none. When COMMAND exits,
-# everything is removed (cgroup, address, veth, the bridge if this script made it), also
-# when the setup fails. The exit status is COMMAND's (125: the container could not be made).
+# container's own cgroup, as in Docker. Run by another user than root, it is rootless:
+# the same namespaces and lockdown, but no cgroup limits and no network but loopback
+# (it says so on stderr; the README says why). When COMMAND exits, everything is removed
+# (cgroup, address, veth, the bridge if this script made it), also when the setup
+# fails. The exit status is COMMAND's (125: the container could not be made).
 #
 # Options (each also as an environment variable):
 #   --name NAME         CONTAINER_NAME      hostname and cgroup name (default: ctr-PID)
@@ -23,9 +31,18 @@
 #                                           host (bridge, NAT); default: this one
 #   --state-dir DIR     NETNS_BRIDGE_STATE_DIR  netns-bridge's state
 #   --init              CONTAINER_INIT=1    nsrun's init as PID 1, COMMAND as PID 2
+#   --volume SRC:DST[:ro]                   bind SRC (outside) on DST (inside ROOTFS),
+#                                           read-only with :ro; repeatable
+#   --subids BASE       CONTAINER_SUBIDS    map uids and gids 0-65535 inside to BASE...
+#                                           outside (as Docker's userns-remap): root
+#                                           inside is then nobody outside (default: root
+#                                           inside is the caller)
 # Binaries: NSTOOLS_BIN=DIR, else target/release of this repository, else $PATH.
 #
-# Example (as root):  examples/container.sh --memory 100M none -- sh -c 'hostname; ps -e; ip -4 addr'
+# Examples (as root; the first two also as another user, rootless):
+#   examples/rootfs.sh /tmp/rootfs
+#   examples/container.sh --volume "$PWD:/src:ro" /tmp/rootfs -- sh -c 'hostname; ps; ls /src'
+#   examples/container.sh --memory 100M none -- sh -c 'hostname; ps -e; ip -4 addr'
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +61,8 @@ nat=${CONTAINER_NAT:-auto}
 host_netns=${CONTAINER_HOST_NETNS:-}
 state_dir=${NETNS_BRIDGE_STATE_DIR:-}
 init=${CONTAINER_INIT:-0}
+volumes=()
+subids=${CONTAINER_SUBIDS:-}
 while [ $# -gt 0 ]; do
     case $1 in
         --name) name=$2; shift 2 ;;
@@ -56,6 +75,8 @@ while [ $# -gt 0 ]; do
         --host-netns) host_netns=$2; shift 2 ;;
         --state-dir) state_dir=$2; shift 2 ;;
         --init) init=1; shift ;;
+        --volume) volumes+=("$2"); shift 2 ;;
+        --subids) subids=$2; shift 2 ;;
         -h | --help) usage 0 ;;
         --) break ;;
         -*) echo "container.sh: unknown option $1" >&2; usage ;;
@@ -67,11 +88,17 @@ rootfs=$1
 shift
 [ "${1:-}" = -- ] && shift
 [ $# -ge 1 ] || usage
-[ "$(id -u)" = 0 ] || die "needs root (namespaces, cgroups and a bridge)"
+rootless=no
+if [ "$(id -u)" != 0 ]; then
+    rootless=yes
+    [ -z "$subids" ] || die "--subids needs root (without it only your own ID can be mapped)"
+    [ -z "$host_netns" ] || die "--host-netns needs root"
+fi
 case $name in *[!A-Za-z0-9_.-]* | '' | .*) die "bad name '$name'" ;; esac
 if [ "$rootfs" != none ]; then
     [ -d "$rootfs/proc" ] || die "$rootfs is no root filesystem (it has no /proc)"
 fi
+[ "${#volumes[@]}" -eq 0 ] || [ "$rootfs" != none ] || die "--volume needs a ROOTFS"
 
 if [ -n "${NSTOOLS_BIN:-}" ]; then
     bin=$NSTOOLS_BIN/
@@ -80,7 +107,9 @@ elif [ -x "${CARGO_TARGET_DIR:-$ROOT/target}/release/nsrun" ]; then
 else
     bin=
 fi
-for tool in nsrun cgctl netns-bridge; do
+tools=(nsrun cgctl netns-bridge)
+[ "$rootless" = yes ] && tools=(nsrun)
+for tool in "${tools[@]}"; do
     command -v "$bin$tool" >/dev/null || die "$bin$tool not found (cargo build --release, or set NSTOOLS_BIN)"
 done
 
@@ -99,7 +128,7 @@ attach=(attach '$NSRUN_PID' --bridge "$bridge")
 [ -n "$subnet" ] && attach+=(--subnet "$subnet")
 [ "$nat" = yes ] && attach+=(--nat)
 made_bridge=no
-in_host ip link show dev "$bridge" >/dev/null 2>&1 || made_bridge=yes
+[ "$rootless" = no ] && { in_host ip link show dev "$bridge" >/dev/null 2>&1 || made_bridge=yes; }
 
 work=$(mktemp -d "/tmp/container-$name.XXXXXX")
 cg=("${bin}cgctl" --root self)
@@ -108,13 +137,13 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     pid=$(cat "$work/pid" 2>/dev/null)
-    if [ -n "$pid" ]; then
+    if [ -n "$pid" ] && [ "$rootless" = no ]; then
         # The namespace is gone with COMMAND: detach releases the lease by the path it
         # was attached through, and removes a leftover host veth.
         "${nb[@]}" detach "$pid" --bridge "$bridge" >/dev/null 2>&1
     fi
     [ "$made_bridge" = yes ] && "${nb[@]}" down --bridge "$bridge" >/dev/null 2>&1
-    "${cg[@]}" rm -r --kill "$name" >/dev/null 2>&1
+    [ "$rootless" = no ] && "${cg[@]}" rm -r --kill "$name" >/dev/null 2>&1
     rm -rf "$work"
     exit "$status"
 }
@@ -132,7 +161,16 @@ setup="echo \$NSRUN_PID > $(q "$work/pid") \
  && $(q "${cg[@]}") limit pids $(q "$pids") $(q "$name") >/dev/null \
  && $(q "${cg[@]}") add $(q "$name") \$NSRUN_PID \
  && $(q "${nb[@]}") ${attach[*]} > $(q "$work/address")"
-if [ "$rootfs" = none ]; then
+if [ "$rootless" = yes ]; then
+    # Without root: no cgroup (a v1 or hybrid hierarchy is root's alone; on v2 a user
+    # may write only a cgroup delegated to it, whose processes must first leave it for a
+    # leaf, which this script does not arrange) and no bridge (its veth and addresses
+    # are made in the host's network namespace): loopback only.
+    echo "container.sh: rootless: no memory or pids limit (cgroups are not delegated to" \
+        "users here), no network but loopback (the bridge needs root)" >&2
+    setup="echo \$NSRUN_PID > $(q "$work/pid") \
+ && echo \"container.sh: $name is PID \$NSRUN_PID, address none\" >&2"
+elif [ "$rootfs" = none ]; then
     # cgctl which: LABEL PATH DIR for each hierarchy the container's cgroup is in.
     setup+=" && $(q "${cg[@]}") which \$NSRUN_PID | while read -r label path dir; do
         case \$label in
@@ -142,11 +180,35 @@ if [ "$rootfs" = none ]; then
         esac || exit 1
     done"
 fi
-setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address \$(cat $(q "$work/address"))\" >&2"
+[ "$rootless" = no ] && setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address \$(cat $(q "$work/address"))\" >&2"
 
-args=(--mount --uts --ipc --net --pid --cgroup --time --map-root-user
-    --hostname "$name" --mount-proc --kill-child --setup "$setup")
-[ "$rootfs" != none ] && args+=(--root "$rootfs")
+# Docker's default capabilities (see the README: "Docker's defaults").
+caps=chown,dac_override,fsetid,fowner,mknod,net_raw,setgid,setuid,setfcap,setpcap,net_bind_service,sys_chroot,kill,audit_write
+if [ -n "$subids" ]; then
+    case $subids in *[!0-9]* | '') die "bad --subids '$subids' (a number)" ;; esac
+    ids=(--map-users "0:$subids:65536" --map-groups "0:$subids:65536" --setuid 0 --setgid 0)
+else
+    ids=(--map-root-user)
+fi
+args=(--mount --uts --ipc --net --pid --cgroup --time "${ids[@]}"
+    --hostname "$name" --kill-child --setup "$setup"
+    --cap-drop all --cap-add "$caps" --no-new-privs --seccomp default --new-session)
+if [ "$rootfs" = none ]; then
+    args+=(--mount-proc)
+else
+    # pivot_root into ROOTFS; the OCI default paths of /proc are masked (nsrun's default).
+    args+=(--root "$rootfs" --dev /dev --proc /proc --tmpfs /tmp)
+    for volume in "${volumes[@]}"; do
+        IFS=: read -r src dst mode <<<"$volume"
+        [ -n "$src" ] && [ -n "$dst" ] || die "bad --volume '$volume' (SRC:DST[:ro])"
+        [ -e "$src" ] || die "--volume $volume: $src does not exist"
+        case $mode in
+            '') args+=(--bind "$src" "$dst") ;;
+            ro) args+=(--ro-bind "$src" "$dst") ;;
+            *) die "bad --volume '$volume' (SRC:DST[:ro])" ;;
+        esac
+    done
+fi
 [ "$init" = 1 ] && args+=(--init)
 
 status=0

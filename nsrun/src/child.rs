@@ -12,7 +12,7 @@ use crate::command::{exit, Command, ExecOptions};
 use crate::config::Config;
 use crate::error::{Context, Error, EXIT_FAILED};
 use crate::signals::set_parent_death_signal;
-use crate::{init, mounts, timens};
+use crate::{fsops, init, mounts, timens};
 use nsproc::Kind;
 
 pub struct Child<'a> {
@@ -59,7 +59,7 @@ pub fn run(mut child: Child<'_>) -> ! {
     let opts = ExecOptions {
         mask: child.mask,
         foreground: child.foreground,
-        keep_caps: cfg.keep_caps,
+        lockdown: &cfg.lockdown,
     };
     if cfg.init {
         exit(init::run(child.command, opts, cfg.kill_child, child.end));
@@ -69,6 +69,7 @@ pub fn run(mut child: Child<'_>) -> ! {
 
 /// Everything done inside the new namespaces before COMMAND may start.
 pub fn set_up_inside(cfg: &Config) -> Result<(), Error> {
+    cfg.lockdown.become_ids()?;
     if cfg.has(Kind::Time) {
         timens::enter_new(cfg.time)?;
     }
@@ -81,9 +82,25 @@ pub fn set_up_inside(cfg: &Config) -> Result<(), Error> {
     if cfg.has(Kind::Mount) {
         mounts::set_propagation(cfg.propagation)?;
     }
-    mounts::enter_root(cfg.root.as_deref(), cfg.wd.as_deref())?;
-    if let Some(dir) = &cfg.mount_proc {
-        mounts::mount_proc(dir)?;
+    let build = fsops::Build {
+        ops: &cfg.fs_ops,
+        mask_defaults: cfg.mask_defaults,
+        read_only: cfg.read_only,
+    };
+    match &cfg.root {
+        Some(root) if cfg.has(Kind::Mount) => {
+            fsops::pivot_into(root, build)?;
+            mounts::enter_root(None, cfg.wd.as_deref())?;
+        }
+        root => {
+            if cfg.has(Kind::Mount) && (!build.ops.is_empty() || build.read_only) {
+                fsops::apply_here(build)?;
+            }
+            mounts::enter_root(root.as_deref(), cfg.wd.as_deref())?;
+            if let Some(dir) = &cfg.mount_proc {
+                mounts::mount_proc(dir)?;
+            }
+        }
     }
     Ok(())
 }

@@ -2,16 +2,24 @@
 //! a [`Config`].
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use nix::sys::signal::Signal;
 
+use crate::caps::{CapChange, CapSet};
+use crate::error::io_errno;
+use crate::fsplan::{FsArgs, FsOp};
 use crate::idmap::{IdRange, MapOptions, SetGroups};
+use crate::lockdown::Lockdown;
 use crate::mounts::Propagation;
+use crate::seccomp::{self, Filters};
 use crate::timens::TimeOffsets;
 use crate::{Config, Error};
 use nsproc::Kind;
+
+pub(crate) const FS_HEADING: &str =
+    "Filesystem (DST is inside the new root; applied in the order given)";
 
 const AFTER_HELP: &str = "\
 COMMAND defaults to $SHELL, else /bin/sh. A namespace flag given as --KIND=FILE also
@@ -80,7 +88,8 @@ pub struct Cli {
     /// Propagation of all mounts in the new mount namespace
     #[arg(long, value_enum, value_name = "MODE", default_value_t = Propagation::Private, help_heading = "Inside")]
     propagation: Propagation,
-    /// Change the root directory to DIR (chroot) before running COMMAND
+    /// Make DIR the root: with --mount (or any filesystem option) by pivot_root, the old
+    /// root detached; without, by chroot, which a root process can escape
     #[arg(short = 'R', long, value_name = "DIR", help_heading = "Inside")]
     root: Option<PathBuf>,
     /// Change the working directory to DIR (inside the new root, with --root)
@@ -136,6 +145,43 @@ pub struct Cli {
         help_heading = "Time namespace"
     )]
     boottime: Option<i64>,
+
+    #[command(flatten)]
+    fs: FsArgs,
+    /// Remount the root read-only after the filesystem operations (implies --mount)
+    #[arg(long, help_heading = FS_HEADING)]
+    read_only: bool,
+    /// Hide /proc/kcore, /proc/keys, /sys/firmware, ... and make /proc/sys, /proc/sysrq-trigger,
+    /// ... read-only, as Docker does [default with --root and a mount namespace]
+    #[arg(long, overrides_with = "no_mask_defaults", help_heading = FS_HEADING)]
+    mask_defaults: bool,
+    /// Leave /proc and /sys as they are
+    #[arg(long, help_heading = FS_HEADING)]
+    no_mask_defaults: bool,
+
+    /// Run COMMAND as UID (a number, inside the user namespace with --user)
+    #[arg(short = 'S', long, value_name = "UID", help_heading = "Privileges")]
+    setuid: Option<u32>,
+    /// Run COMMAND as GID, without supplementary groups
+    #[arg(short = 'G', long, value_name = "GID", help_heading = "Privileges")]
+    setgid: Option<u32>,
+    /// Drop capabilities: a comma-separated LIST of names (CAP_ optional) or `all`
+    #[arg(long, value_name = "LIST", value_parser = CapSet::parse, help_heading = "Privileges")]
+    cap_drop: Vec<CapSet>,
+    /// Keep these capabilities (after --cap-drop all: the only ones kept)
+    #[arg(long, value_name = "LIST", value_parser = CapSet::parse, help_heading = "Privileges")]
+    cap_add: Vec<CapSet>,
+    /// Set no_new_privs: setuid binaries and file capabilities give COMMAND nothing
+    #[arg(long, help_heading = "Privileges")]
+    no_new_privs: bool,
+    /// Run COMMAND in a new session, without a controlling terminal, so that it cannot
+    /// push input into the caller's terminal (TIOCSTI)
+    #[arg(long, help_heading = "Privileges")]
+    new_session: bool,
+    /// Install a seccomp filter just before exec: `default` (see the README for what it
+    /// refuses) or FILE, an OCI linux.seccomp JSON profile (Docker's and Podman's format)
+    #[arg(long, value_name = "default|FILE", help_heading = "Privileges")]
+    seccomp: Option<PathBuf>,
 
     /// Run a small init as PID 1 that starts COMMAND, forwards signals to it and reaps orphans
     #[arg(long, help_heading = "Process")]
@@ -198,9 +244,10 @@ impl Cli {
             (Kind::User, self.user),
             (Kind::Uts, self.uts),
         ];
+        let fs_given = !self.fs.ops.is_empty() || self.read_only || self.mask_defaults;
         let implied = |kind| match kind {
             Kind::Uts => self.hostname.is_some() || self.domainname.is_some(),
-            Kind::Mount => self.mount_proc.is_some(),
+            Kind::Mount => self.mount_proc.is_some() || fs_given,
             Kind::User => map_options.any() || self.keep_caps,
             Kind::Time => self.monotonic.is_some() || self.boottime.is_some(),
             _ => false,
@@ -221,6 +268,25 @@ impl Cli {
                 nix::unistd::getegid().as_raw(),
             )
             .map_err(Error::Usage)?;
+        let mount = namespaces.contains(&Kind::Mount);
+        let mut fs_ops = self.fs.ops;
+        let mut mount_proc = self.mount_proc;
+        if self.root.is_some() && mount {
+            // After pivot_root no procfs is left to show a new one is allowed: mount
+            // it below the new root first, as --proc does.
+            fs_ops.extend(mount_proc.take().map(FsOp::Proc));
+        }
+        let mask_defaults =
+            mount && !self.no_mask_defaults && (self.mask_defaults || self.root.is_some());
+        let caps = (!self.cap_drop.is_empty() || !self.cap_add.is_empty()).then(|| CapChange {
+            drop: CapSet(self.cap_drop.iter().fold(0, |a, s| a | s.0)),
+            add: CapSet(self.cap_add.iter().fold(0, |a, s| a | s.0)),
+        });
+        let seccomp = self
+            .seccomp
+            .as_deref()
+            .map(|p| load_seccomp(p, caps))
+            .transpose()?;
         let mut command = self.command;
         if command.is_empty() {
             command.push(std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()));
@@ -230,12 +296,23 @@ impl Cli {
             persist,
             hostname: self.hostname,
             domainname: self.domainname,
-            mount_proc: self.mount_proc,
+            mount_proc,
             propagation: self.propagation,
             root: self.root,
             wd: self.wd,
+            fs_ops,
+            mask_defaults,
+            read_only: self.read_only,
             maps,
-            keep_caps: self.keep_caps,
+            lockdown: Lockdown {
+                uid: self.setuid,
+                gid: self.setgid,
+                caps,
+                keep_caps: self.keep_caps,
+                no_new_privs: self.no_new_privs,
+                new_session: self.new_session,
+                seccomp,
+            },
             time: TimeOffsets {
                 monotonic: self.monotonic.unwrap_or(0),
                 boottime: self.boottime.unwrap_or(0),
@@ -247,6 +324,29 @@ impl Cli {
             command,
         })
     }
+}
+
+/// The filters of `--seccomp default` or `--seccomp FILE`, compiled for this machine.
+fn load_seccomp(arg: &Path, caps: Option<CapChange>) -> Result<Filters, Error> {
+    let profile = if arg == Path::new("default") {
+        seccomp::default_profile()
+    } else {
+        let text = std::fs::read_to_string(arg).map_err(|e| {
+            Error::sys(
+                format!("cannot read the seccomp profile {}", arg.display()),
+                io_errno(&e),
+            )
+        })?;
+        let host = seccomp::Host {
+            caps: caps.unwrap_or_default().kept(crate::caps::last_cap()),
+            kernel: seccomp::kernel_version(),
+            arches: seccomp::native_arches(),
+        };
+        seccomp::parse_oci(&text, host)
+            .map_err(|e| Error::Usage(format!("--seccomp {}: {e}", arg.display())))?
+    };
+    seccomp::compile(&profile)
+        .map_err(|e| Error::Usage(format!("--seccomp {}: cannot compile: {e}", arg.display())))
 }
 
 /// The command line as clap sees it: what the man page and the shell completions are

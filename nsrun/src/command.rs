@@ -8,6 +8,7 @@ use nscli::exit::Failure;
 
 use crate::channel::{ChildEnd, Report};
 use crate::error::Error;
+use crate::lockdown::{self, Lockdown};
 use crate::signals;
 use crate::terminal::Terminal;
 
@@ -22,7 +23,8 @@ pub struct ExecOptions<'a> {
     pub mask: &'a SigSet,
     /// Take the terminal's foreground.
     pub foreground: bool,
-    pub keep_caps: bool,
+    /// Session, capabilities, no_new_privs, seccomp.
+    pub lockdown: &'a Lockdown,
 }
 
 impl Command {
@@ -47,15 +49,17 @@ impl Command {
 
     /// The last steps before exec(2), then exec; returns only on failure.
     pub fn replace_process(&self, opts: ExecOptions<'_>) -> Error {
-        if opts.foreground {
+        if opts.foreground && !opts.lockdown.new_session {
             Terminal::take_for_command();
         }
-        if opts.keep_caps {
-            if let Err(e) = crate::caps::keep_across_exec() {
-                return e;
-            }
-        }
+        let last = match opts.lockdown.apply() {
+            Ok(last) => last,
+            Err(e) => return e,
+        };
         signals::reset_for_exec(opts.mask);
+        if let Err(e) = lockdown::install_last(last) {
+            return e;
+        }
         let source = match nix::unistd::execvp(&self.argv[0], &self.argv) {
             Err(e) => e,
             Ok(never) => match never {},

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use nix::sys::signal::Signal;
 
 use crate::error::Error;
+use crate::fsplan::FsOp;
 use crate::idmap::UserMaps;
+use crate::lockdown::Lockdown;
 use crate::mounts::Propagation;
 use crate::timens::TimeOffsets;
 use nsproc::Kind;
@@ -24,8 +26,15 @@ pub struct Config {
     pub propagation: Propagation,
     pub root: Option<PathBuf>,
     pub wd: Option<PathBuf>,
+    /// Filesystem operations, in the order given.
+    pub fs_ops: Vec<FsOp>,
+    /// Mask and write-protect the OCI default paths of /proc and /sys.
+    pub mask_defaults: bool,
+    /// Make the root read-only once the operations are done.
+    pub read_only: bool,
     pub maps: UserMaps,
-    pub keep_caps: bool,
+    /// Session, capabilities, no_new_privs and seccomp of COMMAND.
+    pub lockdown: Lockdown,
     pub time: TimeOffsets,
     /// Run nsrun's own init as the child, with COMMAND below it.
     pub init: bool,
@@ -78,6 +87,7 @@ impl Config {
             || self.has(Kind::User)
             || self.init
             || self.kill_child.is_some()
+            || self.lockdown.needs_fork()
             || self.has_outside_steps()
     }
 
@@ -152,6 +162,13 @@ mod tests {
             },
             Config {
                 persist: vec![(Kind::Net, "/x".into())],
+                ..with_command()
+            },
+            Config {
+                lockdown: Lockdown {
+                    new_session: true,
+                    ..Default::default()
+                },
                 ..with_command()
             },
         ] {

@@ -155,7 +155,7 @@ fn become_command(cfg: &Config, command: &Command) -> Error {
     command.replace_process(ExecOptions {
         mask: &mask,
         foreground: false,
-        keep_caps: false,
+        lockdown: &cfg.lockdown,
     })
 }
 

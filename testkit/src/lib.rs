@@ -4,6 +4,7 @@
 //! the test panics.
 
 mod cgroup;
+mod container;
 mod mount;
 mod netns;
 mod nsrun;
@@ -14,6 +15,7 @@ pub use cgroup::{
     cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of, own_cgroup,
     CgroupGuard, CgroupLayout, CgroupMount, CgroupScope,
 };
+pub use container::{busybox_rootfs, container_bin_dir, examples_dir, run_container_sh};
 pub use mount::{mount_points, TempMount};
 pub use netns::NetnsGuard;
 pub use nsrun::{nsrun_bin, workspace_bin, NsProcess};

@@ -6,40 +6,17 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use testkit::{cgroup_mounts, is_alive, own_cgroup, require_root, workspace_bin, NetnsGuard};
+use testkit::{
+    busybox_rootfs, cgroup_mounts, is_alive, own_cgroup, require_root, run_container_sh, NetnsGuard,
+};
 
 const SUBNET: &str = "10.213.77.0/24";
 
-fn container_sh() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/container.sh")
-}
-
-/// The directory of the built nsrun, cgctl and netns-bridge (built if missing).
-fn bin_dir() -> PathBuf {
-    let nsrun = workspace_bin("nsrun");
-    for tool in ["cgctl", "netns-bridge"] {
-        workspace_bin(tool);
-    }
-    nsrun
-        .parent()
-        .expect("nsrun is in a directory")
-        .to_path_buf()
-}
-
 /// Runs container.sh with `args`, its host namespace `host` and state in `state`.
 fn run_container(host: &NetnsGuard, state: &Path, name: &str, args: &[&str]) -> Output {
-    Command::new("bash")
-        .arg(container_sh())
-        .args(args)
-        .env("NSTOOLS_BIN", bin_dir())
-        .env("CONTAINER_HOST_NETNS", host.name())
-        .env("CONTAINER_NAME", name)
-        .env("NETNS_BRIDGE_STATE_DIR", state)
-        .stdin(Stdio::null())
-        .output()
-        .expect("cannot run examples/container.sh")
+    run_container_sh(host, state, name, args, &[])
 }
 
 /// `key=value` lines of COMMAND's output.
@@ -184,4 +161,162 @@ fn container_sh_leaves_nothing_when_the_setup_fails() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_all_gone(&host, state.path(), &name);
+}
+
+#[test]
+fn container_sh_pivots_into_a_busybox_root_with_a_volume() {
+    require_root!();
+    let Some(rootfs) = busybox_rootfs() else {
+        return;
+    };
+    let volume = tempfile::tempdir().expect("cannot create a temporary directory");
+    std::fs::write(volume.path().join("hello"), "from outside").expect("cannot write");
+    let host = NetnsGuard::new();
+    let state = tempfile::tempdir().expect("cannot create a temporary directory");
+    let name = testkit::unique_name("ctr");
+    let inside = r#"
+        echo "hostname=$(hostname)"
+        echo "pid=$$"
+        echo "uid=$(id -u)"
+        echo "root=$(ls / | tr '\n' ' ')"
+        echo "volume=$(cat /data/hello)"
+        touch /data/new 2>/dev/null && echo volume_rw=yes || echo volume_rw=no
+        touch /tmp/new && echo tmp_rw=yes
+        echo "caps=$(grep CapBnd /proc/self/status | cut -f2)"
+        echo "effective=$(grep CapEff /proc/self/status | cut -f2)"
+        echo "nnp=$(grep NoNewPrivs /proc/self/status | cut -f2)"
+        echo "seccomp=$(grep 'Seccomp:' /proc/self/status | cut -f2)"
+        echo "mounts=$(cut -d' ' -f5 /proc/self/mountinfo | sort -u | tr '\n' ' ')"
+        echo "addr=$(ip -4 -o addr show dev eth0 | awk '{print $4}')"
+        exit 3
+    "#;
+    let volume_arg = format!("{}:/data:ro", volume.path().display());
+    let rootfs_arg = rootfs.path().to_str().expect("a UTF-8 path");
+    let out = run_container(
+        &host,
+        state.path(),
+        &name,
+        &[
+            "--subnet",
+            SUBNET,
+            "--volume",
+            &volume_arg,
+            rootfs_arg,
+            "--",
+            "sh",
+            "-c",
+            inside,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "container.sh must exit with COMMAND's status\nstdout: {}\nstderr: {stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let seen = report(&out.stdout);
+    let get = |k: &str| seen.get(k).map(String::as_str).unwrap_or("(missing)");
+    assert_eq!(get("hostname"), name);
+    assert_eq!(get("pid"), "1");
+    assert_eq!(get("uid"), "0");
+    let mut expected: Vec<String> = std::fs::read_dir(rootfs.path())
+        .expect("cannot list the rootfs")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    expected.sort();
+    let mut root: Vec<&str> = get("root").split_whitespace().collect();
+    root.sort();
+    assert_eq!(
+        root, expected,
+        "/ inside is the rootfs, with /data made in it"
+    );
+    assert_eq!(get("volume"), "from outside");
+    assert_eq!(get("volume_rw"), "no", "a :ro volume is read-only");
+    assert_eq!(get("tmp_rw"), "yes", "/tmp is a writable tmpfs");
+    // Docker's default set: chown, dac_override, fowner, fsetid, kill, setgid, setuid,
+    // setpcap, net_bind_service, net_raw, sys_chroot, mknod, audit_write, setfcap.
+    assert_eq!(get("caps"), "00000000a80425fb");
+    assert_eq!(get("effective"), "00000000a80425fb");
+    assert_eq!(get("nnp"), "1");
+    assert_eq!(get("seccomp"), "2");
+    let mounts: Vec<&str> = get("mounts").split_whitespace().collect();
+    for want in [
+        "/",
+        "/data",
+        "/dev",
+        "/dev/null",
+        "/dev/pts",
+        "/proc",
+        "/proc/sys",
+        "/tmp",
+    ] {
+        assert!(mounts.contains(&want), "{want} is not mounted: {mounts:?}");
+    }
+    for host_only in ["/sys/fs/cgroup", "/run", "/boot"] {
+        assert!(
+            !mounts.contains(&host_only),
+            "the host's {host_only} is seen"
+        );
+    }
+    assert_eq!(get("addr"), "10.213.77.2/24");
+    assert_all_gone(&host, state.path(), &name);
+}
+
+#[test]
+fn container_sh_runs_rootless_and_says_what_it_cannot_do() {
+    require_root!();
+    testkit::require_program!("setpriv");
+    let Some(rootfs) = busybox_rootfs() else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    // Copies nobody can reach: the repository and the build may be below /root.
+    let copies = tempfile::tempdir().expect("cannot create a temporary directory");
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(copies.path(), open.clone()).expect("cannot chmod");
+    let script = copies.path().join("container.sh");
+    std::fs::copy(testkit::examples_dir().join("container.sh"), &script).expect("cannot copy");
+    let nsrun = testkit::container_bin_dir().join("nsrun");
+    std::fs::copy(nsrun, copies.path().join("nsrun")).expect("cannot copy nsrun");
+    std::fs::set_permissions(rootfs.path(), open).expect("cannot chmod");
+    let name = testkit::unique_name("rl");
+    let inside = r#"
+        echo "uid=$(id -u)"
+        echo "hostname=$(hostname)"
+        echo "links=$(ip -o link show | wc -l)"
+        echo "caps=$(grep CapBnd /proc/self/status | cut -f2)"
+        echo "nnp=$(grep NoNewPrivs /proc/self/status | cut -f2)"
+        exit 4
+    "#;
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "bash"])
+        .arg(&script)
+        .args([
+            rootfs.path().to_str().expect("UTF-8"),
+            "--",
+            "sh",
+            "-c",
+            inside,
+        ])
+        .env("NSTOOLS_BIN", copies.path())
+        .env("CONTAINER_NAME", &name)
+        .env("HOME", "/")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cannot run container.sh");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(4), "stderr: {stderr}");
+    let seen = report(&out.stdout);
+    let get = |k: &str| seen.get(k).map(String::as_str).unwrap_or("(missing)");
+    assert_eq!(get("uid"), "0", "root inside its own user namespace");
+    assert_eq!(get("hostname"), name);
+    assert_eq!(get("links"), "1", "loopback only");
+    assert_eq!(get("caps"), "00000000a80425fb");
+    assert_eq!(get("nnp"), "1");
+    assert!(
+        stderr.contains("rootless: no memory or pids limit"),
+        "it says which limits it cannot set: {stderr}"
+    );
 }
