@@ -19,6 +19,7 @@ pub mod nat;
 pub mod netlink;
 pub mod netns;
 pub mod route;
+pub mod statedir;
 pub mod teardown;
 pub mod undo;
 

@@ -173,7 +173,13 @@ fn inspect<'a>(
     let mut veth_link = found.next().unwrap_or(Ok(None))?;
 
     if let Some(lease) = state.find(netns.id).cloned() {
-        if let Some(link) = veth_link.as_ref().filter(|l| l.name == lease.host_veth) {
+        // A pending lease is an attach that was killed halfway: made anew (its tagged
+        // veth is replaced below).
+        let whole = !lease.pending;
+        if let Some(link) = veth_link
+            .as_ref()
+            .filter(|l| whole && l.name == lease.host_veth)
+        {
             let bridge_mac = bridge_link
                 .and_then(|l| l.mac)
                 .unwrap_or_else(|| names::bridge_mac(&request.bridge));
@@ -182,7 +188,7 @@ fn inspect<'a>(
             let attachment = describe(request, &lease, &subnet, bridge_mac, host_mac, netns);
             return Ok(Found::Attached(attachment));
         }
-        // The veth is gone (deleted by hand): the lease is stale, attach anew.
+        // The veth is gone (deleted by hand), or the lease pending: stale, attach anew.
         state.leases.retain(|l| l.netns != lease.netns);
     }
     // A static address is checked against the bridge's known subnet before anything is
