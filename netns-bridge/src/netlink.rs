@@ -103,7 +103,10 @@ impl Socket {
         message: RouteNetlinkMessage,
         flags: u16,
     ) -> Result<Vec<RouteNetlinkMessage>, Error> {
-        self.request(message, flags)
+        // Through `batch`, not `request`: a receive that fails keeps its own words.
+        let reply = self.batch(vec![(message, flags)])?.pop();
+        reply
+            .unwrap_or(Err(Errno::EIO))
             .map_err(|source| Error::Netlink {
                 what: what(),
                 source,
@@ -261,13 +264,13 @@ impl Socket {
                 Ok(size) => return Ok(size.min(self.buffer.len())),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    return Err(Error::Protocol {
-                        what: "cannot receive from netlink".into(),
-                        why: format!(
-                            "the kernel sent no reply within {} s",
+                    return Err(Error::sys(
+                        format!(
+                            "cannot receive from netlink (no reply within {} s)",
                             REPLY_TIMEOUT.as_secs()
                         ),
-                    })
+                        Errno::ETIMEDOUT,
+                    ))
                 }
                 Err(e) => return Err(Error::sys("cannot receive from netlink", io_errno(&e))),
             }
