@@ -125,6 +125,7 @@ pub fn ensure<'a>(
         created: existing.is_none() || tagged,
         gateway_added: existing.is_some() && !tagged && on_link.is_none(),
         pending: true,
+        nat_pending: state.bridge.as_ref().is_some_and(|b| b.nat_pending),
     });
     store.save(state)?;
     drop(host_lock);

@@ -55,6 +55,10 @@ pub struct BridgeRecord {
     /// that made them is through: found by a later holder of the lock, that attach died.
     #[serde(default, skip_serializing_if = "no")]
     pub pending: bool,
+    /// An attach is turning NAT on (written before `nft` runs, cleared when it is
+    /// through); a later holder of the lock finds its attach died, and turns it off.
+    #[serde(default, skip_serializing_if = "no")]
+    pub nat_pending: bool,
 }
 
 fn no(value: &bool) -> bool {
@@ -193,6 +197,7 @@ pub struct Store {
     root: Dir,
     dir: Dir,
     name: String,
+    fresh: bool,
     _lock: Flock<File>,
 }
 
@@ -237,7 +242,15 @@ impl Store {
                 }
                 return Ok(None);
             };
-            let Some(file) = dir.lock_file(LOCK, create)? else {
+            let file = match dir.lock_file(LOCK, create) {
+                Ok(file) => file,
+                Err(e) => {
+                    // An empty directory (just made) is not left behind.
+                    root.remove_dir(bridge);
+                    return Err(e);
+                }
+            };
+            let Some(file) = file else {
                 if create {
                     continue;
                 }
@@ -252,6 +265,7 @@ impl Store {
                 .map(|m| (m.st_dev, m.st_ino));
             if held.is_some() && dir.linked() && held == dir.identity(LOCK) {
                 return Ok(Some(Store {
+                    fresh: dir.identity(STATE).is_none(),
                     root,
                     dir,
                     name: bridge.to_string(),
@@ -299,6 +313,11 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Whether there was no state file when the lock was taken.
+    pub fn fresh(&self) -> bool {
+        self.fresh
     }
 
     fn state_path(&self) -> PathBuf {
@@ -397,6 +416,7 @@ mod tests {
                 created: true,
                 gateway_added: false,
                 pending: false,
+                nat_pending: false,
             }),
             leases: vec![lease("4:1", [10, 1, 0, 2])],
         };

@@ -150,15 +150,22 @@ impl Dir {
     /// when missing. `None`: not there and `create` is false.
     pub fn child(&self, name: &str, create: bool) -> Result<Option<Dir>, Error> {
         let path = self.path.join(name);
+        let mut made = false;
         if create {
             match nix::sys::stat::mkdirat(self.fd.as_fd(), name, Mode::from_bits_truncate(0o700)) {
-                Ok(()) | Err(Errno::EEXIST) => {}
+                Ok(()) => made = true,
+                Err(Errno::EEXIST) => {}
                 Err(e) => return Err(file_error("cannot create state directory", path, e)),
             }
         }
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let fd = match nix::fcntl::openat(self.fd.as_fd(), name, flags, Mode::empty()) {
             Ok(fd) => fd,
+            Err(e) if made => {
+                // Not left behind empty.
+                self.remove_dir(name);
+                return Err(file_error("cannot open state directory", path, e));
+            }
             Err(Errno::ENOENT) => return Ok(None),
             Err(e @ (Errno::ELOOP | Errno::ENOTDIR)) => {
                 return Err(Error::invalid(format!(

@@ -293,6 +293,12 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
             state.bridge = None;
         }
     }
+    // NAT a dead attach was turning on goes off again.
+    if let Some(record) = state.bridge.as_mut().filter(|r| r.nat_pending) {
+        crate::nat::disable(bridge)?;
+        record.nat = false;
+        record.nat_pending = false;
+    }
     if state == BridgeState::default() {
         store.remove()?;
     } else if state != before {

@@ -13,10 +13,16 @@ use testkit::{NetnsGuard, Outcome};
 /// More injection points than any attach has of one kind.
 const MAX_POINTS: usize = 400;
 
-/// netns-bridge with `args` under strace, which injects `inject` (`-e inject=…`).
+/// netns-bridge with `args` under strace, which injects `inject` (`-e inject=…`). A
+/// kill follows threads and children (`-f`); an error does not: strace counts calls per
+/// process, so each `nft` run, the rollback's too, would fail at its own Nth call, a
+/// second fault inside the undo of the first.
 fn under_strace(host: &Host, inject: &str, args: &[&str]) -> Outcome {
     let mut cmd = host.program("strace");
-    cmd.args(["-f", "-qq", "-o", "/dev/null", "-e"])
+    if inject.contains("signal=KILL") {
+        cmd.arg("-f");
+    }
+    cmd.args(["-qq", "-o", "/dev/null", "-e"])
         .arg(format!("inject={inject}"))
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_netns-bridge"))
@@ -36,11 +42,11 @@ fn tables(host: &Host) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// What the host and the target hold: links, leases of nsbr0, state directories, tables.
-fn snapshot(
-    host: &Host,
-    target: &NetnsGuard,
-) -> (Vec<String>, usize, Vec<String>, String, Vec<String>) {
+/// What the host and the target hold: links, leases of nsbr0, state directories, tables,
+/// the target's links.
+type Snapshot = (Vec<String>, usize, Vec<String>, String, Vec<String>);
+
+fn snapshot(host: &Host, target: &NetnsGuard) -> Snapshot {
     let mut dirs: Vec<String> = std::fs::read_dir(host.path())
         .expect("state dir")
         .filter_map(|e| e.ok())
@@ -66,26 +72,85 @@ fn whole(host: &Host, target: &NetnsGuard, leases_before: usize) -> bool {
         && addresses_of(target.name(), "eth0").len() == 1
 }
 
-/// One sweep: for N = 1, 2, … runs `attach ARGS` with `inject` (its `{N}` replaced)
-/// until it gets through. After each failure, `cleanup` (none, or a `gc`/`down`) must
-/// bring back exactly what was there before. Returns how many points were tried.
+/// How many calls of the syscalls `set` (e.g. `mkdir,mkdirat`) one attach makes, counted
+/// with strace (the attach is undone afterwards).
+fn count_calls(
+    host: &Host,
+    target: &NetnsGuard,
+    set: &str,
+    attach: &[&str],
+    before: &Snapshot,
+    other: Other,
+) -> usize {
+    let log = tempfile::NamedTempFile::new().expect("log");
+    let mut cmd = host.program("strace");
+    cmd.args(["-qq", "-o"])
+        .arg(log.path())
+        .arg("-e")
+        .arg(format!("trace={set}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_netns-bridge"))
+        .args(attach)
+        .env("NETNS_BRIDGE_STATE_DIR", host.path())
+        .stdin(std::process::Stdio::null());
+    Outcome::of(&mut cmd).expect_code(0);
+    undo_attach(host, target, before, other);
+    std::fs::read_to_string(log.path())
+        .expect("strace log")
+        .lines()
+        .filter(|l| !l.starts_with("+++") && !l.starts_with("---"))
+        .count()
+}
+
+/// Another namespace attached to the bridge before the sweep, and its `--subnet`.
+type Other<'a> = Option<(&'a NetnsGuard, &'a str)>;
+
+/// Undoes an attach that got through: detach; if it made the bridge or turned on its
+/// NAT, down --force and the other namespace attached again.
+fn undo_attach(host: &Host, target: &NetnsGuard, before: &Snapshot, other: Other) {
+    host.run(["detach", target.name()]).expect_code(0);
+    if snapshot(host, target) != *before {
+        host.run(["down", "--force"]).expect_code(0);
+        if let Some((other, subnet)) = other {
+            host.run(["attach", other.name(), "--subnet", subnet])
+                .expect_code(0);
+        }
+    }
+    assert_eq!(snapshot(host, target), *before, "after detach and down");
+}
+
+/// One sweep: for N = 1, 2, … runs `attach ARGS` with `inject` (its `{N}` replaced):
+/// a kill until the attach gets through, an error for every call the attach makes.
+/// After each failure, `cleanup` (none, or a `gc`/`down`) must bring back exactly
+/// what was there before. Returns how many points were tried.
 fn sweep(
     host: &Host,
     target: &NetnsGuard,
     inject: &str,
     args: &[&str],
     cleanup: Option<&[&str]>,
+    other: Other,
 ) -> usize {
     let before = snapshot(host, target);
     let mut attach = vec!["attach", target.name()];
     attach.extend_from_slice(args);
-    for n in 1..=MAX_POINTS {
+    let kill = inject.contains("signal=KILL");
+    let points = if kill {
+        MAX_POINTS
+    } else {
+        let set = inject.split(':').next().unwrap_or_default();
+        count_calls(host, target, set, &attach, &before, other)
+    };
+    for n in 1..=points {
         let point = inject.replace("{N}", &n.to_string());
         let out = under_strace(host, &point, &attach);
         if out.code() == 0 {
-            // Got through: the injection point was past its end. Undo it for the next.
-            host.run(["detach", target.name()]).expect_code(0);
-            return n;
+            // Got through: a kill point past the end, or an error it could live with.
+            undo_attach(host, target, &before, other);
+            if kill {
+                return n;
+            }
+            continue;
         }
         let cleaned = cleanup.map(|cleanup| host.run(cleanup));
         if snapshot(host, target) != before {
@@ -98,17 +163,16 @@ fn sweep(
                 out.stderr(),
                 snapshot(host, target)
             );
-            host.run(["detach", target.name()]).expect_code(0);
-            if snapshot(host, target) != before {
-                // The bridge it made, a bridge like any other now.
-                host.run(["down"]).expect_code(0);
-            }
-            assert_eq!(snapshot(host, target), before, "{point}: after detach");
+            undo_attach(host, target, &before, other);
         } else if let Some(done) = cleaned {
             assert_eq!(done.code(), 0, "{point}: {cleanup:?}: {}", done.stderr());
         }
     }
-    panic!("{inject}: attach never got through in {MAX_POINTS} tries");
+    assert!(
+        !kill,
+        "{inject}: attach never got through in {MAX_POINTS} tries"
+    );
+    points
 }
 
 macro_rules! require_tools {
@@ -129,11 +193,17 @@ fn a_killed_attach_leaves_nothing_after_gc_or_down() {
         (&["--subnet", "10.82.0.0/24"][..], &["gc"][..]),
         (&["--subnet", "10.82.0.0/24", "--nat"][..], &["down"][..]),
     ] {
-        for syscall in ["sendto", "mkdir", "rename", "openat", "write"] {
+        for syscall in [
+            "sendto",
+            "mkdir,mkdirat",
+            "rename,renameat,renameat2",
+            "openat",
+            "write",
+        ] {
             let host = Host::new();
             let target = NetnsGuard::new();
             let inject = format!("{syscall}:signal=KILL:when={{N}}");
-            points += sweep(&host, &target, &inject, args, Some(cleanup));
+            points += sweep(&host, &target, &inject, args, Some(cleanup), None);
         }
     }
     // An existing bridge with another attachment: only this attach's things go.
@@ -142,15 +212,58 @@ fn a_killed_attach_leaves_nothing_after_gc_or_down() {
     host.run(["attach", other.name(), "--subnet", "10.82.0.0/24"])
         .expect_code(0);
     for (args, cleanup) in [(&[][..], &["gc"][..]), (&["--nat"][..], &["gc"][..])] {
-        for syscall in ["sendto", "rename", "write"] {
+        for syscall in ["sendto", "rename,renameat,renameat2", "write"] {
             let target = NetnsGuard::new();
             let inject = format!("{syscall}:signal=KILL:when={{N}}");
-            points += sweep(&host, &target, &inject, args, Some(cleanup));
+            let other = Some((&other, "10.82.0.0/24"));
+            points += sweep(&host, &target, &inject, args, Some(cleanup), other);
         }
     }
     assert_eq!(host_veths(&host.links()).len(), 1);
     eprintln!(
         "{points} kill points tried in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn a_failing_system_call_is_rolled_back() {
+    require_tools!();
+    let started = Instant::now();
+    let mut points = 0;
+    let injections = [
+        "sendto:error=ENOBUFS",
+        "write:error=ENOSPC",
+        "mkdir,mkdirat:error=EACCES",
+        "rename,renameat,renameat2:error=EIO",
+        "openat:error=EMFILE",
+    ];
+    for args in [
+        &["--subnet", "10.85.0.0/24"][..],
+        &["--subnet", "10.85.0.0/24", "--nat"][..],
+    ] {
+        for injection in injections {
+            let host = Host::new();
+            let target = NetnsGuard::new();
+            let inject = format!("{injection}:when={{N}}");
+            points += sweep(&host, &target, &inject, args, None, None);
+        }
+    }
+    // On a bridge that is there, with another attachment.
+    let host = Host::new();
+    let other = NetnsGuard::new();
+    host.run(["attach", other.name(), "--subnet", "10.85.0.0/24"])
+        .expect_code(0);
+    for args in [&[][..], &["--nat"][..]] {
+        for injection in injections {
+            let target = NetnsGuard::new();
+            let inject = format!("{injection}:when={{N}}");
+            let other = Some((&other, "10.85.0.0/24"));
+            points += sweep(&host, &target, &inject, args, None, other);
+        }
+    }
+    eprintln!(
+        "{points} failing calls tried in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }
@@ -172,6 +285,7 @@ fn a_lost_netlink_reply_is_rolled_back() {
             "recvfrom:error=ENOBUFS:when={N}",
             args,
             None,
+            None,
         );
         // The same on the bridge that is there now, with another attachment.
         let other = NetnsGuard::new();
@@ -183,6 +297,7 @@ fn a_lost_netlink_reply_is_rolled_back() {
             "recvfrom:error=ENOBUFS:when={N}",
             args,
             None,
+            Some((&other, "10.83.0.0/24")),
         );
     }
     eprintln!(

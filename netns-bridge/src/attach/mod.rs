@@ -104,7 +104,12 @@ pub fn attach(request: &Request) -> Result<Attachment, Error> {
     let inside = Socket::open_in_background(inside_fd);
     let host = Socket::open()?;
     let store = Store::lock(&request.state_root, &request.bridge)?;
-    let mut state = store.load()?;
+    let mut state = store.load().inspect_err(|_| {
+        if store.fresh() {
+            // Nothing to read: the directory this attach just made goes again.
+            let _ = store.remove();
+        }
+    })?;
     let host_veth = names::host_veth_name(&request.bridge, netns.id);
 
     let mut tx = Transaction::new(host);
@@ -246,11 +251,17 @@ fn existing<'a>(
         return Err(already(format!("subnet {subnet}")));
     }
     if request.nat {
-        if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat) {
+        if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat || r.nat_pending) {
+            // Recorded first, so that gc turns it off if this attach dies halfway.
+            record.nat = true;
+            record.nat_pending = true;
+            store.save(state)?;
             let bridge = request.bridge.clone();
             tx.on_undo(move |_| crate::nat::disable(&bridge));
             crate::nat::enable(&request.bridge, &subnet)?;
-            record.nat = true;
+            if let Some(record) = state.bridge.as_mut() {
+                record.nat_pending = false;
+            }
             store.save(state)?;
         }
     }

@@ -36,7 +36,12 @@ impl Work<'_, '_> {
         inside: PendingSocket,
     ) -> Result<Attachment, Error> {
         let request = self.request;
-        let nat_before = self.state.bridge.as_ref().is_some_and(|b| b.nat);
+        // NAT a dead attach was turning on counts as off (gc turns it off).
+        let nat_before = self
+            .state
+            .bridge
+            .as_ref()
+            .is_some_and(|b| b.nat && !b.nat_pending);
         let bridge = bridge::ensure(
             self.tx,
             &request.bridge,
@@ -51,9 +56,10 @@ impl Work<'_, '_> {
         let subnet = bridge.subnet;
 
         let lease = self.lease(&subnet)?;
-        if request.nat {
+        if request.nat && !nat_before {
             if let Some(record) = self.state.bridge.as_mut() {
                 record.nat = true;
+                record.nat_pending = true;
             }
         }
         self.store.save(self.state)?;
@@ -85,6 +91,8 @@ impl Work<'_, '_> {
         // Through: nothing is pending any more.
         if let Some(record) = self.state.bridge.as_mut() {
             record.pending = false;
+            // Left pending without --nat: that NAT is a dead attach's, gc's to remove.
+            record.nat_pending &= !request.nat;
         }
         for lease in &mut self.state.leases {
             lease.pending = false;
