@@ -311,3 +311,28 @@ fn default_subnet(socket: &mut Socket, state_root: &Path, name: &str) -> Result<
         Error::invalid("no free default subnet (10.213.0.0/16 and 172.29.0.0/16 are all routed): give --subnet")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ours_is_tagged_or_untagged_with_our_mac() {
+        let link = |alias: Option<&str>, mac: [u8; 6], kind: &str| Link {
+            name: "br0".into(),
+            kind: Some(kind.into()),
+            alias: alias.map(str::to_string),
+            mac: Some(mac),
+            ..Link::default()
+        };
+        let ours = crate::names::bridge_mac("br0");
+        let other = [0x02, 1, 2, 3, 4, 5];
+        let tag = crate::names::bridge_tag("br0");
+        assert!(is_ours(&link(Some(&tag), other, "bridge"), "br0"));
+        assert!(is_ours(&link(None, ours, "bridge"), "br0"));
+        assert!(!is_ours(&link(None, other, "bridge"), "br0"));
+        assert!(!is_ours(&link(Some("theirs"), ours, "bridge"), "br0"));
+        assert!(!is_ours(&link(Some(&tag), ours, "veth"), "br0"));
+        assert!(!is_ours(&link(Some(&tag), ours, "bridge"), "br1"));
+    }
+}

@@ -352,6 +352,8 @@ impl Store {
     /// the store is dropped, and a waiter then sees the file is gone and starts again).
     pub fn remove(&self) -> Result<(), Error> {
         self.dir.remove(STATE)?;
+        // And the fixed temporary name earlier versions wrote through.
+        self.dir.remove(".state.json.tmp")?;
         self.dir.clean()?;
         self.dir.remove(LOCK)?;
         // Someone else made something there meanwhile: leave it.
@@ -401,6 +403,47 @@ mod tests {
             cni: None,
             pending: false,
         }
+    }
+
+    #[test]
+    fn pending_flags_are_written_only_when_set() {
+        let mut l = lease("4:1", [10, 1, 0, 2]);
+        let text = serde_json::to_string(&l).expect("json");
+        assert!(!text.contains("pending"), "{text}");
+        l.pending = true;
+        let text = serde_json::to_string(&l).expect("json");
+        assert!(text.contains("\"pending\":true"), "{text}");
+        let back: Lease = serde_json::from_str(&text).expect("parses");
+        assert!(back.pending);
+        // A state file of an older version, without the flags, reads as committed.
+        let old: BridgeRecord =
+            serde_json::from_str(r#"{"subnet":"10.1.0.0/24","nat":true}"#).expect("parses");
+        assert!(!old.pending && !old.nat_pending && old.nat && old.created);
+    }
+
+    #[test]
+    fn the_host_lock_is_one_per_host_namespace() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let host = NetnsId { dev: 4, ino: 7 };
+        let held = HostLock::take(root.path(), host).expect("lock");
+        assert!(root.path().join(".host-4-7.lock").is_file());
+        // Not a bridge's state directory.
+        assert!(Store::bridges(root.path()).expect("list").is_empty());
+        drop(held);
+        HostLock::take(root.path(), host).expect("again");
+    }
+
+    #[test]
+    fn removing_leaves_no_temporary_file_and_no_directory() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        assert!(store.fresh());
+        let dir = root.path().join("br0");
+        std::fs::write(dir.join(".tmp-state.json-0123456789abcdef"), "x").expect("temp");
+        std::fs::write(dir.join(".state.json.tmp"), "x").expect("old temp");
+        store.save(&BridgeState::default()).expect("save");
+        store.remove().expect("remove");
+        assert!(!dir.exists());
     }
 
     #[test]
