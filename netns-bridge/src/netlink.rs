@@ -113,7 +113,7 @@ impl Socket {
             })
     }
 
-    /// Sends several requests in one datagram (up to [`BATCH_MAX`] at a time) and collects
+    /// Sends several requests in one datagram (a few dozen at a time) and collects
     /// one reply for each, in order. The kernel goes on after a failed request, so every
     /// reply is there.
     pub fn batch(

@@ -1,5 +1,6 @@
 //! `detach`, `gc` and `down`: removing host veths, leases, the bridge and its NAT table.
 //! Teardown goes on past failures and reports them all; what is already gone is success.
+//! What a killed attach left pending (see [`crate::lease`]) is removed by `gc` and `down`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
