@@ -368,3 +368,40 @@ fn a_reply_that_never_comes_ends_in_an_error_not_a_hang() {
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(snapshot(&host, &target), before);
 }
+
+#[test]
+fn a_tagged_bridge_without_state_is_adopted_or_removed() {
+    testkit::require_root!();
+    let host = Host::new();
+    let first = NetnsGuard::new();
+    let second = NetnsGuard::new();
+    host.run(["attach", first.name(), "--subnet", "10.86.0.0/24"])
+        .expect_code(0);
+    let alias = host
+        .program("ip")
+        .args(["-o", "link", "show", "nsbr0"])
+        .output()
+        .expect("ip");
+    assert!(
+        String::from_utf8_lossy(&alias.stdout).contains("alias netns-bridge bridge=nsbr0"),
+        "{}",
+        String::from_utf8_lossy(&alias.stdout)
+    );
+    // The state is lost: gc removes the tagged veth, then the tagged bridge without ports.
+    std::fs::remove_dir_all(host.path().join("nsbr0")).expect("rm state");
+    host.run(["gc"]).expect_code(0);
+    assert_eq!(host.links(), ["lo"]);
+    // Lost again, with the namespace still attached: the next attach adopts the bridge
+    // as netns-bridge's own, so down removes it.
+    host.run(["attach", first.name(), "--subnet", "10.86.0.0/24"])
+        .expect_code(0);
+    std::fs::remove_dir_all(host.path().join("nsbr0")).expect("rm state");
+    host.run(["attach", second.name()]).expect_code(0);
+    let state = std::fs::read_to_string(host.path().join("nsbr0/state.json")).expect("state");
+    let state: serde_json::Value = serde_json::from_str(&state).expect("json");
+    assert_eq!(state["bridge"]["created"], true, "{state}");
+    assert_eq!(state["bridge"]["subnet"], "10.86.0.0/24", "{state}");
+    host.run(["down", "--force"]).expect_code(0);
+    assert_eq!(host.links(), ["lo"]);
+    assert!(!host.path().join("nsbr0").exists());
+}
