@@ -120,7 +120,8 @@ fn undo_attach(host: &Host, target: &NetnsGuard, before: &Snapshot, other: Other
 }
 
 /// One sweep: for N = 1, 2, … runs `attach ARGS` with `inject` (its `{N}` replaced):
-/// a kill until the attach gets through, an error for every call the attach makes.
+/// a kill until the attach gets through, an error for every call the attach makes;
+/// past `deadline`, no more.
 /// After each failure, `cleanup` (none, or a `gc`/`down`) must bring back exactly
 /// what was there before. Returns how many points were tried.
 fn sweep(
@@ -130,6 +131,7 @@ fn sweep(
     args: &[&str],
     cleanup: Option<&[&str]>,
     other: Other,
+    deadline: Instant,
 ) -> usize {
     let before = snapshot(host, target);
     let mut attach = vec!["attach", target.name()];
@@ -142,6 +144,10 @@ fn sweep(
         count_calls(host, target, set, &attach, &before, other)
     };
     for n in 1..=points {
+        if Instant::now() > deadline {
+            eprintln!("{inject}: stopped after {n} points, time budget spent");
+            return n;
+        }
         let point = inject.replace("{N}", &n.to_string());
         let out = under_strace(host, &point, &attach);
         if out.code() == 0 {
@@ -203,6 +209,11 @@ impl Budget {
         ok
     }
 
+    /// When a sweep under way stops: the budget and half of it again.
+    fn deadline(&self) -> Instant {
+        self.started + Budget::LIMIT * 3 / 2
+    }
+
     fn report(&self, what: &str) {
         eprintln!(
             "{} {what} tried in {:.1} s{}",
@@ -246,7 +257,15 @@ fn a_killed_attach_leaves_nothing_after_gc_or_down() {
             let host = Host::new();
             let target = NetnsGuard::new();
             let inject = format!("{syscall}:signal=KILL:when={{N}}");
-            budget.points += sweep(&host, &target, &inject, args, Some(cleanup), None);
+            budget.points += sweep(
+                &host,
+                &target,
+                &inject,
+                args,
+                Some(cleanup),
+                None,
+                budget.deadline(),
+            );
         }
     }
     // An existing bridge with another attachment: only this attach's things go.
@@ -262,7 +281,15 @@ fn a_killed_attach_leaves_nothing_after_gc_or_down() {
             let target = NetnsGuard::new();
             let inject = format!("{syscall}:signal=KILL:when={{N}}");
             let other = Some((&other, "10.82.0.0/24"));
-            budget.points += sweep(&host, &target, &inject, args, Some(cleanup), other);
+            budget.points += sweep(
+                &host,
+                &target,
+                &inject,
+                args,
+                Some(cleanup),
+                other,
+                budget.deadline(),
+            );
         }
     }
     assert_eq!(host_veths(&host.links()).len(), 1);
@@ -291,7 +318,7 @@ fn a_failing_system_call_is_rolled_back() {
             let host = Host::new();
             let target = NetnsGuard::new();
             let inject = format!("{injection}:when={{N}}");
-            budget.points += sweep(&host, &target, &inject, args, None, None);
+            budget.points += sweep(&host, &target, &inject, args, None, None, budget.deadline());
         }
     }
     // On a bridge that is there, with another attachment.
@@ -307,7 +334,15 @@ fn a_failing_system_call_is_rolled_back() {
             let target = NetnsGuard::new();
             let inject = format!("{injection}:when={{N}}");
             let other = Some((&other, "10.85.0.0/24"));
-            budget.points += sweep(&host, &target, &inject, args, None, other);
+            budget.points += sweep(
+                &host,
+                &target,
+                &inject,
+                args,
+                None,
+                other,
+                budget.deadline(),
+            );
         }
     }
     budget.report("failing calls");
@@ -333,6 +368,7 @@ fn a_lost_netlink_reply_is_rolled_back() {
             args,
             None,
             None,
+            budget.deadline(),
         );
         // The same on the bridge that is there now, with another attachment.
         let other = NetnsGuard::new();
@@ -345,6 +381,7 @@ fn a_lost_netlink_reply_is_rolled_back() {
             args,
             None,
             Some((&other, "10.83.0.0/24")),
+            budget.deadline(),
         );
     }
     budget.report("lost replies");
