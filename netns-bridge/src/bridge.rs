@@ -5,10 +5,11 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use netlink_packet_route::RouteNetlinkMessage;
+use nix::errno::Errno;
 
 use crate::error::Error;
 use crate::ipam::{self, Subnet};
-use crate::lease::{BridgeRecord, BridgeState, Store};
+use crate::lease::{BridgeRecord, BridgeState, HostLock, Store};
 use crate::netlink::Socket;
 use crate::route::{self, Link};
 use crate::undo::{self, Transaction};
@@ -35,10 +36,12 @@ pub fn gateway_message(bridge: &Bridge) -> RouteNetlinkMessage {
 /// bridge, and must match the subnet of an existing one. Records the subnet in `state`.
 /// `existing` is the link called `name` as the caller just looked it up. What it makes
 /// (the bridge, or the gateway address on a bridge that was there) is undone by `tx`.
-pub fn ensure(
-    tx: &mut Transaction<'_, Socket>,
+#[allow(clippy::too_many_arguments)]
+pub fn ensure<'a>(
+    tx: &mut Transaction<'a, Socket>,
     name: &str,
     existing: Option<Link>,
+    store: &'a Store,
     state: &mut BridgeState,
     requested: Option<Subnet>,
     mtu: Option<u32>,
@@ -60,14 +63,23 @@ pub fn ensure(
             return Err(mismatch(name, known, requested));
         }
     }
+    let tag = crate::names::bridge_tag(name);
     // The common case: a bridge netns-bridge keeps and has seen. No address dump.
     if let (Some(link), Some(subnet)) = (&existing, remembered) {
+        let mut batch = Vec::new();
         if !link.up {
-            socket.call(
-                || format!("cannot bring bridge {name} up"),
-                route::set_up_message(link.index),
-                0,
-            )?;
+            batch.push((route::set_up_message(link.index), 0));
+        }
+        // A bridge an attach killed before it could tag it is tagged now.
+        let created = state.bridge.as_ref().is_some_and(|b| b.created);
+        if created && link.alias.as_deref() != Some(tag.as_str()) {
+            batch.push((route::set_alias_message(name, &tag), 0));
+        }
+        for reply in socket.batch(batch)? {
+            reply.map_err(|source| Error::Netlink {
+                what: format!("cannot bring bridge {name} up"),
+                source,
+            })?;
         }
         let bridge = Bridge {
             name: name.to_string(),
@@ -79,6 +91,10 @@ pub fn ensure(
         return Ok(bridge);
     }
 
+    // A bridge new to the state: its subnet is chosen under the host's lock, and
+    // recorded (pending) before anything is made, so concurrent new bridges see it and a
+    // `gc` after a crash finds what this attach was making.
+    let host_lock = HostLock::take(state_root, crate::netns::own_id()?)?;
     let on_link = match &existing {
         Some(link) => link_subnet(socket, link)?,
         None => None,
@@ -98,13 +114,21 @@ pub fn ensure(
         }
         None => default_subnet(socket, state_root, name)?,
     };
+    // A bridge with netns-bridge's tag was made by an attach whose state was lost: ours.
+    let tagged = existing
+        .as_ref()
+        .is_some_and(|l| l.alias.as_deref() == Some(tag.as_str()));
     state.bridge = Some(BridgeRecord {
         subnet: subnet.to_string(),
         nat: state.bridge.as_ref().is_some_and(|b| b.nat),
         mtu: state.bridge.as_ref().and_then(|b| b.mtu).or(mtu),
-        created: existing.is_none(),
-        gateway_added: existing.is_some() && on_link.is_none(),
+        created: existing.is_none() || tagged,
+        gateway_added: existing.is_some() && !tagged && on_link.is_none(),
+        pending: true,
+        nat_pending: state.bridge.as_ref().is_some_and(|b| b.nat_pending),
     });
+    store.save(state)?;
+    drop(host_lock);
 
     match existing {
         Some(link) => {
@@ -139,15 +163,28 @@ pub fn ensure(
             Ok(bridge)
         }
         None => {
+            // Before: with its acknowledgement lost, the bridge may exist all the same.
+            // Only a bridge of ours goes (one that was there is someone else's).
+            let bridge = name.to_string();
+            tx.on_undo(move |socket| delete_if_ours(socket, &bridge));
             tx.context().call(
                 || format!("cannot create bridge {name}"),
                 route::create_bridge_message(name, mac, mtu),
                 route::CREATE,
             )?;
-            let bridge = name.to_string();
-            tx.on_undo(move |socket| route::delete_link(socket, &bridge));
             let socket = tx.context();
-            let link = route::link_by_name(socket, name)?.ok_or_else(|| Error::Protocol {
+            let batch = vec![
+                (route::set_alias_message(name, &tag), 0),
+                (route::get_link_message(name), 0),
+            ];
+            let mut replies = socket.batch(batch)?.into_iter();
+            let fail = |source| Error::Netlink {
+                what: format!("cannot tag bridge {name}"),
+                source,
+            };
+            replies.next().unwrap_or(Err(Errno::EIO)).map_err(fail)?;
+            let read = replies.next().unwrap_or(Err(Errno::EIO)).map_err(fail)?;
+            let link = route::link_of(&read).ok_or_else(|| Error::Protocol {
                 what: format!("cannot create bridge {name}"),
                 why: "it vanished right after creation".into(),
             })?;
@@ -177,6 +214,25 @@ fn mismatch(name: &str, known: Subnet, requested: Subnet) -> Error {
     Error::invalid(format!(
         "bridge {name} already serves subnet {known}, not {requested}"
     ))
+}
+
+/// Whether the link is a bridge netns-bridge made for `name`: one with its tag, or one
+/// with the MAC it gives its bridges and no alias yet (made, not yet tagged).
+pub fn is_ours(link: &Link, name: &str) -> bool {
+    link.kind.as_deref() == Some("bridge")
+        && match link.alias.as_deref() {
+            Some(alias) => alias == crate::names::bridge_tag(name),
+            None => link.mac == Some(crate::names::bridge_mac(name)),
+        }
+}
+
+/// Deletes the bridge `name` if it is netns-bridge's (see [`is_ours`]); one that is
+/// not there, or someone else's, is left as it is.
+pub fn delete_if_ours(socket: &mut Socket, name: &str) -> Result<(), Error> {
+    match route::link_by_name(socket, name)? {
+        Some(link) if is_ours(&link, name) => route::delete_link(socket, name),
+        _ => Ok(()),
+    }
 }
 
 /// Removes what netns-bridge made of the bridge `name` (for `down`): the bridge if it
@@ -230,30 +286,10 @@ fn mask(prefix: u8) -> u32 {
     }
 }
 
-/// The subnets of the other bridges netns-bridge keeps under `state_root`. Their state
-/// is read without their lock: a bridge's subnet never changes.
-fn other_subnets(state_root: &Path, name: &str) -> Result<Vec<(String, Subnet)>, Error> {
-    let mut out = Vec::new();
-    for other in Store::bridges(state_root)? {
-        if other == name {
-            continue;
-        }
-        let path = state_root.join(&other).join("state.json");
-        if let Ok(text) = std::fs::read(&path) {
-            if let Ok(s) = serde_json::from_slice::<BridgeState>(&text) {
-                if let Some(subnet) = s.subnet() {
-                    out.push((other, subnet));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// A new bridge's `--subnet` must not overlap another bridge's: two bridges with one
 /// gateway address and one route would split the subnet's traffic at random.
 fn check_no_overlap(state_root: &Path, name: &str, subnet: &Subnet) -> Result<(), Error> {
-    for (other, theirs) in other_subnets(state_root, name)? {
+    for (other, theirs) in Store::subnets(state_root, name)? {
         if subnet.overlaps(theirs.network(), theirs.prefix()) {
             return Err(Error::invalid(format!(
                 "subnet {subnet} overlaps subnet {theirs} of bridge {other}"
@@ -267,11 +303,36 @@ fn check_no_overlap(state_root: &Path, name: &str, subnet: &Subnet) -> Result<()
 fn default_subnet(socket: &mut Socket, state_root: &Path, name: &str) -> Result<Subnet, Error> {
     let mut taken = route::ipv4_route_destinations(socket)?;
     taken.extend(
-        other_subnets(state_root, name)?
+        Store::subnets(state_root, name)?
             .into_iter()
             .map(|(_, s)| (s.network(), s.prefix())),
     );
     ipam::pick_default(&taken).ok_or_else(|| {
         Error::invalid("no free default subnet (10.213.0.0/16 and 172.29.0.0/16 are all routed): give --subnet")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ours_is_tagged_or_untagged_with_our_mac() {
+        let link = |alias: Option<&str>, mac: [u8; 6], kind: &str| Link {
+            name: "br0".into(),
+            kind: Some(kind.into()),
+            alias: alias.map(str::to_string),
+            mac: Some(mac),
+            ..Link::default()
+        };
+        let ours = crate::names::bridge_mac("br0");
+        let other = [0x02, 1, 2, 3, 4, 5];
+        let tag = crate::names::bridge_tag("br0");
+        assert!(is_ours(&link(Some(&tag), other, "bridge"), "br0"));
+        assert!(is_ours(&link(None, ours, "bridge"), "br0"));
+        assert!(!is_ours(&link(None, other, "bridge"), "br0"));
+        assert!(!is_ours(&link(Some("theirs"), ours, "bridge"), "br0"));
+        assert!(!is_ours(&link(Some(&tag), ours, "veth"), "br0"));
+        assert!(!is_ours(&link(Some(&tag), ours, "bridge"), "br1"));
+    }
 }

@@ -1,13 +1,14 @@
 //! The state of one bridge under `STATE_DIR/BRIDGE/`: its subnet (remembered from its
 //! creation) and its leases, keyed by the namespace's (device, inode). Every change is
 //! made under an exclusive `flock` on `lock` and written atomically (temporary file,
-//! then rename) to `state.json`.
+//! then rename) to `state.json`, through [`crate::statedir`]. What an attach is about to
+//! make is recorded before it is made (`pending`), so a later `gc` or `down` finds it
+//! even when that attach was killed.
 
 use std::collections::BTreeSet;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
 use std::net::Ipv4Addr;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -17,6 +18,7 @@ use crate::error::Error;
 use crate::ipam::Subnet;
 use crate::names::NetnsId;
 use crate::route::Link;
+use crate::statedir::Dir;
 
 /// The default state directory.
 pub const DEFAULT_STATE_DIR: &str = "/run/netns-bridge";
@@ -49,6 +51,18 @@ pub struct BridgeRecord {
     /// netns-bridge added the gateway address to a bridge it did not create.
     #[serde(default)]
     pub gateway_added: bool,
+    /// Written before the bridge or its gateway address is made, cleared when the attach
+    /// that made them is through: found by a later holder of the lock, that attach died.
+    #[serde(default, skip_serializing_if = "no")]
+    pub pending: bool,
+    /// An attach is turning NAT on (written before `nft` runs, cleared when it is
+    /// through); a later holder of the lock finds its attach died, and turns it off.
+    #[serde(default, skip_serializing_if = "no")]
+    pub nat_pending: bool,
+}
+
+fn no(value: &bool) -> bool {
+    !*value
 }
 
 fn yes() -> bool {
@@ -75,6 +89,10 @@ pub struct Lease {
     pub mac: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cni: Option<CniKey>,
+    /// Written before the veth pair is made, cleared when the attach is through (see
+    /// [`BridgeRecord::pending`]).
+    #[serde(default, skip_serializing_if = "no")]
+    pub pending: bool,
 }
 
 impl Lease {
@@ -176,8 +194,21 @@ impl BridgeState {
 
 /// The state directory of one bridge, locked while this value lives.
 pub struct Store {
-    dir: PathBuf,
+    root: Dir,
+    dir: Dir,
+    name: String,
+    fresh: bool,
     _lock: Flock<File>,
+}
+
+/// The name of the lock file of a bridge's directory.
+const LOCK: &str = "lock";
+/// The name of the state file.
+const STATE: &str = "state.json";
+
+fn lock(file: File, path: &Path) -> Result<Flock<File>, Error> {
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, e)| Error::sys(format!("cannot lock {}", path.display()), e))
 }
 
 impl Store {
@@ -191,97 +222,113 @@ impl Store {
     }
 
     /// Takes the lock of a bridge that has a state directory; `None` when it has none.
-    /// Never creates anything, so a reader racing `down` leaves nothing behind.
+    /// Never creates anything, so a reader racing `down` leaves nothing behind. A
+    /// directory without a lock file (its attach was killed right after making it) is
+    /// removed.
     pub fn lock_existing(root: &Path, bridge: &str) -> Result<Option<Store>, Error> {
         Store::take(root, bridge, false)
     }
 
-    fn take(root: &Path, bridge: &str, create: bool) -> Result<Option<Store>, Error> {
-        let dir = root.join(bridge);
-        let path = dir.join("lock");
+    fn take(root_path: &Path, bridge: &str, create: bool) -> Result<Option<Store>, Error> {
+        let Some(root) = Dir::open_root(root_path, create)? else {
+            return Ok(None);
+        };
         loop {
             // Inside the loop: the holder we waited for may have removed the directory
             // (a failed first attach, `down`).
-            if create {
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o755)
-                    .create(&dir)
-                    .map_err(|e| Error::File {
-                        what: "cannot create state directory",
-                        path: dir.clone(),
-                        source: e,
-                    })?;
-            }
-            let file = match OpenOptions::new()
-                .create(create)
-                .truncate(false)
-                .write(true)
-                .mode(0o644)
-                .custom_flags(libc::O_CLOEXEC)
-                .open(&path)
-            {
-                Ok(f) => f,
-                Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            let Some(dir) = root.child(bridge, create)? else {
+                if create {
+                    continue;
+                }
+                return Ok(None);
+            };
+            let file = match dir.lock_file(LOCK, create) {
+                Ok(file) => file,
                 Err(e) => {
-                    return Err(Error::File {
-                        what: "cannot open lock file",
-                        path,
-                        source: e,
-                    })
+                    // An empty directory (just made) is not left behind.
+                    root.remove_dir(bridge);
+                    return Err(e);
                 }
             };
-            let lock = Flock::lock(file, FlockArg::LockExclusive)
-                .map_err(|(_, e)| Error::sys(format!("cannot lock {}", path.display()), e))?;
+            let Some(file) = file else {
+                if create {
+                    continue;
+                }
+                root.remove_dir(bridge);
+                return Ok(None);
+            };
+            let lock = lock(file, &dir.path().join(LOCK))?;
             // `down` unlinks the lock file while holding it: a lock taken on an unlinked
             // file guards nothing, so take the one now at the path instead.
-            let held = lock.metadata().map(|m| (m.dev(), m.ino())).ok();
-            let current = std::fs::metadata(&path).map(|m| (m.dev(), m.ino())).ok();
-            if held.is_some() && held == current {
-                return Ok(Some(Store { dir, _lock: lock }));
+            let held = nix::sys::stat::fstat(lock.as_fd())
+                .ok()
+                .map(|m| (m.st_dev, m.st_ino));
+            if held.is_some() && dir.linked() && held == dir.identity(LOCK) {
+                return Ok(Some(Store {
+                    fresh: dir.identity(STATE).is_none(),
+                    root,
+                    dir,
+                    name: bridge.to_string(),
+                    _lock: lock,
+                }));
             }
         }
     }
 
     /// The bridges that have a state directory under `root`.
     pub fn bridges(root: &Path) -> Result<Vec<String>, Error> {
-        let entries = match std::fs::read_dir(root) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => {
-                return Err(Error::File {
-                    what: "cannot read state directory",
-                    path: root.to_path_buf(),
-                    source: e,
-                })
-            }
+        let Some(root) = Dir::open_root(root, false)? else {
+            return Ok(Vec::new());
         };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("lock").exists())
-            .filter_map(|e| e.file_name().into_string().ok())
+        let mut names: Vec<String> = root
+            .names()?
+            .into_iter()
+            .filter(|n| root.identity(&format!("{n}/{LOCK}")).is_some())
             .collect();
         names.sort();
         Ok(names)
     }
 
+    /// The subnets of the bridges with state under `root`, except `name`'s. Read
+    /// without their locks: a bridge's subnet never changes while it has state.
+    pub fn subnets(root_path: &Path, name: &str) -> Result<Vec<(String, Subnet)>, Error> {
+        let Some(root) = Dir::open_root(root_path, false)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for other in Store::bridges(root_path)? {
+            if other == name {
+                continue;
+            }
+            let Ok(Some(dir)) = root.child(&other, false) else {
+                continue;
+            };
+            let Ok(Some(text)) = dir.read(STATE) else {
+                continue;
+            };
+            if let Ok(s) = serde_json::from_slice::<BridgeState>(&text) {
+                if let Some(subnet) = s.subnet() {
+                    out.push((other, subnet));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether there was no state file when the lock was taken.
+    pub fn fresh(&self) -> bool {
+        self.fresh
+    }
+
     fn state_path(&self) -> PathBuf {
-        self.dir.join("state.json")
+        self.dir.path().join(STATE)
     }
 
     pub fn load(&self) -> Result<BridgeState, Error> {
-        let path = self.state_path();
-        let text = match std::fs::read(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BridgeState::default()),
-            Err(e) => {
-                return Err(Error::File {
-                    what: "cannot read",
-                    path,
-                    source: e,
-                })
-            }
+        let Some(text) = self.dir.read(STATE)? else {
+            return Ok(BridgeState::default());
         };
+        let path = self.state_path();
         let state: BridgeState = serde_json::from_slice(&text).map_err(|e| Error::State {
             path: path.clone(),
             why: e.to_string(),
@@ -290,54 +337,54 @@ impl Store {
         Ok(state)
     }
 
-    /// Writes the state atomically: a reader sees the old or the new file, never half.
+    /// Writes the state atomically (see [`Dir::write`]): a reader sees the old or the new
+    /// file, never half, and nothing planted in the directory is written through.
     pub fn save(&self, state: &BridgeState) -> Result<(), Error> {
-        let path = self.state_path();
-        let tmp = self.dir.join(".state.json.tmp");
-        let text = serde_json::to_vec_pretty(state).map_err(|e| Error::State {
-            path: path.clone(),
+        let mut text = serde_json::to_vec_pretty(state).map_err(|e| Error::State {
+            path: self.state_path(),
             why: e.to_string(),
         })?;
-        let write = || -> std::io::Result<()> {
-            let mut f = OpenOptions::new()
-                .create(true)
-                .truncate(true)
-                .write(true)
-                .mode(0o644)
-                .open(&tmp)?;
-            f.write_all(&text)?;
-            f.write_all(b"\n")?;
-            // No fsync: the leases describe links that do not survive a reboot either,
-            // and the rename alone keeps readers from ever seeing half a file.
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| Error::File {
-            what: "cannot write",
-            path,
-            source: e,
-        })
+        text.push(b'\n');
+        self.dir.write(STATE, &text)
     }
 
     /// Removes the bridge's state directory (its lock file last; the lock is held until
     /// the store is dropped, and a waiter then sees the file is gone and starts again).
     pub fn remove(&self) -> Result<(), Error> {
-        for name in ["state.json", ".state.json.tmp", "lock"] {
-            let path = self.dir.join(name);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if crate::undo::gone(crate::error::io_errno(&e)) => {}
-                Err(e) => {
-                    return Err(Error::File {
-                        what: "cannot remove",
-                        path,
-                        source: e,
-                    })
-                }
-            }
-        }
-        // Gone already, or someone else made something there meanwhile: leave it.
-        let _ = std::fs::remove_dir(&self.dir);
+        self.dir.remove(STATE)?;
+        // And the fixed temporary name earlier versions wrote through.
+        self.dir.remove(".state.json.tmp")?;
+        self.dir.clean()?;
+        self.dir.remove(LOCK)?;
+        // Someone else made something there meanwhile: leave it.
+        self.root.remove_dir(&self.name);
         Ok(())
+    }
+}
+
+/// The lock that serialises the choice of subnets in one host network namespace: held
+/// from reading the other bridges' subnets until the new bridge's is saved.
+pub struct HostLock {
+    _lock: Flock<File>,
+}
+
+impl HostLock {
+    /// Takes the lock `.host-DEV-INO.lock` in `root` for the host namespace `host`.
+    pub fn take(root_path: &Path, host: NetnsId) -> Result<HostLock, Error> {
+        let root = Dir::open_root(root_path, true)?.ok_or_else(|| Error::File {
+            what: "cannot create state directory",
+            path: root_path.to_path_buf(),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
+        let name = format!(".host-{}-{}.lock", host.dev, host.ino);
+        let file = root.lock_file(&name, true)?.ok_or_else(|| Error::File {
+            what: "cannot open lock file",
+            path: root.path().join(&name),
+            source: std::io::ErrorKind::NotFound.into(),
+        })?;
+        Ok(HostLock {
+            _lock: lock(file, &root.path().join(&name))?,
+        })
     }
 }
 
@@ -354,7 +401,49 @@ mod tests {
             ifname: "eth0".into(),
             mac: "02:00:00:00:00:00".into(),
             cni: None,
+            pending: false,
         }
+    }
+
+    #[test]
+    fn pending_flags_are_written_only_when_set() {
+        let mut l = lease("4:1", [10, 1, 0, 2]);
+        let text = serde_json::to_string(&l).expect("json");
+        assert!(!text.contains("pending"), "{text}");
+        l.pending = true;
+        let text = serde_json::to_string(&l).expect("json");
+        assert!(text.contains("\"pending\":true"), "{text}");
+        let back: Lease = serde_json::from_str(&text).expect("parses");
+        assert!(back.pending);
+        // A state file of an older version, without the flags, reads as committed.
+        let old: BridgeRecord =
+            serde_json::from_str(r#"{"subnet":"10.1.0.0/24","nat":true}"#).expect("parses");
+        assert!(!old.pending && !old.nat_pending && old.nat && old.created);
+    }
+
+    #[test]
+    fn the_host_lock_is_one_per_host_namespace() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let host = NetnsId { dev: 4, ino: 7 };
+        let held = HostLock::take(root.path(), host).expect("lock");
+        assert!(root.path().join(".host-4-7.lock").is_file());
+        // Not a bridge's state directory.
+        assert!(Store::bridges(root.path()).expect("list").is_empty());
+        drop(held);
+        HostLock::take(root.path(), host).expect("again");
+    }
+
+    #[test]
+    fn removing_leaves_no_temporary_file_and_no_directory() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        assert!(store.fresh());
+        let dir = root.path().join("br0");
+        std::fs::write(dir.join(".tmp-state.json-0123456789abcdef"), "x").expect("temp");
+        std::fs::write(dir.join(".state.json.tmp"), "x").expect("old temp");
+        store.save(&BridgeState::default()).expect("save");
+        store.remove().expect("remove");
+        assert!(!dir.exists());
     }
 
     #[test]
@@ -369,6 +458,8 @@ mod tests {
                 mtu: None,
                 created: true,
                 gateway_added: false,
+                pending: false,
+                nat_pending: false,
             }),
             leases: vec![lease("4:1", [10, 1, 0, 2])],
         };

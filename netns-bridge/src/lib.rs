@@ -4,7 +4,7 @@
 //! Layers, bottom up: [`netlink`] (socket, sequence numbers, ACKs, dumps, batches),
 //! [`route`] (link, address and route messages), [`bridge`], [`attach`] and
 //! [`teardown`] (the operations, [`undo`] rolling back a failed attach), over [`ipam`] and [`names`] (pure) and [`lease`] (the
-//! locked state). [`nat`] drives nftables; [`cni`] speaks the CNI protocol.
+//! locked state, kept in files through [`statedir`]). [`nat`] drives nftables; [`cni`] speaks the CNI protocol.
 
 pub mod attach;
 pub mod bridge;
@@ -19,6 +19,7 @@ pub mod nat;
 pub mod netlink;
 pub mod netns;
 pub mod route;
+pub mod statedir;
 pub mod teardown;
 pub mod undo;
 

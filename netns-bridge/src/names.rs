@@ -89,6 +89,11 @@ pub fn veth_tag(bridge: &str, netns: NetnsId) -> String {
     format!("{TAG} bridge={bridge} netns={netns}")
 }
 
+/// The alias tag of a bridge netns-bridge made (a veth's tag has the namespace too).
+pub fn bridge_tag(bridge: &str) -> String {
+    format!("{TAG} bridge={bridge}")
+}
+
 /// Reads a tag written by [`veth_tag`]: (bridge, namespace).
 pub fn parse_veth_tag(alias: &str) -> Option<(String, NetnsId)> {
     let rest = alias.strip_prefix(TAG)?.strip_prefix(" bridge=")?;
@@ -171,6 +176,7 @@ mod tests {
         let tag = veth_tag("br-x", id);
         assert_eq!(parse_veth_tag(&tag), Some(("br-x".to_string(), id)));
         assert_eq!(parse_veth_tag("something else"), None);
+        assert_eq!(parse_veth_tag(&bridge_tag("br-x")), None);
         assert_eq!(parse_veth_tag("netns-bridge bridge=b netns=zz"), None);
     }
 

@@ -2,7 +2,8 @@
 //! or an error, multipart dumps, and batches (several requests in one `send`, one ACK
 //! each). Sockets opened inside another network namespace act on that namespace.
 
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 use netlink_packet_core::{
     NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP,
@@ -20,6 +21,13 @@ use crate::error::{io_errno, Error};
 const RECV_BUFFER: usize = 64 * 1024;
 /// How often a dump that the kernel marks as interrupted (changed meanwhile) is retried.
 const DUMP_RETRIES: usize = 5;
+/// How long any reply may take before the wait ends in an error, never a hang.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most requests sent at once: their replies (a short ACK each, a link message for a
+/// lookup) must fit the socket's receive buffer, or the kernel drops them (ENOBUFS).
+const BATCH_MAX: usize = 32;
+/// The receive buffer asked for (root may exceed `rmem_max`): room for a batch's replies.
+const RECEIVE_BUFFER: libc::c_int = 1 << 20;
 
 /// One rtnetlink socket, bound to the network namespace it was opened in.
 pub struct Socket {
@@ -53,6 +61,7 @@ impl Socket {
         let mut socket = netlink_sys::Socket::new(NETLINK_ROUTE).map_err(fail)?;
         socket.bind(&SocketAddr::new(0, 0)).map_err(fail)?;
         socket.connect(&SocketAddr::new(0, 0)).map_err(fail)?;
+        configure(&socket)?;
         Ok(Socket {
             socket,
             sequence: 0,
@@ -94,22 +103,36 @@ impl Socket {
         message: RouteNetlinkMessage,
         flags: u16,
     ) -> Result<Vec<RouteNetlinkMessage>, Error> {
-        self.request(message, flags)
+        // Through `batch`, not `request`: a receive that fails keeps its own words.
+        let reply = self.batch(vec![(message, flags)])?.pop();
+        reply
+            .unwrap_or(Err(Errno::EIO))
             .map_err(|source| Error::Netlink {
                 what: what(),
                 source,
             })
     }
 
-    /// Sends several requests in one datagram and collects one reply for each, in order.
-    /// The kernel goes on after a failed request, so every reply is there.
+    /// Sends several requests in one datagram (a few dozen at a time) and collects
+    /// one reply for each, in order. The kernel goes on after a failed request, so every
+    /// reply is there.
     pub fn batch(
+        &mut self,
+        mut messages: Vec<(RouteNetlinkMessage, u16)>,
+    ) -> Result<Vec<Reply>, Error> {
+        let mut out = Vec::with_capacity(messages.len());
+        while !messages.is_empty() {
+            let rest = messages.split_off(messages.len().min(BATCH_MAX));
+            out.extend(self.batch_once(messages)?);
+            messages = rest;
+        }
+        Ok(out)
+    }
+
+    fn batch_once(
         &mut self,
         messages: Vec<(RouteNetlinkMessage, u16)>,
     ) -> Result<Vec<Reply>, Error> {
-        if messages.is_empty() {
-            return Ok(Vec::new());
-        }
         let first = self.sequence.wrapping_add(1);
         let mut out = Vec::new();
         for (message, flags) in messages {
@@ -240,10 +263,62 @@ impl Socket {
             match self.socket.recv(&mut &mut self.buffer[..], 0) {
                 Ok(size) => return Ok(size.min(self.buffer.len())),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Err(Error::sys(
+                        format!(
+                            "cannot receive from netlink (no reply within {} s)",
+                            REPLY_TIMEOUT.as_secs()
+                        ),
+                        Errno::ETIMEDOUT,
+                    ))
+                }
                 Err(e) => return Err(Error::sys("cannot receive from netlink", io_errno(&e))),
             }
         }
     }
+}
+
+/// Sets up a new socket: a timeout on every receive, ACKs without a copy of the request
+/// (NETLINK_CAP_ACK, so a batch's ACKs stay small), and a larger receive buffer.
+fn configure(socket: &netlink_sys::Socket) -> Result<(), Error> {
+    let fd = socket.as_raw_fd();
+    let set = |level, name, value: *const libc::c_void, len: usize| {
+        // SAFETY: `value` points to `len` readable bytes for the duration of the call.
+        let rc = unsafe { libc::setsockopt(fd, level, name, value, len as libc::socklen_t) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(Errno::last())
+        }
+    };
+    let timeout = libc::timeval {
+        tv_sec: REPLY_TIMEOUT.as_secs() as libc::time_t,
+        tv_usec: 0,
+    };
+    let size = std::mem::size_of::<libc::timeval>();
+    set(
+        libc::SOL_SOCKET,
+        libc::SO_RCVTIMEO,
+        (&raw const timeout).cast(),
+        size,
+    )
+    .map_err(|e| Error::sys("cannot set a receive timeout on the netlink socket", e))?;
+    let one: libc::c_int = 1;
+    let int = std::mem::size_of::<libc::c_int>();
+    // Older kernels lack it: their ACKs are only longer.
+    let _ = set(
+        libc::SOL_NETLINK,
+        libc::NETLINK_CAP_ACK,
+        (&raw const one).cast(),
+        int,
+    );
+    let wanted = RECEIVE_BUFFER;
+    let buffer = (&raw const wanted).cast();
+    if set(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, buffer, int).is_err() {
+        // Without CAP_NET_ADMIN: as much as rmem_max allows; batches are small anyway.
+        let _ = set(libc::SOL_SOCKET, libc::SO_RCVBUF, buffer, int);
+    }
+    Ok(())
 }
 
 /// Parses the first message in `bytes`; returns its aligned length too. A message of a

@@ -31,6 +31,8 @@ pub struct Link {
     pub peer: Option<u32>,
     pub group: u32,
     pub up: bool,
+    /// IFLA_MASTER: the bridge the link is a port of.
+    pub master: Option<u32>,
 }
 
 impl Link {
@@ -47,6 +49,7 @@ impl Link {
                 LinkAttribute::Address(a) => link.mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
                 LinkAttribute::Link(i) => link.peer = Some(*i),
                 LinkAttribute::Group(g) => link.group = *g,
+                LinkAttribute::Controller(i) => link.master = Some(*i),
                 LinkAttribute::LinkInfo(infos) => {
                     for info in infos {
                         if let LinkInfo::Kind(kind) = info {
@@ -211,6 +214,15 @@ pub fn delete_link(socket: &mut Socket, name: &str) -> Result<(), Error> {
             what: format!("cannot delete link {name}"),
             source,
         }),
+    }
+}
+
+/// Deletes the link `name` if it carries the alias `tag`; one that is not there, or
+/// not tagged so, is left as it is.
+pub fn delete_link_if_tagged(socket: &mut Socket, name: &str, tag: &str) -> Result<(), Error> {
+    match link_by_name(socket, name)? {
+        Some(link) if link.alias.as_deref() == Some(tag) => delete_link(socket, name),
+        _ => Ok(()),
     }
 }
 

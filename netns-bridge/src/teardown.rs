@@ -1,11 +1,12 @@
 //! `detach`, `gc` and `down`: removing host veths, leases, the bridge and its NAT table.
 //! Teardown goes on past failures and reports them all; what is already gone is success.
+//! What a killed attach left pending (see [`crate::lease`]) is removed by `gc` and `down`.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::lease::{self, BridgeState, Lease, Store};
+use crate::lease::{self, BridgeRecord, BridgeState, Lease, Store};
 use crate::names::{self, NetnsId};
 use crate::netlink::Socket;
 use crate::netns;
@@ -278,16 +279,68 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
         let links = route::links(&mut socket)?;
-        return collect(&mut socket, bridge, &links, &mut BridgeState::default());
+        let released = collect(&mut socket, bridge, &links, &mut BridgeState::default())?;
+        remove_tagged_bridge(&mut socket, bridge, &links)?;
+        return Ok(released);
     };
     let mut state = store.load()?;
     let links = route::links(&mut socket)?;
-    let before = state.leases.len();
+    let before = state.clone();
     let released = collect(&mut socket, bridge, &links, &mut state)?;
-    if state.leases.len() != before {
+    // A pending bridge record with nothing attached: its attach died making it.
+    if state.leases.is_empty() {
+        if let Some(record) = state.bridge.clone().filter(|r| r.pending) {
+            remove_bridge(&mut socket, bridge, &record)?;
+            state.bridge = None;
+        }
+    }
+    // NAT a dead attach was turning on goes off again.
+    if let Some(record) = state.bridge.as_mut().filter(|r| r.nat_pending) {
+        crate::nat::disable(bridge)?;
+        record.nat = false;
+        record.nat_pending = false;
+    }
+    if state == BridgeState::default() {
+        store.remove()?;
+    } else if state != before {
         store.save(&state)?;
     }
     Ok(released)
+}
+
+/// Removes what netns-bridge made of the bridge according to its record: the bridge or
+/// its gateway address, and the NAT table.
+fn remove_bridge(socket: &mut Socket, bridge: &str, record: &BridgeRecord) -> Result<(), Error> {
+    let mut errors = Vec::new();
+    if let Err(e) = crate::bridge::remove(socket, bridge, record) {
+        errors.push(e);
+    }
+    if record.nat {
+        if let Err(e) = crate::nat::disable(bridge) {
+            errors.push(e);
+        }
+    }
+    Error::from_list(errors)
+}
+
+/// Without state: deletes the bridge if it carries netns-bridge's tag (made by an attach
+/// whose state is lost) and no port is left on it.
+fn remove_tagged_bridge(socket: &mut Socket, bridge: &str, links: &[Link]) -> Result<(), Error> {
+    let tag = names::bridge_tag(bridge);
+    let Some(link) = links
+        .iter()
+        .find(|l| l.name == bridge && l.alias.as_deref() == Some(tag.as_str()))
+    else {
+        return Ok(());
+    };
+    let ports = route::links(socket)?
+        .iter()
+        .filter(|l| l.master == Some(link.index))
+        .count();
+    if ports > 0 {
+        return Ok(());
+    }
+    route::delete_link(socket, bridge)
 }
 
 fn collect(
@@ -296,7 +349,10 @@ fn collect(
     links: &[Link],
     state: &mut BridgeState,
 ) -> Result<usize, Error> {
-    let released = state.prune_dead(links, bridge);
+    // A pending lease under our lock: its attach was killed. Its veth goes as an orphan.
+    let pending = state.leases.len();
+    state.leases.retain(|l| !l.pending);
+    let released = state.prune_dead(links, bridge) + pending - state.leases.len();
     let leased: HashSet<&str> = state.leases.iter().map(|l| l.host_veth.as_str()).collect();
     let orphans: Vec<String> = links
         .iter()
@@ -316,7 +372,10 @@ pub fn down(request: &Down) -> Result<(), Error> {
     names::check_ifname(bridge, "bridge name")?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
-        return Ok(());
+        // No state: only what carries netns-bridge's tag for this bridge goes.
+        let links = route::links(&mut socket)?;
+        collect(&mut socket, bridge, &links, &mut BridgeState::default())?;
+        return remove_tagged_bridge(&mut socket, bridge, &links);
     };
     let mut state = store.load()?;
     let links = route::links(&mut socket)?;
@@ -332,12 +391,7 @@ pub fn down(request: &Down) -> Result<(), Error> {
     let mut errors = delete_links(&mut socket, &veths);
     state.leases.clear();
     if let Some(record) = &state.bridge {
-        if let Err(e) = crate::bridge::remove(&mut socket, bridge, record) {
-            errors.push(e);
-        }
-    }
-    if state.bridge.as_ref().is_some_and(|b| b.nat) {
-        if let Err(e) = crate::nat::disable(bridge) {
+        if let Err(e) = remove_bridge(&mut socket, bridge, record) {
             errors.push(e);
         }
     }

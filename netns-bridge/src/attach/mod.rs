@@ -104,7 +104,12 @@ pub fn attach(request: &Request) -> Result<Attachment, Error> {
     let inside = Socket::open_in_background(inside_fd);
     let host = Socket::open()?;
     let store = Store::lock(&request.state_root, &request.bridge)?;
-    let mut state = store.load()?;
+    let mut state = store.load().inspect_err(|_| {
+        if store.fresh() {
+            // Nothing to read: the directory this attach just made goes again.
+            let _ = store.remove();
+        }
+    })?;
     let host_veth = names::host_veth_name(&request.bridge, netns.id);
 
     let mut tx = Transaction::new(host);
@@ -173,7 +178,13 @@ fn inspect<'a>(
     let mut veth_link = found.next().unwrap_or(Ok(None))?;
 
     if let Some(lease) = state.find(netns.id).cloned() {
-        if let Some(link) = veth_link.as_ref().filter(|l| l.name == lease.host_veth) {
+        // A pending lease is an attach that was killed halfway: made anew (its tagged
+        // veth is replaced below).
+        let whole = !lease.pending;
+        if let Some(link) = veth_link
+            .as_ref()
+            .filter(|l| whole && l.name == lease.host_veth)
+        {
             let bridge_mac = bridge_link
                 .and_then(|l| l.mac)
                 .unwrap_or_else(|| names::bridge_mac(&request.bridge));
@@ -182,7 +193,7 @@ fn inspect<'a>(
             let attachment = describe(request, &lease, &subnet, bridge_mac, host_mac, netns);
             return Ok(Found::Attached(attachment));
         }
-        // The veth is gone (deleted by hand): the lease is stale, attach anew.
+        // The veth is gone (deleted by hand), or the lease pending: stale, attach anew.
         state.leases.retain(|l| l.netns != lease.netns);
     }
     // A static address is checked against the bridge's known subnet before anything is
@@ -240,11 +251,17 @@ fn existing<'a>(
         return Err(already(format!("subnet {subnet}")));
     }
     if request.nat {
-        if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat) {
+        if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat || r.nat_pending) {
+            // Recorded first, so that gc turns it off if this attach dies halfway.
+            record.nat = true;
+            record.nat_pending = true;
+            store.save(state)?;
             let bridge = request.bridge.clone();
             tx.on_undo(move |_| crate::nat::disable(&bridge));
             crate::nat::enable(&request.bridge, &subnet)?;
-            record.nat = true;
+            if let Some(record) = state.bridge.as_mut() {
+                record.nat_pending = false;
+            }
             store.save(state)?;
         }
     }

@@ -36,11 +36,17 @@ impl Work<'_, '_> {
         inside: PendingSocket,
     ) -> Result<Attachment, Error> {
         let request = self.request;
-        let nat_before = self.state.bridge.as_ref().is_some_and(|b| b.nat);
+        // NAT a dead attach was turning on counts as off (gc turns it off).
+        let nat_before = self
+            .state
+            .bridge
+            .as_ref()
+            .is_some_and(|b| b.nat && !b.nat_pending);
         let bridge = bridge::ensure(
             self.tx,
             &request.bridge,
             bridge_link,
+            self.store,
             self.state,
             request.subnet,
             request.mtu,
@@ -50,9 +56,10 @@ impl Work<'_, '_> {
         let subnet = bridge.subnet;
 
         let lease = self.lease(&subnet)?;
-        if request.nat {
+        if request.nat && !nat_before {
             if let Some(record) = self.state.bridge.as_mut() {
                 record.nat = true;
+                record.nat_pending = true;
             }
         }
         self.store.save(self.state)?;
@@ -81,6 +88,16 @@ impl Work<'_, '_> {
                 self.netns.path.display()
             )));
         }
+        // Through: nothing is pending any more.
+        if let Some(record) = self.state.bridge.as_mut() {
+            record.pending = false;
+            // Left pending without --nat: that NAT is a dead attach's, gc's to remove.
+            record.nat_pending &= !request.nat;
+        }
+        for lease in &mut self.state.leases {
+            lease.pending = false;
+        }
+        self.store.save(self.state)?;
         Ok(describe(
             request,
             &lease,
@@ -113,6 +130,7 @@ impl Work<'_, '_> {
             ifname: request.ifname.clone(),
             mac: names::mac_string(&names::interface_mac(address)),
             cni: request.cni.clone(),
+            pending: true,
         };
         self.state.leases.push(lease.clone());
         Ok(lease)
@@ -141,6 +159,10 @@ impl Work<'_, '_> {
         batch.push((route::create_veth_message(&spec), route::CREATE));
         batch.push((route::set_alias_message(self.host_veth, &tag), 0));
         batch.push((route::get_link_message(self.host_veth), 0));
+        // Before: with the acknowledgement lost, the pair may exist all the same.
+        let (name, ours) = (self.host_veth.to_string(), tag.clone());
+        self.tx
+            .on_undo(move |socket| route::delete_link_if_tagged(socket, &name, &ours));
         let mut replies = self.tx.context().batch(batch)?.into_iter();
         let mut next = || replies.next().unwrap_or(Err(Errno::EIO));
 
@@ -172,12 +194,8 @@ impl Work<'_, '_> {
         let tagged = next();
         let read = next();
         match created {
-            Ok(_) => {
-                // Deleting the host end takes the namespace end with it.
-                let name = self.host_veth.to_string();
-                self.tx
-                    .on_undo(move |socket| route::delete_link(socket, &name));
-            }
+            // Deleting the host end (undo above) takes the namespace end with it.
+            Ok(_) => {}
             Err(Errno::EEXIST) => {
                 return Err(Error::invalid(format!(
                     "{} already has an interface named {}",
