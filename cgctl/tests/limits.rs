@@ -252,7 +252,7 @@ fn each_resource_lands_in_its_v2_file() {
     assert_eq!(v["cpu"]["weight"], 100);
     assert_eq!(v["cpuset"]["cpus"], parent_cpus);
     assert_eq!(v["cpuset"]["effective_cpus"], parent_cpus);
-    assert_eq!(v["pids"]["max"], "max");
+    assert_eq!(v["pids"]["max"], serde_json::Value::Null);
     assert_eq!(v["freezer"], "THAWED");
 
     // --json: cgroup and effective value, parseable

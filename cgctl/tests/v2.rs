@@ -363,7 +363,7 @@ fn rm_kill_uses_cgroup_kill_even_when_frozen() {
         std::process::Command::new("strace")
             .arg("-f")
             .arg("-e")
-            .arg("trace=openat,write,kill")
+            .arg("trace=openat,openat2,write,kill")
             .arg("-o")
             .arg(&trace)
             .arg(env!("CARGO_BIN_EXE_cgctl"))
@@ -372,9 +372,17 @@ fn rm_kill_uses_cgroup_kill_even_when_frozen() {
     );
     out.expect_code(0);
     let text = std::fs::read_to_string(&trace).unwrap();
+    // cgroup.kill is opened by path, or relative to the top cgroup's directory
     let kill_file = top.join("cgroup.kill").display().to_string();
+    let top_opened = format!("\"{}\"", top.display());
+    let relative = text
+        .lines()
+        .any(|l| l.contains(&top_opened) && l.contains("O_PATH"))
+        && text
+            .lines()
+            .any(|l| l.contains("openat2(") && l.contains("\"cgroup.kill\""));
     assert!(
-        text.lines().any(|l| l.contains(&kill_file)),
+        relative || text.lines().any(|l| l.contains(&kill_file)),
         "cgroup.kill of {} was not used:\n{text}",
         top.display()
     );
