@@ -11,6 +11,7 @@ use crate::caps::{CapChange, CapSet};
 use crate::error::io_errno;
 use crate::fsplan::{FsArgs, FsOp};
 use crate::idmap::{IdRange, MapOptions, SetGroups};
+use crate::join::JoinSpec;
 use crate::lockdown::Lockdown;
 use crate::mounts::Propagation;
 use crate::seccomp::{self, Filters};
@@ -25,6 +26,13 @@ const AFTER_HELP: &str = "\
 COMMAND defaults to $SHELL, else /bin/sh. A namespace flag given as --KIND=FILE also
 keeps that namespace alive by bind-mounting it on FILE (which must exist), so that
 another process can enter it later (nsenter --net=FILE); unmount FILE to release it.
+
+With --join, namespaces are joined first and new ones made after, inside them (the pod
+pattern: --join POD:net,ipc,uts --pid --mount-proc). COMMAND starts where the joined
+mount namespace puts it: its root is that namespace's root and so is its working
+directory, as with nsenter -m without -r/-w; give --wd DIR (and --root DIR) to start
+elsewhere. nsrun itself returns to its own namespaces before the PID file, =FILE and
+--setup, unless it joined a user namespace, which cannot be left.
 
 Without --init, COMMAND is PID 1 of a new PID namespace, and the kernel drops every
 signal PID 1 has no handler for (only SIGKILL gets through). Use --init for commands
@@ -72,6 +80,12 @@ pub struct Cli {
     /// New time namespace (see --monotonic, --boottime)
     #[arg(short = 'T', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
     time: Option<Option<PathBuf>>,
+    /// Enter the namespaces of TARGET first (repeatable): a PID, a namespace file or a
+    /// name under /run/netns. TYPES (net,ipc,...) default to every namespace of a PID
+    /// that differs from nsrun's own (nsenter -a), or to a file's one type. New
+    /// namespaces asked for are made after, inside the joined ones
+    #[arg(long, value_name = "TARGET[:TYPES]", help_heading = "Namespaces")]
+    join: Vec<JoinSpec>,
     /// Accepted for unshare compatibility: nsrun forks whenever it is needed
     #[arg(short = 'f', long, help_heading = "Namespaces")]
     fork: bool,
@@ -245,12 +259,22 @@ impl Cli {
             (Kind::Uts, self.uts),
         ];
         let fs_given = !self.fs.ops.is_empty() || self.read_only || self.mask_defaults;
-        let implied = |kind| match kind {
-            Kind::Uts => self.hostname.is_some() || self.domainname.is_some(),
-            Kind::Mount => self.mount_proc.is_some() || fs_given,
-            Kind::User => map_options.any() || self.keep_caps,
-            Kind::Time => self.monotonic.is_some() || self.boottime.is_some(),
-            _ => false,
+        let joined = |kind| {
+            self.join
+                .iter()
+                .any(|j| j.kinds.as_ref().is_some_and(|k| k.contains(&kind)))
+        };
+        // An option such as --hostname acts in a namespace joined by type rather than
+        // asking for a new one.
+        let implied = |kind| {
+            !joined(kind)
+                && match kind {
+                    Kind::Uts => self.hostname.is_some() || self.domainname.is_some(),
+                    Kind::Mount => self.mount_proc.is_some() || fs_given,
+                    Kind::User => map_options.any() || self.keep_caps,
+                    Kind::Time => self.monotonic.is_some() || self.boottime.is_some(),
+                    _ => false,
+                }
         };
         let mut namespaces = Vec::new();
         let mut persist = Vec::new();
@@ -292,6 +316,7 @@ impl Cli {
             command.push(std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()));
         }
         Ok(Config {
+            join: self.join,
             namespaces,
             persist,
             hostname: self.hostname,

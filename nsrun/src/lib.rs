@@ -15,6 +15,7 @@ pub mod fsplan;
 pub mod hook;
 pub mod idmap;
 pub mod init;
+pub mod join;
 pub mod launch;
 pub mod lockdown;
 pub mod mask;
