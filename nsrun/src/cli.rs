@@ -25,7 +25,8 @@ pub(crate) const FS_HEADING: &str =
 const AFTER_HELP: &str = "\
 COMMAND defaults to $SHELL, else /bin/sh. A namespace flag given as --KIND=FILE also
 keeps that namespace alive by bind-mounting it on FILE (which must exist), so that
-another process can enter it later (nsenter --net=FILE); unmount FILE to release it.
+another process can enter it later (--join FILE, nsenter --net=FILE); unmount FILE to
+release it. A FILE that already holds a namespace is refused: --join it instead.
 
 With --join, namespaces are joined first and new ones made after, inside them (the pod
 pattern: --join POD:net,ipc,uts --pid --mount-proc). COMMAND starts where the joined

@@ -214,7 +214,8 @@ impl Own {
     }
 }
 
-fn long_flag(kind: Kind) -> &'static str {
+/// The long option that makes a new namespace of `kind`.
+pub(crate) fn long_flag(kind: Kind) -> &'static str {
     match kind {
         Kind::Mount => "mount",
         other => other.proc_name(),

@@ -199,3 +199,38 @@ fn bad_targets_fail_before_anything() {
     let out = nsrun().run(["--join", &format!("{}:net", target.pid), "--net", "true"]);
     out.expect_code(2);
 }
+
+#[test]
+fn a_file_holding_a_namespace_is_not_mounted_over() {
+    require_root!();
+    require_program!("ip");
+    let held = NetnsGuard::new();
+    let path = held.path();
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    for kind in ["net", "uts"] {
+        let out = nsrun().run([
+            &format!("--{kind}={path}"),
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "true",
+        ]);
+        out.expect_code(125);
+        let err = out.stderr();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("--join {path}")) && err.contains(&format!("umount {path}")),
+            "{err}"
+        );
+        let mounts = testkit::mount_points();
+        assert_eq!(
+            mounts.iter().filter(|m| **m == path).count(),
+            1,
+            "{mounts:?}"
+        );
+        assert!(!pid_file.exists());
+    }
+    // Still the same namespace, still usable.
+    let out = nsrun().run(["--join", &path, "ip", "-o", "link"]).success();
+    assert!(out.contains("lo"), "{out}");
+}
