@@ -234,3 +234,90 @@ fn a_file_holding_a_namespace_is_not_mounted_over() {
     let out = nsrun().run(["--join", &path, "ip", "-o", "link"]).success();
     assert!(out.contains("lo"), "{out}");
 }
+
+#[test]
+fn pod_members_share_net_ipc_uts_but_not_pids() {
+    require_root!();
+    require_program!("busybox");
+    let pause = sleeper(&["--net", "--ipc", "--uts", "--hostname", "pod"]);
+    let pod = format!("{}:net,ipc,uts", pause.pid);
+    nsrun()
+        .run(["--join", &pod, "ip", "link", "set", "lo", "up"])
+        .success();
+    let member = ["--join", pod.as_str(), "--pid", "--mount-proc"];
+    let server = start(
+        &member,
+        &["sh", "-c", "echo hello from a | busybox nc -l -p 40123"],
+    );
+    // Read now: the server ends once it has answered.
+    let a = server.pid.to_string();
+    let server_links: Vec<(String, String)> =
+        KINDS.iter().map(|k| (k.to_string(), link(&a, k))).collect();
+    let mut args: Vec<&str> = member.to_vec();
+    let client = format!(
+        "{SHOW_NS}; echo pid1 $$; hostname; \
+         for i in $(seq 100); do busybox nc 127.0.0.1 40123 2>/dev/null && exit; sleep 0.05; done"
+    );
+    args.extend(["sh", "-c", &client]);
+    let out = nsrun().run(args).success();
+    assert!(out.contains("hello from a"), "{out}");
+    assert!(out.contains("pid1 1\npod\n"), "{out}");
+    let links = parse_links(&out);
+    let p = pause.pid.to_string();
+    let of_a = |kind: &str| {
+        server_links
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    for (kind, inside) in links.iter().filter(|(k, _)| KINDS.contains(&k.as_str())) {
+        match kind.as_str() {
+            "net" | "ipc" | "uts" => {
+                assert_eq!(*inside, of_a(kind), "{kind}");
+                assert_eq!(*inside, link(&p, kind), "{kind}");
+            }
+            // New in each member (--pid, and --mount-proc's mount namespace).
+            "pid" | "mnt" => {
+                assert_ne!(*inside, of_a(kind));
+                assert_ne!(*inside, link(&p, kind));
+                assert_ne!(*inside, link("self", kind));
+            }
+            _ => assert_eq!(*inside, link("self", kind), "{kind}"),
+        }
+    }
+}
+
+#[test]
+fn a_reused_pid_is_never_entered() {
+    require_root!();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("entered");
+    // Inside a PID namespace of its own, so that PIDs can be chosen (ns_last_pid): the
+    // target T gets a network namespace, nsrun --join T:net stops between opening T and
+    // entering it, T is killed and reaped, another process with its own network
+    // namespace takes T's PID, and nsrun goes on.
+    let script = r#"
+        "$NSRUN" --net sleep 60 & T=$!
+        until [ "$(readlink /proc/$T/ns/net)" != "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
+        NSRUN_TEST_STOP_BEFORE_JOIN=1 "$NSRUN" --join $T:net -- touch "$MARKER" & N=$!
+        until grep -q '^State:.*stopped' /proc/$N/status; do sleep 0.01; done
+        kill -KILL $T; wait $T
+        echo $((T - 1)) > /proc/sys/kernel/ns_last_pid
+        "$NSRUN" --net sleep 60 & R=$!
+        [ "$R" = "$T" ] && echo reused
+        kill -CONT $N; wait $N; echo status=$?
+        kill -KILL $R
+    "#;
+    let out = nsrun()
+        .command(["--pid", "--mount-proc", "sh", "-c", script])
+        .env("NSRUN", env!("CARGO_BIN_EXE_nsrun"))
+        .env("MARKER", &marker)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stdout, "reused\nstatus=125\n", "{stderr}");
+    assert!(stderr.contains("has exited"), "{stderr}");
+    assert!(!marker.exists(), "COMMAND ran");
+}
