@@ -10,11 +10,12 @@ use nix::sys::signal::Signal;
 use crate::caps::{CapChange, CapSet};
 use crate::error::io_errno;
 use crate::fsplan::{FsArgs, FsOp};
-use crate::idmap::{IdRange, MapOptions, SetGroups};
+use crate::idmap::{Caller, IdRange, MapArg, MapOptions, SetGroups};
 use crate::join::JoinSpec;
 use crate::lockdown::Lockdown;
 use crate::mounts::Propagation;
 use crate::seccomp::{self, Filters};
+use crate::subid::{self, Ids};
 use crate::timens::TimeOffsets;
 use crate::{Config, Error};
 use nsproc::Kind;
@@ -111,10 +112,12 @@ pub struct Cli {
     #[arg(short = 'w', long, value_name = "DIR", help_heading = "Inside")]
     wd: Option<PathBuf>,
 
-    /// Map your uid and gid to root inside (implies --user, --setgroups deny)
+    /// Map your uid and gid to root inside (implies --user; --setgroups deny unless
+    /// gid ranges are mapped too)
     #[arg(short = 'r', long, help_heading = "User namespace")]
     map_root_user: bool,
-    /// Map your uid and gid to themselves inside (implies --user, --setgroups deny)
+    /// Map your uid and gid to themselves inside (implies --user; --setgroups deny unless
+    /// gid ranges are mapped too)
     #[arg(short = 'c', long, help_heading = "User namespace")]
     map_current_user: bool,
     /// Map your uid to UID (a number or user name) inside (implies --user)
@@ -123,21 +126,28 @@ pub struct Cli {
     /// Map your gid to GID (a number or group name) inside (implies --user)
     #[arg(long, value_name = "GID", value_parser = parse_gid, help_heading = "User namespace")]
     map_group: Option<u32>,
-    /// Map COUNT uids from OUTER outside to INNER inside; repeatable (implies --user)
+    /// Map COUNT uids from OUTER outside to INNER inside; repeatable. `auto`: your uid to
+    /// 0 and your first /etc/subuid range to 1..N. Without root, ranges are written by
+    /// newuidmap (package uidmap) (implies --user)
     #[arg(
         long,
-        value_name = "INNER:OUTER:COUNT",
+        value_name = "INNER:OUTER:COUNT|auto",
         help_heading = "User namespace"
     )]
-    map_users: Vec<IdRange>,
-    /// Map COUNT gids from OUTER outside to INNER inside; repeatable (implies --user)
+    map_users: Vec<MapArg>,
+    /// Map COUNT gids from OUTER outside to INNER inside; repeatable. `auto`: your gid to
+    /// 0 and your first /etc/subgid range to 1..N, by newgidmap without root (implies --user)
     #[arg(
         long,
-        value_name = "INNER:OUTER:COUNT",
+        value_name = "INNER:OUTER:COUNT|auto",
         help_heading = "User namespace"
     )]
-    map_groups: Vec<IdRange>,
-    /// Allow or deny setgroups(2) inside (implies --user)
+    map_groups: Vec<MapArg>,
+    /// --map-users auto --map-groups auto: root inside, as in rootless Podman
+    #[arg(long, help_heading = "User namespace")]
+    map_auto: bool,
+    /// Allow or deny setgroups(2) inside [default: allow with gid ranges mapped, deny with
+    /// -r or -c alone] (implies --user)
     #[arg(long, value_enum, value_name = "MODE", help_heading = "User namespace")]
     setgroups: Option<SetGroups>,
     /// Keep capabilities across exec as ambient capabilities, also for a non-root COMMAND (implies --user)
@@ -240,13 +250,23 @@ fn parse_gid(s: &str) -> Result<u32, String> {
 
 impl Cli {
     pub fn into_config(self) -> Result<Config, Error> {
+        let ranges = |args: &[MapArg]| -> Vec<IdRange> {
+            args.iter()
+                .filter_map(|a| match a {
+                    MapArg::Range(r) => Some(*r),
+                    MapArg::Auto => None,
+                })
+                .collect()
+        };
         let map_options = MapOptions {
             root: self.map_root_user,
             current: self.map_current_user,
             user: self.map_user,
             group: self.map_group,
-            users: self.map_users,
-            groups: self.map_groups,
+            users: ranges(&self.map_users),
+            groups: ranges(&self.map_groups),
+            auto_users: self.map_auto || self.map_users.contains(&MapArg::Auto),
+            auto_groups: self.map_auto || self.map_groups.contains(&MapArg::Auto),
             setgroups: self.setgroups,
         };
         let flags = [
@@ -287,12 +307,21 @@ impl Cli {
                 persist.push((kind, path));
             }
         }
-        let maps = map_options
-            .build(
-                nix::unistd::geteuid().as_raw(),
-                nix::unistd::getegid().as_raw(),
-            )
-            .map_err(Error::Usage)?;
+        let uid = nix::unistd::geteuid().as_raw();
+        let caller = Caller {
+            uid,
+            gid: nix::unistd::getegid().as_raw(),
+            privileged: uid == 0,
+            subuid: map_options
+                .auto_users
+                .then(|| subid::caller_range(Ids::Users, uid))
+                .transpose()?,
+            subgid: map_options
+                .auto_groups
+                .then(|| subid::caller_range(Ids::Groups, uid))
+                .transpose()?,
+        };
+        let maps = map_options.build(&caller).map_err(Error::Usage)?;
         let mount = namespaces.contains(&Kind::Mount);
         let mut fs_ops = self.fs.ops;
         let mut mount_proc = self.mount_proc;

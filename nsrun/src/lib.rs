@@ -25,6 +25,7 @@ pub mod persist;
 pub mod pidfile;
 pub mod seccomp;
 pub mod signals;
+pub mod subid;
 pub mod terminal;
 pub mod timens;
 
