@@ -157,11 +157,12 @@ impl Joins {
             )
             .context(|| format!("cannot open {path} to come back to it after --join"))
         };
-        Ok(Some(Own {
-            files,
-            root: open_dir("/")?,
-            cwd: open_dir(".")?,
-        }))
+        // Entering a mount namespace moves nsrun to its root.
+        let dirs = match self.has(Kind::Mount) {
+            true => Some((open_dir("/")?, open_dir(".")?)),
+            false => None,
+        };
+        Ok(Some(Own { files, dirs }))
     }
 
     /// Enters every namespace: the user namespace first when the caller is not root
@@ -191,8 +192,8 @@ impl Joins {
 /// nsrun's own namespaces, root and working directory, saved before joining.
 pub struct Own {
     files: Vec<NsFile>,
-    root: OwnedFd,
-    cwd: OwnedFd,
+    /// Root and working directory, when a mount namespace is joined.
+    dirs: Option<(OwnedFd, OwnedFd)>,
 }
 
 impl Own {
@@ -206,10 +207,12 @@ impl Own {
                 )
             })?;
         }
-        nix::unistd::fchdir(&self.root)
-            .and_then(|()| nix::unistd::chroot("."))
-            .and_then(|()| nix::unistd::fchdir(&self.cwd))
-            .context(|| "cannot return to nsrun's own root and working directory".into())?;
+        if let Some((root, cwd)) = &self.dirs {
+            nix::unistd::fchdir(root)
+                .and_then(|()| nix::unistd::chroot("."))
+                .and_then(|()| nix::unistd::fchdir(cwd))
+                .context(|| "cannot return to nsrun's own root and working directory".into())?;
+        }
         Ok(())
     }
 }
@@ -307,7 +310,7 @@ fn enter_process(process: &Process, kinds: &[Kind], user_first: bool) -> Result<
         .iter()
         .fold(CloneFlags::empty(), |f, k| f | k.clone_flag());
     let names: Vec<&str> = kinds.iter().map(|k| k.proc_name()).collect();
-    if let Some(pidfd) = process.pidfd() {
+    if let Some(pidfd) = process.pidfd().filter(|_| !without_pidfd_setns()) {
         match setns(pidfd, flags) {
             Ok(()) => return Ok(()),
             Err(Errno::ESRCH) => return Err(exited(process)),
@@ -358,6 +361,12 @@ fn enter_file(ns: &NsFile) -> Result<(), Error> {
         source: e,
         hint: setns_hint(e),
     })
+}
+
+/// Debug builds only: with NSRUN_TEST_NO_PIDFD_SETNS set, PID targets are entered as on
+/// a kernel older than 5.8, so that tests reach the fallback.
+fn without_pidfd_setns() -> bool {
+    cfg!(debug_assertions) && std::env::var_os("NSRUN_TEST_NO_PIDFD_SETNS").is_some()
 }
 
 /// Debug builds only: with NSRUN_TEST_STOP_BEFORE_JOIN set, nsrun stops itself between

@@ -74,6 +74,18 @@ fn enters_exactly_the_types_asked() {
         ])
         .success();
     expect_joined(&out, target.pid, &["ipc"]);
+    // The same on a kernel without setns(pidfd): one namespace file at a time.
+    let out = nsrun()
+        .command(["--join", &pid, "sh", "-c", SHOW_NS])
+        .env("NSRUN_TEST_NO_PIDFD_SETNS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    expect_joined(
+        &String::from_utf8_lossy(&out.stdout),
+        target.pid,
+        &["net", "uts", "ipc"],
+    );
 }
 
 #[test]
@@ -95,21 +107,21 @@ fn joined_network_namespace_shows_its_links() {
             .success();
         assert!(out.contains("nsj0") && out.contains("nsj1"), "{out}");
     }
-    // Composed with a new namespace of another kind, and with --pid-file and --setup.
-    let out = nsrun()
-        .run([
-            "--join",
-            &format!("{}:net", host.name()),
-            "--uts",
-            "--setup",
-            "readlink /proc/self/ns/net >&2",
-            "--",
-            "ip",
-            "-o",
-            "link",
-        ])
-        .success();
-    assert!(out.contains("nsj0"), "{out}");
+    // Composed with a new namespace of another kind, and with --setup, which runs in
+    // nsrun's own network namespace, not the joined one.
+    let out = nsrun().run([
+        "--join",
+        &format!("{}:net", host.name()),
+        "--uts",
+        "--setup",
+        "readlink /proc/self/ns/net >&2",
+        "--",
+        "ip",
+        "-o",
+        "link",
+    ]);
+    assert!(out.success().contains("nsj0"));
+    assert_eq!(out.stderr().trim(), link("self", "net"));
 }
 
 #[test]

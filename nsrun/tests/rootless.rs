@@ -141,6 +141,24 @@ fn map_auto_gives_root_over_the_subordinate_range() {
         (RANGE_START + 999, RANGE_START + 999)
     );
 
+    // A rootless pod: the user joins its own namespaces, the user namespace first.
+    let pod = format!(
+        "\"$NSRUN\" --map-auto --net --uts --hostname pod --pid-file {0}/pod.pid sleep 60 & \
+         until [ -s {0}/pod.pid ]; do sleep 0.01; done; P=$(cat {0}/pod.pid); \
+         \"$NSRUN\" --join $P -- sh -c 'id -u; hostname'; echo status=$?; kill $!",
+        work.display()
+    );
+    let out = user.nsrun(
+        Path::new("/usr/bin/env"),
+        &[&format!("NSRUN={}", nsrun.display()), "sh", "-c", &pod],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "0\npod\nstatus=0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // Explicit ranges go through the helpers too, and are checked by them.
     let own = format!("0:{uid}:1");
     let out = user.nsrun(
