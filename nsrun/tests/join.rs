@@ -333,3 +333,45 @@ fn a_reused_pid_is_never_entered() {
     assert!(stderr.contains("has exited"), "{stderr}");
     assert!(!marker.exists(), "COMMAND ran");
 }
+
+#[test]
+fn container_options_work_inside_a_joined_network_namespace() {
+    require_root!();
+    require_program!("ip");
+    let Some(rootfs) = testkit::busybox_rootfs() else {
+        return;
+    };
+    let host = NetnsGuard::new();
+    let status = host
+        .command("ip")
+        .args([
+            "link", "add", "nsj2", "type", "veth", "peer", "name", "nsj3",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = nsrun()
+        .run([
+            "--join",
+            host.name(),
+            "--pid",
+            "--root",
+            rootfs.path().to_str().unwrap(),
+            "--dev",
+            "/dev",
+            "--proc",
+            "/proc",
+            "--cap-drop",
+            "all",
+            "--seccomp",
+            "default",
+            "--new-session",
+            "--",
+            "sh",
+            "-c",
+            "ip -o link; echo pid $$; grep CapEff /proc/self/status",
+        ])
+        .success();
+    assert!(out.contains("nsj2") && out.contains("pid 1\n"), "{out}");
+    assert!(out.contains("CapEff:\t0000000000000000"), "{out}");
+}
