@@ -11,3 +11,13 @@ compare "nsrun --uts --ipc --pid --mount-proc true vs unshare … --fork --mount
     nsrun-pid-proc \
     "$BIN/nsrun --uts --ipc --pid --mount-proc true" \
     "unshare --uts --ipc --pid --fork --mount-proc true"
+
+# A process with a network namespace of its own to join (nsrun --net becomes sleep).
+"$BIN/nsrun" --net -- sleep 3600 &
+join_target=$!
+trap 'kill "$join_target" 2>/dev/null' EXIT
+until [ "$(readlink "/proc/$join_target/ns/net")" != "$(readlink /proc/self/ns/net)" ]; do
+    sleep 0.01
+done
+compare "nsrun --join PID:net true vs nsenter -t PID -n true" nsrun-join-net \
+    "$BIN/nsrun --join $join_target:net true" "nsenter -t $join_target -n true"

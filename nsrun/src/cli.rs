@@ -10,10 +10,12 @@ use nix::sys::signal::Signal;
 use crate::caps::{CapChange, CapSet};
 use crate::error::io_errno;
 use crate::fsplan::{FsArgs, FsOp};
-use crate::idmap::{IdRange, MapOptions, SetGroups};
+use crate::idmap::{Caller, IdRange, MapArg, MapOptions, SetGroups};
+use crate::join::JoinSpec;
 use crate::lockdown::Lockdown;
 use crate::mounts::Propagation;
 use crate::seccomp::{self, Filters};
+use crate::subid::{self, Ids};
 use crate::timens::TimeOffsets;
 use crate::{Config, Error};
 use nsproc::Kind;
@@ -24,7 +26,15 @@ pub(crate) const FS_HEADING: &str =
 const AFTER_HELP: &str = "\
 COMMAND defaults to $SHELL, else /bin/sh. A namespace flag given as --KIND=FILE also
 keeps that namespace alive by bind-mounting it on FILE (which must exist), so that
-another process can enter it later (nsenter --net=FILE); unmount FILE to release it.
+another process can enter it later (--join FILE, nsenter --net=FILE); unmount FILE to
+release it. A FILE that already holds a namespace is refused: --join it instead.
+
+With --join, namespaces are joined first and new ones made after, inside them (the pod
+pattern: --join POD:net,ipc,uts --pid --mount-proc). COMMAND starts where the joined
+mount namespace puts it: its root is that namespace's root and so is its working
+directory, as with nsenter -m without -r/-w; give --wd DIR (and --root DIR) to start
+elsewhere. nsrun itself returns to its own namespaces before the PID file, =FILE and
+--setup, unless it joined a user namespace, which cannot be left.
 
 Without --init, COMMAND is PID 1 of a new PID namespace, and the kernel drops every
 signal PID 1 has no handler for (only SIGKILL gets through). Use --init for commands
@@ -72,6 +82,12 @@ pub struct Cli {
     /// New time namespace (see --monotonic, --boottime)
     #[arg(short = 'T', long, value_name = "FILE", num_args = 0..=1, require_equals = true, help_heading = "Namespaces")]
     time: Option<Option<PathBuf>>,
+    /// Enter the namespaces of TARGET first (repeatable): a PID, a namespace file or a
+    /// name under /run/netns. TYPES (net,ipc,...) default to every namespace of a PID
+    /// that differs from nsrun's own (nsenter -a), or to a file's one type. New
+    /// namespaces asked for are made after, inside the joined ones
+    #[arg(long, value_name = "TARGET[:TYPES]", help_heading = "Namespaces")]
+    join: Vec<JoinSpec>,
     /// Accepted for unshare compatibility: nsrun forks whenever it is needed
     #[arg(short = 'f', long, help_heading = "Namespaces")]
     fork: bool,
@@ -96,10 +112,12 @@ pub struct Cli {
     #[arg(short = 'w', long, value_name = "DIR", help_heading = "Inside")]
     wd: Option<PathBuf>,
 
-    /// Map your uid and gid to root inside (implies --user, --setgroups deny)
+    /// Map your uid and gid to root inside (implies --user; --setgroups deny unless
+    /// gid ranges are mapped too)
     #[arg(short = 'r', long, help_heading = "User namespace")]
     map_root_user: bool,
-    /// Map your uid and gid to themselves inside (implies --user, --setgroups deny)
+    /// Map your uid and gid to themselves inside (implies --user; --setgroups deny unless
+    /// gid ranges are mapped too)
     #[arg(short = 'c', long, help_heading = "User namespace")]
     map_current_user: bool,
     /// Map your uid to UID (a number or user name) inside (implies --user)
@@ -108,21 +126,28 @@ pub struct Cli {
     /// Map your gid to GID (a number or group name) inside (implies --user)
     #[arg(long, value_name = "GID", value_parser = parse_gid, help_heading = "User namespace")]
     map_group: Option<u32>,
-    /// Map COUNT uids from OUTER outside to INNER inside; repeatable (implies --user)
+    /// Map COUNT uids from OUTER outside to INNER inside; repeatable. `auto`: your uid to
+    /// 0 and your first /etc/subuid range to 1..N. Without root, ranges are written by
+    /// newuidmap (package uidmap) (implies --user)
     #[arg(
         long,
-        value_name = "INNER:OUTER:COUNT",
+        value_name = "INNER:OUTER:COUNT|auto",
         help_heading = "User namespace"
     )]
-    map_users: Vec<IdRange>,
-    /// Map COUNT gids from OUTER outside to INNER inside; repeatable (implies --user)
+    map_users: Vec<MapArg>,
+    /// Map COUNT gids from OUTER outside to INNER inside; repeatable. `auto`: your gid to
+    /// 0 and your first /etc/subgid range to 1..N, by newgidmap without root (implies --user)
     #[arg(
         long,
-        value_name = "INNER:OUTER:COUNT",
+        value_name = "INNER:OUTER:COUNT|auto",
         help_heading = "User namespace"
     )]
-    map_groups: Vec<IdRange>,
-    /// Allow or deny setgroups(2) inside (implies --user)
+    map_groups: Vec<MapArg>,
+    /// --map-users auto --map-groups auto: root inside, as in rootless Podman
+    #[arg(long, help_heading = "User namespace")]
+    map_auto: bool,
+    /// Allow or deny setgroups(2) inside [default: allow with gid ranges mapped, deny with
+    /// -r or -c alone] (implies --user)
     #[arg(long, value_enum, value_name = "MODE", help_heading = "User namespace")]
     setgroups: Option<SetGroups>,
     /// Keep capabilities across exec as ambient capabilities, also for a non-root COMMAND (implies --user)
@@ -225,13 +250,23 @@ fn parse_gid(s: &str) -> Result<u32, String> {
 
 impl Cli {
     pub fn into_config(self) -> Result<Config, Error> {
+        let ranges = |args: &[MapArg]| -> Vec<IdRange> {
+            args.iter()
+                .filter_map(|a| match a {
+                    MapArg::Range(r) => Some(*r),
+                    MapArg::Auto => None,
+                })
+                .collect()
+        };
         let map_options = MapOptions {
             root: self.map_root_user,
             current: self.map_current_user,
             user: self.map_user,
             group: self.map_group,
-            users: self.map_users,
-            groups: self.map_groups,
+            users: ranges(&self.map_users),
+            groups: ranges(&self.map_groups),
+            auto_users: self.map_auto || self.map_users.contains(&MapArg::Auto),
+            auto_groups: self.map_auto || self.map_groups.contains(&MapArg::Auto),
             setgroups: self.setgroups,
         };
         let flags = [
@@ -245,12 +280,22 @@ impl Cli {
             (Kind::Uts, self.uts),
         ];
         let fs_given = !self.fs.ops.is_empty() || self.read_only || self.mask_defaults;
-        let implied = |kind| match kind {
-            Kind::Uts => self.hostname.is_some() || self.domainname.is_some(),
-            Kind::Mount => self.mount_proc.is_some() || fs_given,
-            Kind::User => map_options.any() || self.keep_caps,
-            Kind::Time => self.monotonic.is_some() || self.boottime.is_some(),
-            _ => false,
+        let joined = |kind| {
+            self.join
+                .iter()
+                .any(|j| j.kinds.as_ref().is_some_and(|k| k.contains(&kind)))
+        };
+        // An option such as --hostname acts in a namespace joined by type rather than
+        // asking for a new one.
+        let implied = |kind| {
+            !joined(kind)
+                && match kind {
+                    Kind::Uts => self.hostname.is_some() || self.domainname.is_some(),
+                    Kind::Mount => self.mount_proc.is_some() || fs_given,
+                    Kind::User => map_options.any() || self.keep_caps,
+                    Kind::Time => self.monotonic.is_some() || self.boottime.is_some(),
+                    _ => false,
+                }
         };
         let mut namespaces = Vec::new();
         let mut persist = Vec::new();
@@ -262,12 +307,21 @@ impl Cli {
                 persist.push((kind, path));
             }
         }
-        let maps = map_options
-            .build(
-                nix::unistd::geteuid().as_raw(),
-                nix::unistd::getegid().as_raw(),
-            )
-            .map_err(Error::Usage)?;
+        let uid = nix::unistd::geteuid().as_raw();
+        let caller = Caller {
+            uid,
+            gid: nix::unistd::getegid().as_raw(),
+            privileged: uid == 0,
+            subuid: map_options
+                .auto_users
+                .then(|| subid::caller_range(Ids::Users, uid))
+                .transpose()?,
+            subgid: map_options
+                .auto_groups
+                .then(|| subid::caller_range(Ids::Groups, uid))
+                .transpose()?,
+        };
+        let maps = map_options.build(&caller).map_err(Error::Usage)?;
         let mount = namespaces.contains(&Kind::Mount);
         let mut fs_ops = self.fs.ops;
         let mut mount_proc = self.mount_proc;
@@ -292,6 +346,7 @@ impl Cli {
             command.push(std::env::var_os("SHELL").unwrap_or_else(|| "/bin/sh".into()));
         }
         Ok(Config {
+            join: self.join,
             namespaces,
             persist,
             hostname: self.hostname,

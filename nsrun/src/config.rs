@@ -8,6 +8,7 @@ use nix::sys::signal::Signal;
 use crate::error::Error;
 use crate::fsplan::FsOp;
 use crate::idmap::UserMaps;
+use crate::join::JoinSpec;
 use crate::lockdown::Lockdown;
 use crate::mounts::Propagation;
 use crate::timens::TimeOffsets;
@@ -15,6 +16,8 @@ use nsproc::Kind;
 
 #[derive(Clone, Debug, Default)]
 pub struct Config {
+    /// Existing namespaces to enter first (`--join`), in the order given.
+    pub join: Vec<JoinSpec>,
     /// Namespaces to create, each once, in [`Kind`] order.
     pub namespaces: Vec<Kind>,
     /// Namespaces to keep alive by bind-mounting them on these files.

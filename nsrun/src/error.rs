@@ -49,6 +49,13 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// A `--join` target cannot be opened.
+    #[error("cannot join {target}: {source}")]
+    Join {
+        target: String,
+        source: nsproc::Error,
+    },
+
     /// nsrun will not do what was asked, for the reason given; nothing was made.
     #[error("{0}")]
     Refused(String),

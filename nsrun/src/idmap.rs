@@ -1,5 +1,6 @@
 //! User-namespace ID maps: parsing `INNER:OUTER:COUNT`, checking ranges, and writing
-//! `/proc/PID/{setgroups,uid_map,gid_map}`.
+//! `/proc/PID/{setgroups,uid_map,gid_map}`, directly or (for an unprivileged caller
+//! mapping subordinate ranges) with the helpers of [`crate::subid`].
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::str::FromStr;
 use nix::unistd::Pid;
 
 use crate::error::Error;
+use crate::subid::{self, Ids, SubRange};
 
 /// Kernel limit on the number of lines in one map (`man 7 user_namespaces`).
 const MAX_LINES: usize = 340;
@@ -64,6 +66,25 @@ impl FromStr for IdRange {
     }
 }
 
+/// A `--map-users`/`--map-groups` argument: a range, or `auto` (the caller's
+/// subordinate range).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapArg {
+    Auto,
+    Range(IdRange),
+}
+
+impl FromStr for MapArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(MapArg::Auto),
+            s => s.parse().map(MapArg::Range),
+        }
+    }
+}
+
 impl fmt::Display for IdRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.inner, self.outer, self.count)
@@ -104,6 +125,10 @@ impl IdMap {
         self.ranges.is_empty()
     }
 
+    pub fn ranges(&self) -> &[IdRange] {
+        &self.ranges
+    }
+
     /// The text the kernel takes in `uid_map`/`gid_map`: one `inner outer count` line a range.
     pub fn to_proc_text(&self) -> String {
         self.ranges
@@ -135,22 +160,46 @@ pub struct UserMaps {
     pub uid: IdMap,
     pub gid: IdMap,
     pub setgroups: Option<SetGroups>,
+    /// uid_map is written by newuidmap (an unprivileged caller mapping ranges).
+    pub uid_helper: bool,
+    /// gid_map (and setgroups) are written by newgidmap.
+    pub gid_helper: bool,
 }
 
 impl UserMaps {
     /// Writes setgroups, then uid_map and gid_map, of process `pid` (in that order: an
-    /// unprivileged gid_map needs setgroups denied first).
+    /// unprivileged gid_map needs setgroups denied first). newgidmap writes setgroups
+    /// itself: `allow` when it maps a range of /etc/subgid.
     pub fn write(&self, pid: Pid) -> Result<(), Error> {
-        if let Some(setgroups) = self.setgroups {
+        // Held while the helpers run on the PID (see `subid`).
+        let held = match self.uid_helper || self.gid_helper {
+            true => Some(nsproc::Process::open(pid.as_raw()).map_err(|_| Error::ChildVanished)?),
+            false => None,
+        };
+        if let Some(setgroups) = self.setgroups.filter(|_| !self.gid_helper) {
             write_proc(pid, "setgroups", setgroups.as_str())?;
         }
-        if !self.uid.is_empty() {
-            write_proc(pid, "uid_map", &self.uid.to_proc_text())?;
+        for (ids, map, helper) in [
+            (Ids::Users, &self.uid, self.uid_helper),
+            (Ids::Groups, &self.gid, self.gid_helper),
+        ] {
+            match (map.is_empty(), helper) {
+                (true, _) => {}
+                (false, true) => subid::write_with_helper(ids, pid, map)?,
+                (false, false) => {
+                    let file = if ids == Ids::Users {
+                        "uid_map"
+                    } else {
+                        "gid_map"
+                    };
+                    write_proc(pid, file, &map.to_proc_text())?;
+                }
+            }
         }
-        if !self.gid.is_empty() {
-            write_proc(pid, "gid_map", &self.gid.to_proc_text())?;
+        match held.map(|p| p.ensure_same()) {
+            Some(Err(_)) => Err(Error::ChildVanished),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -188,7 +237,22 @@ pub struct MapOptions {
     pub group: Option<u32>,
     pub users: Vec<IdRange>,
     pub groups: Vec<IdRange>,
+    /// `--map-users auto`: the caller's uid to 0, its /etc/subuid range to 1..=N.
+    pub auto_users: bool,
+    /// `--map-groups auto`: the same with the caller's gid and /etc/subgid.
+    pub auto_groups: bool,
     pub setgroups: Option<SetGroups>,
+}
+
+/// Who maps: the caller's effective IDs, whether it may write any map itself (root),
+/// and its subordinate ranges where `auto` asks for them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Caller {
+    pub uid: u32,
+    pub gid: u32,
+    pub privileged: bool,
+    pub subuid: Option<SubRange>,
+    pub subgid: Option<SubRange>,
 }
 
 impl MapOptions {
@@ -200,26 +264,36 @@ impl MapOptions {
             || self.group.is_some()
             || !self.users.is_empty()
             || !self.groups.is_empty()
+            || self.auto_users
+            || self.auto_groups
             || self.setgroups.is_some()
     }
 
-    /// The maps to write for a caller with effective `uid` and `gid` outside. As in
-    /// util-linux, `-r` and `-c` deny setgroups unless `--setgroups` says otherwise.
-    pub fn build(&self, uid: u32, gid: u32) -> Result<UserMaps, String> {
-        let own = |id: Option<u32>, flag: &str| -> Result<Option<u32>, String> {
-            let chosen = [self.root, self.current, id.is_some()];
+    /// The maps to write for `caller`. As in util-linux, `-r` and `-c` deny setgroups
+    /// unless `--setgroups` says otherwise; with gid ranges mapped it is allowed. An
+    /// unprivileged caller's maps holding ranges are written by the helpers.
+    pub fn build(&self, caller: &Caller) -> Result<UserMaps, String> {
+        let own = |id: Option<u32>, auto: bool, flag: &str| -> Result<Option<u32>, String> {
+            let chosen = [self.root, self.current, id.is_some(), auto];
             if chosen.iter().filter(|c| **c).count() > 1 {
                 return Err(format!(
-                    "choose one of --map-root-user, --map-current-user and {flag}"
+                    "choose one of --map-root-user, --map-current-user, --map-auto and {flag}"
                 ));
             }
-            Ok(if self.root {
+            Ok(if self.root || auto {
                 Some(0)
             } else if self.current {
                 None
             } else {
                 id
             })
+        };
+        let extra = |given: &[IdRange], sub: Option<SubRange>| -> Vec<IdRange> {
+            given
+                .iter()
+                .copied()
+                .chain(sub.map(SubRange::above_root))
+                .collect()
         };
         let map = |inner: Option<u32>, outer: u32, extra: &[IdRange]| {
             let mine = match (inner, self.current) {
@@ -229,12 +303,35 @@ impl MapOptions {
             };
             IdMap::new(mine.into_iter().chain(extra.iter().copied()).collect())
         };
+        let uid_extra = extra(&self.users, caller.subuid.filter(|_| self.auto_users));
+        let gid_extra = extra(&self.groups, caller.subgid.filter(|_| self.auto_groups));
+        let gid_helper = !caller.privileged && !gid_extra.is_empty();
+        let setgroups = self.setgroups.or(if !gid_extra.is_empty() {
+            Some(SetGroups::Allow)
+        } else {
+            (self.root || self.current).then_some(SetGroups::Deny)
+        });
+        if gid_helper && setgroups == Some(SetGroups::Deny) {
+            return Err(
+                "--setgroups deny: newgidmap, which maps gid ranges for you, allows \
+                        setgroups(2) whenever it maps a range of /etc/subgid"
+                    .into(),
+            );
+        }
         Ok(UserMaps {
-            uid: map(own(self.user, "--map-user")?, uid, &self.users)?,
-            gid: map(own(self.group, "--map-group")?, gid, &self.groups)?,
-            setgroups: self
-                .setgroups
-                .or((self.root || self.current).then_some(SetGroups::Deny)),
+            uid: map(
+                own(self.user, self.auto_users, "--map-user")?,
+                caller.uid,
+                &uid_extra,
+            )?,
+            gid: map(
+                own(self.group, self.auto_groups, "--map-group")?,
+                caller.gid,
+                &gid_extra,
+            )?,
+            setgroups,
+            uid_helper: !caller.privileged && !uid_extra.is_empty(),
+            gid_helper,
         })
     }
 }
@@ -242,6 +339,15 @@ impl MapOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn caller(uid: u32, gid: u32) -> Caller {
+        Caller {
+            uid,
+            gid,
+            privileged: true,
+            ..Default::default()
+        }
+    }
 
     #[test]
     fn parses_ranges() {
@@ -295,7 +401,7 @@ mod tests {
             root: true,
             ..Default::default()
         };
-        let maps = root.build(1000, 100).unwrap();
+        let maps = root.build(&caller(1000, 100)).unwrap();
         assert_eq!(maps.uid.to_proc_text(), "0 1000 1\n");
         assert_eq!(maps.gid.to_proc_text(), "0 100 1\n");
         assert_eq!(maps.setgroups, Some(SetGroups::Deny));
@@ -305,7 +411,7 @@ mod tests {
             setgroups: Some(SetGroups::Allow),
             ..Default::default()
         };
-        let maps = current.build(1000, 100).unwrap();
+        let maps = current.build(&caller(1000, 100)).unwrap();
         assert_eq!(maps.uid.to_proc_text(), "1000 1000 1\n");
         assert_eq!(maps.setgroups, Some(SetGroups::Allow));
 
@@ -314,7 +420,7 @@ mod tests {
             users: vec!["100:200000:10".parse().unwrap()],
             ..Default::default()
         };
-        let maps = ranges.build(0, 0).unwrap();
+        let maps = ranges.build(&caller(0, 0)).unwrap();
         assert_eq!(maps.uid.to_proc_text(), "5 0 1\n100 200000 10\n");
         assert!(maps.gid.is_empty());
         assert_eq!(maps.setgroups, None);
@@ -327,12 +433,85 @@ mod tests {
             user: Some(3),
             ..Default::default()
         };
-        assert!(both.build(0, 0).unwrap_err().contains("--map-user"));
+        assert!(both
+            .build(&caller(0, 0))
+            .unwrap_err()
+            .contains("--map-user"));
         let overlap = MapOptions {
             root: true,
             users: vec!["0:5000:2".parse().unwrap()],
             ..Default::default()
         };
-        assert!(overlap.build(0, 0).unwrap_err().contains("overlap"));
+        assert!(overlap
+            .build(&caller(0, 0))
+            .unwrap_err()
+            .contains("overlap"));
+    }
+
+    #[test]
+    fn auto_maps_the_caller_to_root_and_the_range_above() {
+        let auto = MapOptions {
+            auto_users: true,
+            auto_groups: true,
+            ..Default::default()
+        };
+        let me = Caller {
+            uid: 1000,
+            gid: 1000,
+            privileged: false,
+            subuid: Some(SubRange {
+                start: 300000,
+                count: 65536,
+            }),
+            subgid: Some(SubRange {
+                start: 400000,
+                count: 10,
+            }),
+        };
+        let maps = auto.build(&me).unwrap();
+        assert_eq!(maps.uid.to_proc_text(), "0 1000 1\n1 300000 65536\n");
+        assert_eq!(maps.gid.to_proc_text(), "0 1000 1\n1 400000 10\n");
+        assert_eq!(maps.setgroups, Some(SetGroups::Allow));
+        assert!(maps.uid_helper && maps.gid_helper);
+        // Root writes the maps itself.
+        let root = Caller {
+            privileged: true,
+            ..me
+        };
+        let maps = auto.build(&root).unwrap();
+        assert!(!maps.uid_helper && !maps.gid_helper);
+        // newgidmap allows setgroups whenever it maps a subordinate range.
+        let deny = MapOptions {
+            setgroups: Some(SetGroups::Deny),
+            ..auto.clone()
+        };
+        assert!(deny.build(&me).unwrap_err().contains("newgidmap"));
+        let with_root = MapOptions { root: true, ..auto };
+        assert!(with_root.build(&me).unwrap_err().contains("--map-auto"));
+    }
+
+    #[test]
+    fn only_ranges_take_the_helpers() {
+        let me = Caller {
+            uid: 1000,
+            gid: 1000,
+            ..Default::default()
+        };
+        let root = MapOptions {
+            root: true,
+            ..Default::default()
+        };
+        let maps = root.build(&me).unwrap();
+        assert!(!maps.uid_helper && !maps.gid_helper);
+        let ranges = MapOptions {
+            users: vec!["1:300000:10".parse().unwrap()],
+            ..root
+        };
+        let maps = ranges.build(&me).unwrap();
+        assert!(maps.uid_helper && !maps.gid_helper);
+        assert_eq!(maps.setgroups, Some(SetGroups::Deny));
+        assert_eq!("auto".parse::<MapArg>(), Ok(MapArg::Auto));
+        assert!(matches!("0:1:2".parse::<MapArg>(), Ok(MapArg::Range(_))));
+        assert!("automatic".parse::<MapArg>().is_err());
     }
 }

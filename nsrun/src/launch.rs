@@ -16,6 +16,7 @@ use crate::command::{Command, ExecOptions};
 use crate::config::Config;
 use crate::error::Error;
 use crate::hook;
+use crate::join::Joins;
 use crate::persist::{self, Persisted};
 use crate::pidfile::PidFile;
 use crate::signals;
@@ -26,7 +27,10 @@ use nsproc::Kind;
 pub fn run(cfg: &Config) -> Result<i32, Error> {
     cfg.check()?;
     let command = Command::new(&cfg.command)?;
-    if !cfg.needs_parent() {
+    let joins = Joins::open(&cfg.join, &cfg.namespaces)?;
+    // Joining a PID namespace takes a fork: only children are made in it.
+    if !cfg.needs_parent() && !joins.has(Kind::Pid) {
+        joins.enter()?;
         return Err(become_command(cfg, &command));
     }
     persist::check_targets(&cfg.persist)?;
@@ -40,6 +44,8 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
         None => None,
     };
     let pipes = Pipes::new()?;
+    let own = joins.save_own()?;
+    joins.enter()?;
 
     let pid = match clone_child(clone_flags(cfg)) {
         Err(e) => return Err(namespace_error(cfg, e, "clone")),
@@ -56,6 +62,9 @@ pub fn run(cfg: &Config) -> Result<i32, Error> {
     drop(parent);
     let mut child = Running { pid, reaped: false };
     let mut end = pipes.parent();
+    if let Some(own) = own {
+        own.restore()?;
+    }
 
     if cfg.has(Kind::User) {
         cfg.maps.write(pid)?;

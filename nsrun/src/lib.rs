@@ -15,6 +15,7 @@ pub mod fsplan;
 pub mod hook;
 pub mod idmap;
 pub mod init;
+pub mod join;
 pub mod launch;
 pub mod lockdown;
 pub mod mask;
@@ -24,6 +25,7 @@ pub mod persist;
 pub mod pidfile;
 pub mod seccomp;
 pub mod signals;
+pub mod subid;
 pub mod terminal;
 pub mod timens;
 

@@ -10,7 +10,8 @@ use nix::unistd::Pid;
 use crate::error::Error;
 use nsproc::Kind;
 
-/// Checks, before anything is created, that each target exists and is not a directory.
+/// Checks, before anything is created, that each target exists, is not a directory and
+/// does not already hold a namespace (an nsfs mount, which a bind mount would hide).
 pub fn check_targets(targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
     for (kind, path) in targets {
         let fail = |source: Errno, hint: &'static str| Error::Persist {
@@ -23,6 +24,7 @@ pub fn check_targets(targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
             Ok(meta) if meta.is_dir() => {
                 return Err(fail(Errno::EISDIR, " (the target must be a file)"));
             }
+            Ok(meta) if meta.is_file() => refuse_held(*kind, path)?,
             Ok(_) => {}
             Err(e) => {
                 return Err(fail(
@@ -33,6 +35,23 @@ pub fn check_targets(targets: &[(Kind, PathBuf)]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Refuses a FILE that answers the nsfs ioctls: a namespace is already kept there.
+fn refuse_held(kind: Kind, path: &Path) -> Result<(), Error> {
+    match nsproc::NsFile::open(path) {
+        Ok(held) => Err(Error::Refused(format!(
+            "--{}={}: the file already holds a {} namespace; enter it with --join {}, or \
+             release it with umount {} first",
+            crate::join::long_flag(kind),
+            path.display(),
+            held.kind(),
+            path.display(),
+            path.display()
+        ))),
+        // Not a namespace, or not readable: the bind mount will tell.
+        Err(_) => Ok(()),
+    }
 }
 
 /// Bind mounts made so far; unmounted again when dropped unless [`Persisted::keep`] is called.
@@ -99,5 +118,26 @@ fn hint(kind: Kind, err: Errno) -> &'static str {
              the new namespace: bind-mount its directory on itself and make it private)"
         }
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_file_that_holds_a_namespace() {
+        let held = [(Kind::Net, PathBuf::from("/proc/self/ns/net"))];
+        match check_targets(&held) {
+            Err(Error::Refused(text)) => {
+                assert!(text.contains("--join /proc/self/ns/net"), "{text}");
+                assert!(text.contains("umount /proc/self/ns/net"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        assert!(check_targets(&[(Kind::Net, file.path().to_path_buf())]).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_targets(&[(Kind::Net, dir.path().to_path_buf())]).is_err());
     }
 }
