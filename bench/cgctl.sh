@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks cgctl against libcgroup's tools and plain shell, side by side with
 # hyperfine (alternating rounds, see lib.sh):
-#   1. cgctl limit mem 100M PID        vs cgcreate + cgset + cgclassify, and mkdir + echo
+#   1. cgctl limit mem 100M PID        vs cgcreate + cgset + cgclassify (each timed
+#                                         alone, summed), and mkdir + echo in sh
 #   2. cgctl create of 1,000 cgroups   vs cgcreate with 1,000 -g, and one mkdir
 #   3. cgctl rm -r of those 1,000      vs cgdelete -r, and one rmdir
 # Everything runs in the memory hierarchy, inside a uniquely named cgroup below this
@@ -62,14 +63,26 @@ reset_limit="echo $sleeper > $base/cgroup.procs; rmdir $base/lim 2>/dev/null || 
 shell_limit="mkdir $base/lim && echo 104857600 > $base/lim/memory.limit_in_bytes && echo $sleeper > $base/lim/cgroup.procs"
 opts=(-N --runs "$runs" --warmup 2)
 
+# libcgroup's three commands are timed one by one, each started directly like cgctl (no
+# shell on one side only), each after an untimed step that leaves what the ones before
+# it would have made; their sum, run by run, is compared with cgctl. The three lines of
+# sh are compared with cgctl started by the same `sh -c`.
 echo "limit mem 100M on one process (create + set + move) ..." >&2
-alternate cgctl-limit "${opts[@]}" --prepare "sh -c '$reset_limit'" -- \
-    cgctl "$cgctl --root $base limit mem 100M $sleeper --cgroup lim" \
-    libcgroup "sh -c 'cgcreate -g memory:$rel/lim && cgset -r memory.limit_in_bytes=100M $rel/lim && cgclassify -g memory:$rel/lim $sleeper'" \
-    shell "sh -c '$shell_limit'"
+made="$reset_limit; mkdir $base/lim"
+limited="$made; echo 104857600 > $base/lim/memory.limit_in_bytes"
+alternate_prepared cgctl-limit "${opts[@]}" -- \
+    cgctl "sh -c '$reset_limit'" "$cgctl --root $base limit mem 100M $sleeper --cgroup lim" \
+    cgcreate "sh -c '$reset_limit'" "cgcreate -g memory:$rel/lim" \
+    cgset "sh -c '$made'" "cgset -r memory.limit_in_bytes=100M $rel/lim" \
+    cgclassify "sh -c '$limited'" "cgclassify -g memory:$rel/lim $sleeper" \
+    "sh -c cgctl" "sh -c '$reset_limit'" \
+    "sh -c '$cgctl --root $base limit mem 100M $sleeper --cgroup lim'" \
+    shell "sh -c '$reset_limit'" "sh -c '$shell_limit'"
 sh -c "$reset_limit"
-row "cgctl limit mem 100M PID vs cgcreate + cgset + cgclassify" cgctl-limit cgctl libcgroup
-row "cgctl limit mem 100M PID vs mkdir + echo limit + echo PID (sh)" cgctl-limit cgctl shell
+row "cgctl limit mem 100M PID vs cgcreate + cgset + cgclassify (each timed alone)" \
+    cgctl-limit cgctl cgcreate+cgset+cgclassify
+row "cgctl limit mem 100M PID vs mkdir + echo limit + echo PID (both in sh -c)" \
+    cgctl-limit "sh -c cgctl" shell
 
 echo "create 1,000 cgroups ..." >&2
 alternate cgctl-create "${opts[@]}" --prepare "sh -c '$clear_many'" -- \

@@ -6,7 +6,7 @@
 #      BENCH_RESULTS   file the rows are appended to (bench/run.sh sets it)
 #      BENCH_OUT       where hyperfine's JSON goes (default: TARGET/bench)
 #      BENCH_ROUNDS, BENCH_RUNS, BENCH_WARMUP   override the round and run counts
-#      BIN             directory of already built release binaries (skips the build)
+#      BIN             directory of already built (static) binaries (skips the build)
 
 set -euo pipefail
 
@@ -38,14 +38,24 @@ need() {
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (it creates namespaces and cgroups)" >&2; exit 1; }
 need hyperfine hyperfine python3 python3
 
-# Builds the workspace's release binaries (unless BIN already holds them); sets BIN.
+# Builds the static release binaries (`cargo build-static`, the build `cargo xtask dist`
+# packages) unless BIN already holds binaries; sets BIN.
 build_release() {
     if [ -n "${BIN:-}" ] && [ -x "$BIN/nsrun" ]; then
         return 0
     fi
-    (cd "$BENCH_ROOT" && cargo build --release --quiet \
-        -p nsrun -p nsinspect -p cgctl -p netns-bridge)
-    BIN=$BENCH_TARGET/release
+    (cd "$BENCH_ROOT" && cargo build-static --quiet)
+    BIN=$BENCH_TARGET/x86_64-unknown-linux-gnu/release
+}
+
+# The versions of the reference tools and of the build, one per line (for BENCHMARKS.md).
+versions() {
+    local pkg
+    for pkg in util-linux cgroup-tools containernetworking-plugins iproute2 nftables hyperfine; do
+        dpkg-query -W -f '${Package} ${Version}\n' "$pkg" 2>/dev/null || echo "$pkg (not installed)"
+    done
+    rustc --version
+    echo "binaries: ${BIN:-?} (nsrun: $(ldd "${BIN:-.}/nsrun" 2>&1 | head -n 1 | xargs))"
 }
 
 # alternate NAME [hyperfine options...] -- LABEL COMMAND [LABEL COMMAND...]
@@ -62,26 +72,67 @@ alternate() {
         shift
     done
     shift
-    local forward=() backward=() i
+    local triples=()
     while [ $# -ge 2 ]; do
-        forward+=(-n "$1" "$2")
-        backward=(-n "$1" "$2" "${backward[@]}")
+        triples+=("$1" "" "$2")
         shift 2
+    done
+    _rounds "$name" "${opts[@]}" -- "${triples[@]}"
+}
+
+# alternate_prepared NAME [hyperfine options...] -- LABEL PREPARE COMMAND [...]
+# As `alternate`, with an untimed PREPARE command of its own before each run of each
+# COMMAND (hyperfine's --prepare given once per command).
+alternate_prepared() {
+    local name=$1
+    shift
+    local opts=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        opts+=("$1")
+        shift
+    done
+    shift
+    _rounds "$name" "${opts[@]}" -- "$@"
+}
+
+# _rounds NAME OPTS... -- LABEL PREPARE COMMAND ... (PREPARE empty: none)
+_rounds() {
+    local name=$1
+    shift
+    local opts=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        opts+=("$1")
+        shift
+    done
+    shift
+    local forward=() backward=() fprep=() bprep=() i
+    while [ $# -ge 3 ]; do
+        forward+=(-n "$1" "$3")
+        backward=(-n "$1" "$3" "${backward[@]}")
+        if [ -n "$2" ]; then
+            fprep+=(--prepare "$2")
+            bprep=(--prepare "$2" "${bprep[@]}")
+        fi
+        shift 3
     done
     rm -f "$BENCH_OUT/$name".*.json
     local rounds=${BENCH_ROUNDS:-$(quick 2 5)}
     for i in $(seq 1 "$rounds"); do
-        local order=("${forward[@]}")
-        [ $((i % 2)) -eq 0 ] && order=("${backward[@]}")
+        local order=("${forward[@]}") prep=("${fprep[@]}")
+        if [ $((i % 2)) -eq 0 ]; then
+            order=("${backward[@]}") prep=("${bprep[@]}")
+        fi
         # hyperfine's warnings (outliers on a busy machine) go to a log; shown on failure.
-        hyperfine --style none "${opts[@]}" --export-json "$BENCH_OUT/$name.$i.json" \
-            "${order[@]}" >/dev/null 2>"$BENCH_OUT/$name.$i.log" \
+        hyperfine --style none "${opts[@]}" "${prep[@]}" \
+            --export-json "$BENCH_OUT/$name.$i.json" "${order[@]}" \
+            >/dev/null 2>"$BENCH_OUT/$name.$i.log" \
             || { cat "$BENCH_OUT/$name.$i.log" >&2; return 1; }
     done
 }
 
 # row JOB NAME OURS_LABEL THEIRS_LABEL [--per N]
 # The medians (and min-max) of two commands timed by `alternate NAME`, as one row.
+# A label A+B+C is the sum of those commands, run by run (each timed alone).
 row() {
     local job=$1 name=$2 ours=$3 theirs=$4
     shift 4

@@ -5,9 +5,10 @@
 #   cgctl         vs libcgroup (cgcreate, cgset, cgclassify, cgdelete) and plain shell
 #   netns-bridge  vs the CNI bridge plugin (host-local IPAM) and a script of `ip` commands
 # Installs what it needs (hyperfine, cgroup-tools, containernetworking-plugins, ...),
-# builds the release binaries once, runs bench/TOOL.sh for each tool (each one also
-# runs on its own), and prints one table: job, our median, theirs, ratio (ours/theirs:
-# below 1 means nstools is faster), and the min-max of each.
+# builds the static release binaries once (`cargo build-static`), runs bench/TOOL.sh
+# for each tool (each one also runs on its own), and prints one table: job, our median, theirs, ratio (ours/theirs:
+# below 1 means nstools is faster), and the min-max of each, then the versions of the
+# reference tools. The rules every comparison keeps are at the top of BENCHMARKS.md.
 #
 # Usage (root):  bench/run.sh [--quick] [TOOL...]
 #   --quick   fewer runs and rounds, 20 namespaces instead of 50 (under 2 minutes)
@@ -57,6 +58,8 @@ echo
 echo "medians in ms (per namespace for netns-bridge); ratio = ours/theirs, below 1 is faster."
 echo "$(nproc) cores, $(uname -sr), $(date -u '+%Y-%m-%d %H:%M UTC'), $((SECONDS - start)) s;" \
     "rows in $BENCH_RESULTS, markdown in $BENCH_OUT/table.md"
+echo "versions:"
+versions | sed 's/^/  /' | tee "$BENCH_OUT/versions.txt"
 if [ ${#failed[@]} -gt 0 ]; then
     echo "bench: failed: ${failed[*]}" >&2
     exit 1

@@ -4,7 +4,8 @@
   stats.py row JOB OURS THEIRS [--per N]
       OURS and THEIRS are GLOB or GLOB@COMMAND: every hyperfine JSON file matching GLOB
       (e.g. all rounds of one comparison), and in each the result named COMMAND (the
-      only result when no COMMAND is given). The samples of all files are pooled, so
+      only result when no COMMAND is given). COMMAND A+B+C is the sum of the i-th runs
+      of A, B and C, each timed alone (a sequence of commands, with no shell between). The samples of all files are pooled, so
       alternating rounds count as one set. With --per N every time is divided by N
       (e.g. per namespace). Prints one human-readable summary on stdout and, when
       BENCH_RESULTS names a file, appends one TSV row to it:
@@ -24,6 +25,12 @@ import sys
 
 def samples(spec, per):
     pattern, _, command = spec.partition("@")
+    if "+" in command:
+        # Several commands timed alone: the sum of their i-th runs, run by run.
+        parts = [samples(f"{pattern}@{c}", per) for c in command.split("+")]
+        if len({len(p) for p in parts}) != 1:
+            sys.exit(f"stats.py: {command} have different numbers of runs")
+        return [sum(ts) for ts in zip(*parts)]
     paths = sorted(glob.glob(pattern))
     if not paths:
         sys.exit(f"stats.py: no file matches {pattern}")

@@ -414,6 +414,7 @@ fn a_failing_step_is_rolled_back_completely() {
 #[test]
 fn nat_makes_its_table_and_down_removes_it() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     let host = Host::new();
     let a = NetnsGuard::new();
     host.run(["attach", a.name(), "--subnet", "10.87.0.0/24", "--nat"])

@@ -178,13 +178,7 @@ fn bad_config_and_environment_give_cni_errors() {
 #[test]
 fn add_result_has_the_shape_of_the_reference_bridge_plugin() {
     testkit::require_root!();
-    if !Path::new(REFERENCE_BRIDGE).exists()
-        && !testkit::skip(&format!(
-            "{REFERENCE_BRIDGE} is missing (install containernetworking-plugins)"
-        ))
-    {
-        return;
-    }
+    testkit::require_program!(REFERENCE_BRIDGE);
     let host = Host::new();
     let data = tempfile::tempdir().expect("host-local data dir");
     let reference_conf = format!(

@@ -49,6 +49,7 @@ const STEPS: [&str; 6] = ["bridge", "lease", "veth", "inside", "nat", "done"];
 #[test]
 fn every_attach_step_is_rolled_back() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     require_test_hooks!();
     let host = Host::new();
     let target = NetnsGuard::new();
@@ -145,6 +146,7 @@ fn resume(mut child: ProcessGuard, dir: &Path) -> Outcome {
 #[test]
 fn a_namespace_deleted_mid_attach_leaves_nothing() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     require_test_hooks!();
     let host = Host::new();
     let keep = NetnsGuard::new();
@@ -194,6 +196,7 @@ fn a_waiting_attach_survives_the_failed_first_attach_it_waited_for() {
 #[test]
 fn a_link_of_someone_elses_with_the_host_veths_name_is_never_touched() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     let host = Host::new();
     let a = NetnsGuard::new();
     let json = host
@@ -315,6 +318,7 @@ fn down_leaves_a_bridge_it_did_not_create() {
 #[test]
 fn subnets_must_agree_with_the_bridges_there_are() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     let host = Host::new();
     let a = NetnsGuard::new();
     let b = NetnsGuard::new();

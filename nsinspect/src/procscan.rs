@@ -1,11 +1,14 @@
-//! The scan of every process behind `--all`: for each /proc/PID, one open of the
-//! directory, one fstatat per namespace type and a close — nothing else is read per
-//! process (the uid, PPID and command are read later, for the lowest PID of each
-//! namespace only). Processes that exit meanwhile are skipped;
-//! those that cannot be read are counted.
+//! The scan of every process behind `--all`: for each /proc/PID, one `readlinkat` of
+//! `PID/ns/TYPE` per namespace type, relative to an open /proc — the floor, as no call
+//! gives more than one namespace of a process — and nothing else per process (the
+//! uid, PPID and command are read later, for the lowest PID of each namespace only).
+//! The link's target (`net:[4026531840]`) names the namespace's inode; every namespace
+//! file is on nsfs, whose device is read once. A `readlink` costs the kernel about
+//! half of a `stat` of the same link, which makes an nsfs inode and dentry each time.
+//! Processes that exit meanwhile are skipped; those that cannot be read are counted.
 
 use std::ffi::CStr;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
@@ -84,7 +87,9 @@ impl ProcRoot {
     /// Reads the namespaces of `kinds` for every process.
     pub fn scan(&self, kinds: &[Kind]) -> Result<Scan, Error> {
         let pids = self.pids()?;
-        let mut parts = crate::parallel::chunked(&pids, 256, |part| self.scan_pids(part, kinds));
+        let nsfs_dev = self.nsfs_dev()?;
+        let mut parts =
+            crate::parallel::chunked(&pids, 256, |part| self.scan_pids(part, kinds, nsfs_dev));
         let mut scan = Scan {
             procs: Vec::with_capacity(pids.len()),
             ..Scan::default()
@@ -98,13 +103,20 @@ impl ProcRoot {
         Ok(scan)
     }
 
-    fn scan_pids(&self, pids: &[i32], kinds: &[Kind]) -> Scan {
+    /// The device of nsfs, which holds every namespace file (from our own user namespace).
+    pub fn nsfs_dev(&self) -> Result<u64, Error> {
+        fstatat(self.fd.as_fd(), c"self/ns/user", AtFlags::empty())
+            .map(|st| st.st_dev)
+            .map_err(|e| Error::sys("stat", "/proc/self/ns/user", e))
+    }
+
+    fn scan_pids(&self, pids: &[i32], kinds: &[Kind], nsfs_dev: u64) -> Scan {
         let mut scan = Scan {
             procs: Vec::with_capacity(pids.len()),
             ..Scan::default()
         };
         for &pid in pids {
-            match self.read_process(pid, kinds) {
+            match self.read_process(pid, kinds, nsfs_dev) {
                 Outcome::Read(p) => scan.procs.push(p),
                 Outcome::Gone => {}
                 Outcome::Unreadable(e) => {
@@ -116,29 +128,24 @@ impl ProcRoot {
         scan
     }
 
-    /// Reads one process: the namespaces of `kinds`. No allocation.
-    pub fn read_process(&self, pid: i32, kinds: &[Kind]) -> Outcome {
-        let mut buf = [0u8; 16];
-        let name = pid_name(pid, &mut buf);
-        let dir = match nix::fcntl::openat(
-            self.fd.as_fd(),
-            name,
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(dir) => dir,
-            Err(Errno::ENOENT | Errno::ESRCH) => return Outcome::Gone,
-            Err(e) => return Outcome::Unreadable(e),
-        };
+    /// Reads one process: the namespaces of `kinds`, one `readlinkat` each; `nsfs_dev`
+    /// is [`ProcRoot::nsfs_dev`]. No allocation.
+    pub fn read_process(&self, pid: i32, kinds: &[Kind], nsfs_dev: u64) -> Outcome {
+        let mut path = [0u8; 32];
+        let mut target = [0u8; 64];
         let mut ns = [None; 8];
         let mut any = false;
         for &kind in kinds {
-            match fstatat(&dir, kind.ns_link(), AtFlags::empty()) {
-                Ok(st) => {
-                    ns[kind.index()] = Some(NsId::of(&st));
-                    any = true;
-                }
-                // A zombie has no namespaces left; a kernel may lack a type.
+            let link = ns_path(pid, kind, &mut path);
+            match readlink_at(self.fd.as_fd(), link, &mut target) {
+                Ok(target) => match parse_ns_link(target) {
+                    Some(ino) => {
+                        ns[kind.index()] = Some(NsId { dev: nsfs_dev, ino });
+                        any = true;
+                    }
+                    None => return Outcome::Unreadable(Errno::EINVAL),
+                },
+                // Gone, a zombie with no namespaces left, or a kernel without the type.
                 Err(Errno::ENOENT) => {}
                 Err(Errno::ESRCH) => return Outcome::Gone,
                 Err(e) => return Outcome::Unreadable(e),
@@ -149,6 +156,57 @@ impl ProcRoot {
         }
         Outcome::Read(ProcNs { pid, ns })
     }
+}
+
+/// `PID/ns/TYPE` as a C string in `buf`, without allocating.
+fn ns_path(pid: i32, kind: Kind, buf: &mut [u8; 32]) -> &CStr {
+    let mut name = [0u8; 16];
+    let pid = pid_name(pid, &mut name).to_bytes();
+    let link = kind.ns_link().to_bytes_with_nul();
+    let len = pid.len() + 1 + link.len();
+    buf[..pid.len()].copy_from_slice(pid);
+    buf[pid.len()] = b'/';
+    buf[pid.len() + 1..len].copy_from_slice(link);
+    // Digits, '/', and a link name that ends in its only NUL: a valid C string.
+    CStr::from_bytes_with_nul(&buf[..len]).unwrap_or(c"0")
+}
+
+/// `readlinkat(2)` into `buf`: the link's target (cut at `buf`'s length).
+fn readlink_at<'a>(
+    dir: BorrowedFd<'_>,
+    path: &CStr,
+    buf: &'a mut [u8; 64],
+) -> Result<&'a [u8], Errno> {
+    // SAFETY: `path` is NUL-terminated and `buf` is writable for `buf.len()` bytes; the
+    // kernel writes at most that many and returns how many it wrote.
+    let n = unsafe {
+        libc::readlinkat(
+            dir.as_raw_fd(),
+            path.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    match usize::try_from(n) {
+        Ok(n) => Ok(&buf[..n.min(buf.len())]),
+        Err(_) => Err(Errno::last()),
+    }
+}
+
+/// The inode in a namespace link's target: `net:[4026531840]` gives 4026531840.
+pub fn parse_ns_link(target: &[u8]) -> Option<u64> {
+    let (&last, rest) = target.split_last()?;
+    if last != b']' {
+        return None;
+    }
+    let open = rest.iter().position(|&b| b == b'[')?;
+    let digits = &rest[open + 1..];
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// A /proc entry name that is a PID.
@@ -197,6 +255,45 @@ mod tests {
     }
 
     #[test]
+    fn ns_paths() {
+        let mut buf = [0u8; 32];
+        assert_eq!(ns_path(1, Kind::Net, &mut buf).to_bytes(), b"1/ns/net");
+        assert_eq!(
+            ns_path(i32::MAX, Kind::Cgroup, &mut buf).to_bytes(),
+            b"2147483647/ns/cgroup"
+        );
+    }
+
+    #[test]
+    fn ns_link_targets() {
+        assert_eq!(parse_ns_link(b"net:[4026531840]"), Some(4026531840));
+        assert_eq!(parse_ns_link(b"time_for_children:[1]"), Some(1));
+        assert_eq!(parse_ns_link(b"net:[]"), None);
+        assert_eq!(parse_ns_link(b"net:[12a]"), None);
+        assert_eq!(parse_ns_link(b"net:[4026531840"), None);
+        assert_eq!(parse_ns_link(b"4026531840]"), None);
+        assert_eq!(parse_ns_link(b"net:[99999999999999999999999]"), None);
+        assert_eq!(parse_ns_link(b""), None);
+    }
+
+    #[test]
+    fn reads_every_kind_like_stat() {
+        let root = ProcRoot::open().unwrap();
+        let dev = root.nsfs_dev().unwrap();
+        let me = std::process::id() as i32;
+        let Outcome::Read(p) = root.read_process(me, &Kind::ALL, dev) else {
+            panic!("cannot read myself");
+        };
+        for kind in Kind::ALL {
+            let path = format!("/proc/{me}/{}", kind.ns_link().to_str().unwrap());
+            let Ok(st) = nix::sys::stat::stat(path.as_str()) else {
+                continue;
+            };
+            assert_eq!(p.ns[kind.index()], Some(NsId::of(&st)), "{kind:?}");
+        }
+    }
+
+    #[test]
     fn proc_entries() {
         assert_eq!(parse_pid(b"1"), Some(1));
         assert_eq!(parse_pid(b"4194304"), Some(4194304));
@@ -212,7 +309,8 @@ mod tests {
         let root = ProcRoot::open().unwrap();
         let me = std::process::id() as i32;
         assert!(root.pids().unwrap().contains(&me));
-        let Outcome::Read(p) = root.read_process(me, &Kind::ALL) else {
+        let dev = root.nsfs_dev().unwrap();
+        let Outcome::Read(p) = root.read_process(me, &Kind::ALL, dev) else {
             panic!("cannot read myself");
         };
         use std::os::unix::fs::MetadataExt;
@@ -232,13 +330,16 @@ mod tests {
         let pid = child.id() as i32;
         child.wait().unwrap();
         let root = ProcRoot::open().unwrap();
-        assert_eq!(root.read_process(pid, &Kind::ALL), Outcome::Gone);
+        let dev = root.nsfs_dev().unwrap();
+        assert_eq!(root.read_process(pid, &Kind::ALL, dev), Outcome::Gone);
     }
 
     #[test]
     fn only_the_asked_kinds() {
         let root = ProcRoot::open().unwrap();
-        let Outcome::Read(p) = root.read_process(std::process::id() as i32, &[Kind::Net]) else {
+        let dev = root.nsfs_dev().unwrap();
+        let me = std::process::id() as i32;
+        let Outcome::Read(p) = root.read_process(me, &[Kind::Net], dev) else {
             panic!("cannot read myself");
         };
         assert!(p.ns[Kind::Net.index()].is_some());

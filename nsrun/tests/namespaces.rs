@@ -81,6 +81,7 @@ fn pid_namespace_makes_command_pid_1() {
 #[test]
 fn mount_proc_shows_only_the_namespace_and_leaves_host_mounts_alone() {
     require_root!();
+    testkit::require_program!("ps");
     let proc_mounts = || {
         let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         info.lines().filter(|l| l.contains(" - proc ")).count()

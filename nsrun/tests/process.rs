@@ -188,6 +188,7 @@ fn pid_file_holds_host_pid_of_namespace_init() {
 #[test]
 fn init_reaps_orphans_and_runs_command_as_pid_2() {
     require_root!();
+    testkit::require_program!("ps");
     assert_eq!(
         nsrun()
             .run(["--pid", "--init", "sh", "-c", "echo $$"])

@@ -23,12 +23,30 @@ pub use process::{children_of, is_alive, read_pid_file, state_of, wait_until, Pr
 pub use run::{Outcome, Tool};
 
 /// Notes on stderr that the test is skipped, and returns false; under `CI=true` it
-/// panics instead: CI must never skip silently.
+/// panics instead: CI must never skip silently. With `TESTKIT_SKIP_LOG=FILE` the note
+/// is also appended to FILE as one line, `TEST: WHY` (.ci/run lists them).
 pub fn skip(why: &str) -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{why}, and CI=true forbids skipping this test");
     }
     eprintln!("skipped: {why}");
+    if let Some(log) = std::env::var_os("TESTKIT_SKIP_LOG") {
+        use std::io::Write;
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        let line = format!("{test}: {why}\n");
+        // One write of one line to a file opened for appending: lines never interleave.
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            eprintln!(
+                "cannot append to {}: {e}",
+                std::path::Path::new(&log).display()
+            );
+        }
+    }
     false
 }
 
@@ -37,16 +55,51 @@ pub fn have_root() -> bool {
     nix::unistd::geteuid().is_root() || skip("this test needs root")
 }
 
-/// Whether `program` is on PATH (true), else [`skip`] (.ci/run installs what tests use).
+/// Whether `program` is installed (true), else [`skip`] with a note naming the Debian
+/// package that provides it (.ci/run installs every one of them). `program` is a name
+/// looked up on PATH, or an absolute path (e.g. a CNI plugin's). A file covered by
+/// something that is not an executable file (CI hides programs under /dev/null) is missing.
 pub fn have_program(program: &str) -> bool {
-    let found = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(dir.join(program))
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |path: &std::path::Path| {
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    let found = if program.contains('/') {
+        runnable(std::path::Path::new(program))
+    } else {
+        std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| runnable(&dir.join(program)))
         })
-    });
-    found || skip(&format!("{program} is not installed"))
+    };
+    found
+        || skip(&format!(
+            "{program} is not installed (Debian package: {})",
+            debian_package(program)
+        ))
+}
+
+/// The Debian package that provides `program` (a name or an absolute path), for skip notes.
+pub fn debian_package(program: &str) -> &'static str {
+    let name = program.rsplit('/').next().unwrap_or(program);
+    if program.starts_with("/usr/lib/cni/") || program.starts_with("/opt/cni/") {
+        return "containernetworking-plugins";
+    }
+    match name {
+        "nft" => "nftables",
+        "ip" | "bridge" => "iproute2",
+        "ping" => "iputils-ping",
+        "ps" | "pgrep" | "pkill" => "procps",
+        "lsns" | "nsenter" | "unshare" | "setpriv" | "ipcmk" | "ipcs" | "mount" => "util-linux",
+        "busybox" => "busybox-static",
+        "qemu-system-x86_64" => "qemu-system-x86",
+        "strace" => "strace",
+        "stress-ng" => "stress-ng",
+        "perl" => "perl",
+        "hyperfine" => "hyperfine",
+        "python3" => "python3",
+        "dpkg-deb" => "dpkg",
+        _ => "unknown: see .ci/run",
+    }
 }
 
 /// Returns from the test early (skipping) unless [`have_program`] finds `program`.
@@ -78,4 +131,22 @@ pub fn unique_name(prefix: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debian_package;
+
+    #[test]
+    fn packages_are_named_for_names_and_paths() {
+        assert_eq!(debian_package("nft"), "nftables");
+        assert_eq!(debian_package("/usr/sbin/nft"), "nftables");
+        assert_eq!(
+            debian_package("/usr/lib/cni/bridge"),
+            "containernetworking-plugins"
+        );
+        assert_eq!(debian_package("bridge"), "iproute2");
+        assert_eq!(debian_package("busybox"), "busybox-static");
+        assert_eq!(debian_package("no-such-tool"), "unknown: see .ci/run");
+    }
 }

@@ -1,11 +1,18 @@
-//! xtask: the project's own build steps. Man pages and shell completions are generated
+//! xtask: the project's own build steps (release and static builds, install, dist). Man pages and shell completions are generated
 //! from each tool's clap definition (its library's `cli::command()`), the same one its
 //! binary parses with, so the documentation cannot drift from the options.
+
+mod build;
+mod dist;
+mod stage;
+
+pub use build::{build, target_dir, Build, STATIC_TARGET};
+pub use dist::{control_file, dist, dist_dir, Dist, VERSION};
+pub use stage::{stage, Layout, DEBIAN, DOC_FILES, PREFIX, TARBALL};
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clap_complete::Shell;
 
@@ -106,85 +113,10 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Builds the four binaries in release mode and returns the directory they are in.
-pub fn build_release() -> Result<PathBuf, Error> {
-    let root = workspace_root();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root).args(["build", "--release"]);
-    for (name, _) in tools() {
-        cmd.args(["-p", name]);
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| Error::Build(format!("cannot run cargo: {e}")))?;
-    if !status.success() {
-        return Err(Error::Build(format!(
-            "cargo build --release failed ({status})"
-        )));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let target = if target.is_absolute() {
-        target
-    } else {
-        root.join(target)
-    };
-    Ok(target.join("release"))
-}
-
 /// Builds the release binaries and installs them with their man pages and completions
 /// below `prefix`: `bin/`, `share/man/man1/`, and each shell's completion directory.
 /// Returns every file installed.
 pub fn install(prefix: &Path) -> Result<Vec<PathBuf>, Error> {
-    let release = build_release()?;
-    let mut installed = Vec::new();
-    let bin_dir = prefix.join("bin");
-    fs::create_dir_all(&bin_dir).map_err(io_err("create", &bin_dir))?;
-    for (name, _) in tools() {
-        let from = release.join(name);
-        let to = bin_dir.join(name);
-        copy(&from, &to)?;
-        installed.push(to);
-    }
-    let staging = prefix.join(".nstools-docs.tmp");
-    let generated = generate(&staging);
-    let result = generated.and_then(|generated| {
-        let man_dir = prefix.join("share/man/man1");
-        fs::create_dir_all(&man_dir).map_err(io_err("create", &man_dir))?;
-        for page in &generated.man_pages {
-            let to = man_dir.join(page.file_name().unwrap_or_default());
-            copy(page, &to)?;
-            installed.push(to);
-        }
-        for (shell, dir) in SHELLS {
-            let to_dir = prefix.join(dir);
-            fs::create_dir_all(&to_dir).map_err(io_err("create", &to_dir))?;
-            for (name, _) in tools() {
-                let file = completion_file(shell, name);
-                let from = staging
-                    .join("completions")
-                    .join(shell.to_string())
-                    .join(&file);
-                let to = to_dir.join(&file);
-                copy(&from, &to)?;
-                installed.push(to);
-            }
-        }
-        Ok(())
-    });
-    let _ = fs::remove_dir_all(&staging);
-    result.map(|()| installed)
-}
-
-/// Copies through a temporary file renamed into place, so a running binary being
-/// replaced is never half-written (and `Text file busy` never happens).
-fn copy(from: &Path, to: &Path) -> Result<(), Error> {
-    let tmp = to.with_extension("xtask-tmp");
-    fs::copy(from, &tmp).map_err(io_err("copy", from))?;
-    fs::rename(&tmp, to).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        io_err("install", to)(e)
-    })
+    let release = build(Build::Release)?;
+    stage(&PREFIX, &release, prefix)
 }

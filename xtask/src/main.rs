@@ -1,6 +1,7 @@
-//! `cargo run -p xtask -- docs DIR` generates the man pages and shell completions;
-//! `cargo run -p xtask -- install [--prefix DIR]` builds the release binaries and
-//! installs them with both.
+//! `cargo xtask docs DIR` generates the man pages and shell completions;
+//! `cargo xtask install [--prefix DIR]` builds the release binaries and installs them
+//! with both; `cargo xtask dist` packages the static binaries as a tarball and a .deb.
+//! (`cargo xtask` is an alias of `cargo run -p xtask --` in .cargo/config.toml.)
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,10 @@ enum Task {
         #[arg(long, value_name = "DIR", default_value = "/usr/local")]
         prefix: PathBuf,
     },
+    /// Build static binaries (`cargo build-static`) and package them, their man pages,
+    /// completions, README and licences as TARGET/dist/nstools-VERSION-x86_64-linux.tar.gz
+    /// and TARGET/dist/nstools_VERSION_amd64.deb
+    Dist,
 }
 
 fn main() -> ExitCode {
@@ -45,6 +50,10 @@ fn main() -> ExitCode {
             for f in files {
                 println!("{}", f.display());
             }
+        }),
+        Task::Dist => xtask::dist().map(|d| {
+            println!("{}", d.tarball.display());
+            println!("{}", d.deb.display());
         }),
     };
     match result {
