@@ -4,8 +4,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use nscli::columns::help as column_help;
+use nscli::format::OutputArgs;
 
 use crate::attach::Request;
+use crate::columns::LsColumn;
 use crate::error::Error;
 use crate::ipam::Subnet;
 use crate::teardown::{self, Detach, Down, Gc, List, Selector};
@@ -45,6 +48,7 @@ pub enum Command {
     /// Disconnect namespaces and release their addresses
     Detach(DetachArgs),
     /// List attachments: namespace, host veth, address, MAC, alive or not
+    #[command(after_help = format!("Columns:\n{}", column_help::<LsColumn>()))]
     Ls(LsArgs),
     /// Release what belongs to namespaces that no longer exist
     Gc(GcArgs),
@@ -96,8 +100,8 @@ pub struct LsArgs {
     /// Only this bridge [default: all]
     #[arg(short, long, value_name = "NAME")]
     pub bridge: Option<String>,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -120,7 +124,7 @@ pub struct DownArgs {
 pub enum Action {
     Attach { request: Request, json: bool },
     Detach(Detach),
-    Ls { request: List, json: bool },
+    Ls { request: List, output: OutputArgs },
     Gc(Gc),
     Down(Down),
 }
@@ -137,7 +141,7 @@ impl Cli {
             },
             Command::Detach(args) => Action::Detach(args.into_request(state_root)?),
             Command::Ls(args) => Action::Ls {
-                json: args.json,
+                output: args.output,
                 request: List {
                     state_root,
                     bridge: args.bridge,
@@ -290,10 +294,11 @@ mod tests {
 
     #[test]
     fn ls_gc_and_down_carry_their_bridge() {
-        let Action::Ls { request, json } = action(&["ls", "--json"]) else {
+        let Action::Ls { request, output } = action(&["ls", "--json", "-o", "bridge,netns"]) else {
             panic!("ls expected");
         };
-        assert!(json && request.bridge.is_none());
+        assert!(output.json && request.bridge.is_none());
+        assert_eq!(output.output.as_deref(), Some("bridge,netns"));
         let Action::Gc(gc) = action(&["gc", "-b", "br2"]) else {
             panic!("gc expected");
         };

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ipam::Subnet;
-use crate::names::NetnsId;
 use crate::route::Link;
 use crate::statedir::Dir;
+use nsproc::NsId;
 
 /// The default state directory.
 pub const DEFAULT_STATE_DIR: &str = "/run/netns-bridge";
@@ -96,8 +96,8 @@ pub struct Lease {
 }
 
 impl Lease {
-    pub fn netns_id(&self) -> Option<NetnsId> {
-        self.netns.parse().ok()
+    pub fn netns_id(&self) -> Option<NsId> {
+        crate::names::parse_id(&self.netns)
     }
 
     /// Whether the lease's namespace is alive: its host veth is among `links` with its
@@ -106,13 +106,13 @@ impl Lease {
     pub fn alive(&self, links: &[Link], bridge: &str) -> bool {
         links.iter().any(|l| {
             l.name == self.host_veth
-                && tag_of(l).is_some_and(|(b, id)| b == bridge && id.to_string() == self.netns)
+                && tag_of(l).is_some_and(|(b, id)| b == bridge && Some(id) == self.netns_id())
         })
     }
 }
 
 /// The bridge and namespace a link's alias tags it with, if it is a host veth of ours.
-pub fn tag_of(link: &Link) -> Option<(String, NetnsId)> {
+pub fn tag_of(link: &Link) -> Option<(String, NsId)> {
     link.alias.as_deref().and_then(crate::names::parse_veth_tag)
 }
 
@@ -142,9 +142,8 @@ impl BridgeState {
         before - self.leases.len()
     }
 
-    pub fn find(&self, netns: NetnsId) -> Option<&Lease> {
-        let key = netns.to_string();
-        self.leases.iter().find(|l| l.netns == key)
+    pub fn find(&self, netns: NsId) -> Option<&Lease> {
+        self.leases.iter().find(|l| l.netns_id() == Some(netns))
     }
 
     /// Checks what serde cannot: a state that parses but makes no sense (a subnet that
@@ -370,7 +369,7 @@ pub struct HostLock {
 
 impl HostLock {
     /// Takes the lock `.host-DEV-INO.lock` in `root` for the host namespace `host`.
-    pub fn take(root_path: &Path, host: NetnsId) -> Result<HostLock, Error> {
+    pub fn take(root_path: &Path, host: NsId) -> Result<HostLock, Error> {
         let root = Dir::open_root(root_path, true)?.ok_or_else(|| Error::File {
             what: "cannot create state directory",
             path: root_path.to_path_buf(),
@@ -424,7 +423,7 @@ mod tests {
     #[test]
     fn the_host_lock_is_one_per_host_namespace() {
         let root = tempfile::tempdir().expect("tempdir");
-        let host = NetnsId { dev: 4, ino: 7 };
+        let host = NsId { dev: 4, ino: 7 };
         let held = HostLock::take(root.path(), host).expect("lock");
         assert!(root.path().join(".host-4-7.lock").is_file());
         // Not a bridge's state directory.
@@ -470,7 +469,7 @@ mod tests {
             Store::bridges(root.path()).expect("list"),
             vec!["br0".to_string()]
         );
-        let id = NetnsId { dev: 4, ino: 1 };
+        let id = NsId { dev: 4, ino: 1 };
         assert_eq!(
             state.find(id).map(|l| l.address),
             Some(Ipv4Addr::new(10, 1, 0, 2))
@@ -483,7 +482,10 @@ mod tests {
     fn dead_leases_are_those_without_their_tagged_veth() {
         let ours = |name: &str, ns: &str| Link {
             name: name.into(),
-            alias: Some(crate::names::veth_tag("br0", ns.parse().expect("id"))),
+            alias: Some(crate::names::veth_tag(
+                "br0",
+                crate::names::parse_id(ns).expect("id"),
+            )),
             ..Link::default()
         };
         let mut alive = lease("4:1", [10, 1, 0, 2]);

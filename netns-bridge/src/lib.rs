@@ -10,6 +10,7 @@ pub mod attach;
 pub mod bridge;
 pub mod cli;
 pub mod cni;
+pub mod columns;
 pub mod error;
 pub mod fault;
 pub mod ipam;

@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::error::{io_text, Error};
+use nscli::errno::io_text;
+
+use crate::error::Error;
 use crate::ipam::Subnet;
 
 const FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";

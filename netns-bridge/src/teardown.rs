@@ -7,17 +7,18 @@ use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::lease::{self, BridgeRecord, BridgeState, Lease, Store};
-use crate::names::{self, NetnsId};
+use crate::names;
 use crate::netlink::Socket;
 use crate::netns;
 use crate::route::{self, Link};
 use crate::undo;
+use nsproc::NsId;
 
 /// Which attachments a detach is about.
 #[derive(Clone, Debug)]
 pub enum Selector {
     /// A namespace that still exists.
-    Netns(NetnsId),
+    Netns(NsId),
     /// A namespace that is gone, by the file it was attached through.
     Target(String),
     /// A CNI attachment, by container ID and interface name.
@@ -30,7 +31,7 @@ pub enum Selector {
 impl Selector {
     fn matches(&self, lease: &Lease) -> bool {
         match self {
-            Selector::Netns(id) => lease.netns == id.to_string(),
+            Selector::Netns(id) => lease.netns_id() == Some(*id),
             Selector::Target(path) => &lease.target == path,
             Selector::Cni {
                 container_id,
@@ -127,7 +128,7 @@ fn delete_untracked(
     selectors: &[Selector],
     known: &HashSet<String>,
 ) -> Result<usize, Error> {
-    let ids: Vec<NetnsId> = selectors
+    let ids: Vec<NsId> = selectors
         .iter()
         .filter_map(|s| match s {
             Selector::Netns(id) => Some(*id),
@@ -224,11 +225,12 @@ fn fresh_group(socket: &mut Socket) -> Result<u32, Error> {
 }
 
 /// An attachment as `ls` shows it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct Entry {
     pub bridge: String,
     pub namespace: String,
-    pub netns: String,
+    /// The namespace's identity (`None` only for a state file that lacks it).
+    pub netns: Option<NsId>,
     pub host_veth: String,
     pub interface: String,
     pub address: String,
@@ -259,7 +261,7 @@ pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
             out.push(Entry {
                 bridge: bridge.clone(),
                 namespace: lease.target.clone(),
-                netns: lease.netns.clone(),
+                netns: lease.netns_id(),
                 host_veth: lease.host_veth.clone(),
                 interface: lease.ifname.clone(),
                 address: format!("{}/{prefix}", lease.address),

@@ -181,6 +181,7 @@ fn detach_leaves_no_link_and_no_lease_and_the_address_is_reused() {
 
     let ls: serde_json::Value =
         serde_json::from_str(&host.run(["ls", "--json"]).success()).expect("ls json");
+    let ls = &ls["attachments"];
     assert_eq!(ls.as_array().map(|a| a.len()), Some(2));
     assert_eq!(ls[0]["alive"], true);
 
@@ -234,6 +235,7 @@ fn gc_releases_what_a_killed_process_held() {
     assert!(host.wait_for_host_veths(1, Duration::from_secs(10)));
     let ls: serde_json::Value =
         serde_json::from_str(&host.run(["ls", "--json"]).success()).expect("ls");
+    let ls = &ls["attachments"];
     let dead = ls
         .as_array()
         .map(|a| a.iter().filter(|e| e["alive"] == false).count());
@@ -243,6 +245,7 @@ fn gc_releases_what_a_killed_process_held() {
     assert_eq!(host_veths(&host.links()).len(), 1);
     let ls: serde_json::Value =
         serde_json::from_str(&host.run(["ls", "--json"]).success()).expect("ls");
+    let ls = &ls["attachments"];
     assert_eq!(ls[0]["namespace"], keep.path());
 }
 

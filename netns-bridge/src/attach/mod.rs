@@ -7,9 +7,12 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use nix::errno::Errno;
+use nsproc::NsId;
 use serde::Serialize;
 
 mod work;
+
+use nscli::errno::io_errno;
 
 use crate::error::Error;
 use crate::ipam::{self, Subnet};
@@ -50,7 +53,8 @@ pub struct Attachment {
     pub mac: String,
     pub address: String,
     pub gateway: Ipv4Addr,
-    pub netns: String,
+    /// The namespace's identity: `{"dev": N, "ino": N}` in JSON.
+    pub netns: NsId,
     pub netns_path: String,
     #[serde(skip)]
     pub default_route: bool,
@@ -77,7 +81,13 @@ pub fn validate(request: &Request) -> Result<(), Error> {
 }
 
 /// Attaches the namespace; returns its attachment (the existing one if it was attached).
-pub fn attach(request: &Request) -> Result<Attachment, Error> {
+/// `deliver` hands the attachment to the caller's reader before the attach is committed:
+/// when it fails, what this attach made is rolled back, so no attachment is left that
+/// the caller never heard of.
+pub fn attach(
+    request: &Request,
+    deliver: impl FnOnce(&Attachment) -> Result<(), Error>,
+) -> Result<Attachment, Error> {
     validate(request)?;
     let netns = netns::open(&request.target)?.ok_or_else(|| {
         Error::invalid(format!(
@@ -87,18 +97,11 @@ pub fn attach(request: &Request) -> Result<Attachment, Error> {
                 .unwrap_or_else(|_| request.target.clone())
         ))
     })?;
-    if netns.id == netns::own_id()? {
-        return Err(Error::invalid(format!(
-            "{} is the namespace netns-bridge runs in (the host), not one to attach",
-            netns.path.display()
-        )));
-    }
-    let inside_fd = netns.fd().try_clone_to_owned().map_err(|e| {
-        Error::sys(
-            "cannot duplicate the namespace fd",
-            crate::error::io_errno(&e),
-        )
-    })?;
+    refuse_host(&netns)?;
+    let inside_fd = netns
+        .fd()
+        .try_clone_to_owned()
+        .map_err(|e| Error::sys("cannot duplicate the namespace fd", io_errno(&e)))?;
     // The socket inside is opened on a helper thread while the host side is prepared
     // (for an attachment that is there already, it is not needed: a thread wasted).
     let inside = Socket::open_in_background(inside_fd);
@@ -135,8 +138,29 @@ pub fn attach(request: &Request) -> Result<Attachment, Error> {
         }
         .run(bridge_link, inside)?,
     };
+    deliver(&attachment)?;
     tx.commit();
     Ok(attachment)
+}
+
+/// Refuses the namespace netns-bridge runs in (the host) and a kernel thread's (the
+/// machine's own, whatever namespace netns-bridge runs in): neither is a guest.
+fn refuse_host(netns: &Netns) -> Result<(), Error> {
+    if netns.id == netns::own_id()? {
+        return Err(Error::invalid(format!(
+            "{} is the namespace netns-bridge runs in (the host), not one to attach",
+            netns.path.display()
+        )));
+    }
+    if let Some(process) = netns.process() {
+        if process.is_kernel_thread()? {
+            return Err(Error::invalid(format!(
+                "PID {} is a kernel thread: its namespace is the machine's own, not one to attach",
+                process.pid()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What [`inspect`] found.
@@ -285,7 +309,7 @@ fn describe(
         mac: lease.mac.clone(),
         address: format!("{}/{}", lease.address, subnet.prefix()),
         gateway: subnet.gateway(),
-        netns: netns.id.to_string(),
+        netns: netns.id,
         netns_path: netns.path.display().to_string(),
         default_route: request.default_route,
     }

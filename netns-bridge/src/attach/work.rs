@@ -123,7 +123,7 @@ impl Work<'_, '_> {
         }
         let address = address?;
         let lease = Lease {
-            netns: self.netns.id.to_string(),
+            netns: names::id_text(self.netns.id),
             target: self.netns.path.display().to_string(),
             address,
             host_veth: self.host_veth.to_string(),

@@ -62,7 +62,7 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
             ifname: invocation.ifname,
         }),
     };
-    let a = attach::attach(&request).map_err(|e| CniError::from_error(&e))?;
+    let a = attach::attach(&request, |_| Ok(())).map_err(|e| CniError::from_error(&e))?;
     Ok(to_json(&AddResult::new(&settings.version, &a)))
 }
 
@@ -103,7 +103,7 @@ fn check(root: &Path, settings: &Settings, invocation: &Invocation) -> Result<()
         .ok_or_else(|| failed(format!("namespace {netns} does not exist")))?;
     let entry = entries
         .iter()
-        .find(|e| e.netns == ns.id.to_string() && &e.interface == ifname)
+        .find(|e| e.netns == Some(ns.id) && &e.interface == ifname)
         .ok_or_else(|| {
             failed(format!(
                 "container {container_id} has no attachment on {}",

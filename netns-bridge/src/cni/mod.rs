@@ -7,6 +7,8 @@
 
 use std::io::Read;
 
+use nscli::output::Output;
+
 pub mod config;
 pub mod dispatch;
 pub mod result;
@@ -30,24 +32,35 @@ pub fn run() -> i32 {
     let mut stdin = Vec::new();
     if command != "VERSION" {
         if let Err(e) = std::io::stdin().read_to_end(&mut stdin) {
-            let why = crate::error::io_text(&e);
+            let why = nscli::errno::io_text(&e).to_string();
             let error =
                 CniError::new(CODE_IO, format!("cannot read stdin: {why}")).with_details(&why);
             return emit_error(FALLBACK_VERSION, &error);
         }
     }
     match dispatch::dispatch(&command, &stdin, env) {
-        Ok(Some(value)) => {
-            println!("{value}");
-            0
-        }
+        Ok(Some(value)) => match write(&value) {
+            Ok(()) => 0,
+            Err(e) => {
+                // The runtime sees the failure and calls DEL, which releases the address.
+                nscli::report::error("netns-bridge", &e);
+                1
+            }
+        },
         Ok(None) => 0,
         Err((version, e)) => emit_error(&version, &e),
     }
 }
 
+/// Writes one line to stdout and flushes it; a failure is reported, never a panic.
+fn write(text: &str) -> Result<(), nscli::output::OutputError> {
+    let mut out = Output::stdout();
+    out.line(text)?;
+    out.flush()
+}
+
 fn emit_error(version: &str, e: &CniError) -> i32 {
-    println!("{}", ErrorResult::new(version, e).to_json());
-    eprintln!("netns-bridge: {}", e.msg);
+    let _ = write(&ErrorResult::new(version, e).to_json());
+    nscli::report::error("netns-bridge", &e.msg);
     1
 }

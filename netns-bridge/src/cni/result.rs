@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::attach::Attachment;
-use crate::error::{io_text, Error};
+use nscli::errno::io_text;
+
+use crate::error::Error;
 
 // CNI's well-known error codes.
 pub const CODE_INCOMPATIBLE_VERSION: u32 = 1;
@@ -59,7 +61,7 @@ impl CniError {
 fn cause(e: &Error) -> Option<String> {
     match e {
         Error::Netlink { source, .. } | Error::Sys { source, .. } => Some(source.desc().into()),
-        Error::File { source, .. } => Some(io_text(source)),
+        Error::File { source, .. } => Some(io_text(source).to_string()),
         Error::Protocol { why, .. } | Error::State { why, .. } | Error::Nft { why, .. } => {
             Some(why.clone())
         }
@@ -67,6 +69,8 @@ fn cause(e: &Error) -> Option<String> {
             let causes: Vec<String> = errors.iter().filter_map(cause).collect();
             (!causes.is_empty()).then(|| causes.join("; "))
         }
+        Error::Process(e) => e.errno().map(|errno| errno.desc().into()),
+        Error::Output(e) | Error::Undelivered(e) => Some(e.to_string()),
         Error::Invalid(_) | Error::NoAddress(_) | Error::Vanished(_) | Error::Busy(_) => None,
     }
 }
@@ -212,7 +216,7 @@ mod tests {
             mac: "02:00:00:00:00:03".into(),
             address: "10.1.0.2/24".into(),
             gateway: Ipv4Addr::new(10, 1, 0, 1),
-            netns: "4:1".into(),
+            netns: nsproc::NsId { dev: 4, ino: 1 },
             netns_path: "/run/netns/x".into(),
             default_route,
         }

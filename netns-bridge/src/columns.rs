@@ -1,0 +1,128 @@
+//! The columns of `ls`: names, help, alignment, and each attachment's cell. The `-o`
+//! parser, the table and JSON are nscli's.
+
+use nscli::cell::Cell;
+use nscli::columns::Column;
+
+use crate::teardown::Entry;
+
+/// A column of `ls`: a row per attachment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LsColumn {
+    Bridge,
+    Namespace,
+    Netns,
+    HostVeth,
+    Ifname,
+    Address,
+    Mac,
+    Alive,
+}
+
+impl Column for LsColumn {
+    const ALL: &'static [Self] = &[
+        LsColumn::Bridge,
+        LsColumn::Namespace,
+        LsColumn::Netns,
+        LsColumn::HostVeth,
+        LsColumn::Ifname,
+        LsColumn::Address,
+        LsColumn::Mac,
+        LsColumn::Alive,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            LsColumn::Bridge => "BRIDGE",
+            LsColumn::Namespace => "NAMESPACE",
+            LsColumn::Netns => "NETNS",
+            LsColumn::HostVeth => "HOST-VETH",
+            LsColumn::Ifname => "IFNAME",
+            LsColumn::Address => "ADDRESS",
+            LsColumn::Mac => "MAC",
+            LsColumn::Alive => "ALIVE",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            LsColumn::Bridge => "the bridge",
+            LsColumn::Namespace => "the namespace file it was attached through",
+            LsColumn::Netns => "the namespace's identity, DEV:INO ({\"dev\",\"ino\"} in JSON)",
+            LsColumn::HostVeth => "the veth end on the bridge",
+            LsColumn::Ifname => "the interface inside the namespace",
+            LsColumn::Address => "its address, CIDR",
+            LsColumn::Mac => "the interface's MAC",
+            LsColumn::Alive => "whether the namespace still exists",
+        }
+    }
+
+    fn right(self) -> bool {
+        false
+    }
+
+    /// JSON keys as earlier versions wrote them: `host_veth`, `interface`.
+    fn key(self) -> String {
+        match self {
+            LsColumn::HostVeth => "host_veth".into(),
+            LsColumn::Ifname => "interface".into(),
+            other => other.name().to_ascii_lowercase(),
+        }
+    }
+}
+
+/// The default columns: all of them.
+pub const LS_DEFAULT: &[LsColumn] = LsColumn::ALL;
+
+/// What `column` shows of `entry`.
+pub fn cell(entry: &Entry, column: LsColumn) -> Cell {
+    match column {
+        LsColumn::Bridge => Cell::text(&entry.bridge),
+        LsColumn::Namespace => Cell::text(&entry.namespace),
+        LsColumn::Netns => entry.netns.map_or(Cell::Empty, |id| {
+            Cell::Record(vec![("dev", Cell::Num(id.dev)), ("ino", Cell::Num(id.ino))])
+        }),
+        LsColumn::HostVeth => Cell::text(&entry.host_veth),
+        LsColumn::Ifname => Cell::text(&entry.interface),
+        LsColumn::Address => Cell::text(&entry.address),
+        LsColumn::Mac => Cell::text(&entry.mac),
+        LsColumn::Alive => Cell::Bool(entry.alive),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nsproc::NsId;
+
+    fn entry() -> Entry {
+        Entry {
+            bridge: "nsbr0".into(),
+            namespace: "/run/netns/a".into(),
+            netns: Some(NsId {
+                dev: 4,
+                ino: 4026532527,
+            }),
+            host_veth: "nb0123456789ab".into(),
+            interface: "eth0".into(),
+            address: "10.1.0.2/24".into(),
+            mac: "02:6e:0a:01:00:02".into(),
+            alive: true,
+        }
+    }
+
+    #[test]
+    fn identity_is_two_numbers_in_json() {
+        let e = entry();
+        let obj = nscli::json::object(LS_DEFAULT, |c| cell(&e, c));
+        assert_eq!(
+            obj["netns"],
+            serde_json::json!({"dev": 4, "ino": 4026532527u64})
+        );
+        assert_eq!(obj["alive"], serde_json::json!(true));
+        assert_eq!(obj["host_veth"], "nb0123456789ab");
+        assert_eq!(obj["interface"], "eth0");
+        assert_eq!(cell(&e, LsColumn::Netns).display(), "4:4026532527");
+        assert_eq!(cell(&e, LsColumn::Alive).display(), "yes");
+    }
+}
