@@ -308,7 +308,7 @@ fn default_subnet(socket: &mut Socket, state_root: &Path, name: &str) -> Result<
             .map(|(_, s)| (s.network(), s.prefix())),
     );
     ipam::pick_default(&taken).ok_or_else(|| {
-        Error::invalid("no free default subnet (10.213.0.0/16 and 172.29.0.0/16 are all routed): give --subnet")
+        Error::invalid("no free default subnet (10.213.0.0/16 and 172.29.0.0/16 are all routed): name a subnet for the bridge")
     })
 }
 

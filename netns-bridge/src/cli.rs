@@ -19,7 +19,8 @@ TARGET is a PID (its /proc/PID/ns/net), a named namespace (NAME or /run/netns/NA
 any network namespace file. The namespace netns-bridge runs in plays the host: the
 bridge, the host veths and the NAT table live there.
 
-State (leases, the bridge's subnet) is kept under /run/netns-bridge/BRIDGE/; move it
+State (leases, the bridge's subnet) is kept per host namespace under
+/run/netns-bridge/netns-DEV-INO/BRIDGE/; move it
 with --state-dir or NETNS_BRIDGE_STATE_DIR. With CNI_COMMAND set in the environment,
 netns-bridge acts as a CNI plugin instead (see the README).
 
@@ -173,6 +174,10 @@ impl AttachArgs {
             nat: self.nat,
             state_root,
             cni: None,
+            ranges: Vec::new(),
+            routes: Vec::new(),
+            hairpin: false,
+            promisc: false,
         })
     }
 }

@@ -36,6 +36,35 @@ pub fn state_root(option: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR))
 }
 
+/// The directory, under the state directory, of the host network namespace `id`.
+pub fn host_dir_name(id: NsId) -> String {
+    format!("netns-{}-{}", id.dev, id.ino)
+}
+
+/// The state of the host namespace netns-bridge runs in: `TOP/netns-DEV-INO`, so that
+/// host namespaces sharing a state directory never share leases, and `ls`, `gc` and
+/// `down` only see their own. A state directory of an earlier version (a directory per
+/// bridge right under TOP, whose host namespace is unknown) is refused, not guessed at.
+pub fn host_root(top: &Path) -> Result<PathBuf, Error> {
+    let id = crate::netns::own_id()?;
+    if let Some(dir) = Dir::open_root(top, false)? {
+        for name in dir.names()? {
+            if dir.identity(&format!("{name}/{LOCK}")).is_some() {
+                return Err(Error::State {
+                    path: top.join(&name),
+                    why: format!(
+                        "state of an earlier netns-bridge version, kept per bridge only; \
+                         remove it with that version's `down`, or move it to {} if it is \
+                         this host namespace's",
+                        top.join(host_dir_name(id)).join(&name).display()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(top.join(host_dir_name(id)))
+}
+
 /// What is remembered of a bridge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeRecord {

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::lease::{self, BridgeRecord, BridgeState, Lease, Store};
@@ -26,6 +27,8 @@ pub enum Selector {
         container_id: String,
         ifname: String,
     },
+    /// Every CNI attachment but these (CNI 1.1 GC's `cni.dev/valid-attachments`).
+    CniExcept(Vec<lease::CniKey>),
 }
 
 impl Selector {
@@ -40,6 +43,7 @@ impl Selector {
                 .cni
                 .as_ref()
                 .is_some_and(|c| &c.container_id == container_id && &c.ifname == ifname),
+            Selector::CniExcept(valid) => lease.cni.as_ref().is_some_and(|c| !valid.contains(c)),
         }
     }
 }
@@ -87,12 +91,9 @@ pub fn selector_for(target: &str) -> Result<Selector, Error> {
 /// Detaches what the selectors name from the bridge: deletes the host veths (which takes
 /// the namespace ends with them) and releases the leases. Nothing there is success.
 pub fn detach(request: &Detach) -> Result<usize, Error> {
-    let (root, bridge, selectors) = (
-        request.state_root.as_path(),
-        request.bridge.as_str(),
-        request.selectors.as_slice(),
-    );
+    let (bridge, selectors) = (request.bridge.as_str(), request.selectors.as_slice());
     names::check_ifname(bridge, "bridge name")?;
+    let root = &lease::host_root(&request.state_root)?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
         // Never attached anything: nothing to release. Leftover veths of a lost state
@@ -240,7 +241,7 @@ pub struct Entry {
 
 /// The attachments the request asks for.
 pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
-    let root = request.state_root.as_path();
+    let root = &lease::host_root(&request.state_root)?;
     let bridges = match &request.bridge {
         Some(bridge) => {
             names::check_ifname(bridge, "bridge name")?;
@@ -276,8 +277,9 @@ pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
 /// Releases what belongs to namespaces that no longer exist, and deletes host veths
 /// tagged for the bridge that no lease accounts for. Returns how many were released.
 pub fn gc(request: &Gc) -> Result<usize, Error> {
-    let (root, bridge) = (request.state_root.as_path(), request.bridge.as_str());
+    let bridge = request.bridge.as_str();
     names::check_ifname(bridge, "bridge name")?;
+    let root = &lease::host_root(&request.state_root)?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
         let links = route::links(&mut socket)?;
@@ -286,7 +288,7 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         return Ok(released);
     };
     let mut state = store.load()?;
-    let links = route::links(&mut socket)?;
+    let links = settle(&mut socket, bridge, &state)?;
     let before = state.clone();
     let released = collect(&mut socket, bridge, &links, &mut state)?;
     // A pending bridge record with nothing attached: its attach died making it.
@@ -345,6 +347,39 @@ fn remove_tagged_bridge(socket: &mut Socket, bridge: &str, links: &[Link]) -> Re
     route::delete_link(socket, bridge)
 }
 
+/// How long [`settle`] waits at most for the veths of namespaces that have just gone.
+const DYING_WAIT: Duration = Duration::from_secs(2);
+
+/// The host namespace's links, once the namespaces that have just gone have taken their
+/// veths with them. A namespace whose last process exits (or that `ip netns delete`
+/// unmounts) is destroyed a moment later, on a kernel work queue: until then its veth
+/// pair is still there and its lease looks alive. So a lease whose veth is there but
+/// whose namespace file no longer leads to its namespace is waited for (up to
+/// [`DYING_WAIT`]): then one `gc` right after a container's exit releases it. A
+/// namespace still held by someone else keeps its veth and counts as alive.
+fn settle(socket: &mut Socket, bridge: &str, state: &BridgeState) -> Result<Vec<Link>, Error> {
+    let deadline = Instant::now() + DYING_WAIT;
+    let mut links = route::links(socket)?;
+    let dying: Vec<&Lease> = state
+        .leases
+        .iter()
+        .filter(|l| l.alive(&links, bridge) && !leads_to(l))
+        .collect();
+    while !dying.is_empty() && Instant::now() < deadline {
+        if dying.iter().all(|l| !l.alive(&links, bridge)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        links = route::links(socket)?;
+    }
+    Ok(links)
+}
+
+/// Whether the file a lease was attached through still leads to its namespace.
+fn leads_to(lease: &Lease) -> bool {
+    matches!(netns::open(&lease.target), Ok(Some(ns)) if Some(ns.id) == lease.netns_id())
+}
+
 fn collect(
     socket: &mut Socket,
     bridge: &str,
@@ -370,8 +405,9 @@ fn collect(
 /// Removes the bridge and its NAT table when nothing is attached (`force`: detach
 /// everything first). A bridge netns-bridge has no record of is left alone.
 pub fn down(request: &Down) -> Result<(), Error> {
-    let (root, bridge) = (request.state_root.as_path(), request.bridge.as_str());
+    let bridge = request.bridge.as_str();
     names::check_ifname(bridge, "bridge name")?;
+    let root = &lease::host_root(&request.state_root)?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
         // No state: only what carries netns-bridge's tag for this bridge goes.
@@ -380,7 +416,7 @@ pub fn down(request: &Down) -> Result<(), Error> {
         return remove_tagged_bridge(&mut socket, bridge, &links);
     };
     let mut state = store.load()?;
-    let links = route::links(&mut socket)?;
+    let links = settle(&mut socket, bridge, &state)?;
     collect(&mut socket, bridge, &links, &mut state)?;
     if !state.leases.is_empty() && !request.force {
         store.save(&state)?;

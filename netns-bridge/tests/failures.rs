@@ -65,7 +65,7 @@ fn every_attach_step_is_rolled_back() {
         );
         assert_eq!(snapshot(&host, "nsbr0"), before, "{step} left something");
         assert_eq!(host.links(), ["lo"], "{step}");
-        assert!(!host.path().join("nsbr0").exists(), "{step} left state");
+        assert!(!host.bridge_dir("nsbr0").exists(), "{step} left state");
         assert_eq!(links_of(target.name()), ["lo"], "{step}");
     }
     // On a bridge that is there with another attachment: only this attach's steps go.
@@ -244,7 +244,7 @@ fn a_corrupt_state_file_fails_cleanly_and_is_left_as_it_is() {
     let b = NetnsGuard::new();
     host.run(["attach", a.name(), "--subnet", "10.74.0.0/24"])
         .success();
-    let state = host.path().join("nsbr0/state.json");
+    let state = host.bridge_dir("nsbr0").join("state.json");
     let good = std::fs::read_to_string(&state).expect("state");
     for corrupt in [
         "{not json".to_string(),
@@ -309,7 +309,7 @@ fn down_leaves_a_bridge_it_did_not_create() {
     assert_eq!(host.links(), ["lo", "userbr"]);
     assert!(common::addresses_of(host.ns.name(), "userbr").is_empty());
     assert_eq!(links_of(a.name()), ["lo"]);
-    assert!(!host.path().join("userbr").exists());
+    assert!(!host.bridge_dir("userbr").exists());
 }
 
 #[test]
@@ -340,7 +340,7 @@ fn subnets_must_agree_with_the_bridges_there_are() {
     assert_fails(&out, 2);
     assert!(out.stderr().contains("overlaps"), "{}", out.stderr());
     assert_eq!(snapshot(&host, "br2"), before);
-    assert!(!host.path().join("br2").exists());
+    assert!(!host.bridge_dir("br2").exists());
     assert_eq!(links_of(b.name()), ["lo"]);
     // A static address outside the bridge's subnet, without --subnet: refused up front.
     let out = host.run(["attach", b.name(), "--bridge", "br1", "--ip", "10.99.0.5"]);

@@ -95,7 +95,7 @@ fn a_result_that_cannot_be_written_is_rolled_back() {
         );
         assert!(host_veths(&host.links()).is_empty());
         assert_eq!(links_of(a.name()), ["lo"]);
-        assert!(!host.path().join("nsbr0").exists());
+        assert!(!host.bridge_dir("nsbr0").exists());
     }
     // Attached, then asked again with nowhere to write: the attachment stays as it was.
     host.run(["attach", a.name(), "--subnet", "10.92.0.0/24"])
@@ -132,6 +132,6 @@ fn the_hosts_own_namespace_is_refused() {
         common::assert_fails(&out, 2);
         assert!(out.stderr().contains(says), "{}", out.stderr());
         assert_eq!(host.links(), ["lo"]);
-        assert!(!host.path().join("nsbr0").exists());
+        assert!(!host.bridge_dir("nsbr0").exists());
     }
 }

@@ -40,6 +40,23 @@ pub struct Request {
     pub nat: bool,
     pub state_root: PathBuf,
     pub cni: Option<CniKey>,
+    /// Where dynamic addresses come from (first, last), tried in order; empty: the
+    /// whole subnet (CNI `rangeStart`/`rangeEnd`).
+    pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    /// Routes inside besides the default one (CNI `ipam.routes`).
+    pub routes: Vec<Route>,
+    /// Hairpin mode on the host veth (CNI `hairpinMode`).
+    pub hairpin: bool,
+    /// The bridge in promiscuous mode (CNI `promiscMode`).
+    pub promisc: bool,
+}
+
+/// A route inside the namespace: `dst/prefix via gateway` (`None`: the bridge's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub dst: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Option<Ipv4Addr>,
 }
 
 /// A namespace's attachment, as `--json` and CNI report it.
@@ -58,6 +75,8 @@ pub struct Attachment {
     pub netns_path: String,
     #[serde(skip)]
     pub default_route: bool,
+    #[serde(skip)]
+    pub routes: Vec<Route>,
 }
 
 /// Checks everything that can be checked without touching anything.
@@ -89,6 +108,11 @@ pub fn attach(
     deliver: impl FnOnce(&Attachment) -> Result<(), Error>,
 ) -> Result<Attachment, Error> {
     validate(request)?;
+    // From here on, the state of the host namespace this runs in.
+    let request = &Request {
+        state_root: crate::lease::host_root(&request.state_root)?,
+        ..request.clone()
+    };
     let netns = netns::open(&request.target)?.ok_or_else(|| {
         Error::invalid(format!(
             "no network namespace at {}",
@@ -312,5 +336,6 @@ fn describe(
         netns: netns.id,
         netns_path: netns.path.display().to_string(),
         default_route: request.default_route,
+        routes: request.routes.clone(),
     }
 }

@@ -66,6 +66,7 @@ impl Work<'_, '_> {
         fault::checkpoint("lease")?;
 
         let host_link = self.create_veth(&bridge, &lease)?;
+        self.port_settings(&bridge)?;
         fault::checkpoint("veth")?;
 
         let mut inside = inside.wait()?;
@@ -231,6 +232,41 @@ impl Work<'_, '_> {
         })
     }
 
+    /// Hairpin mode on the host veth, promiscuous mode on the bridge, when asked (an
+    /// undo of the veth takes the former with it; the latter stays, as with the
+    /// reference plugin).
+    fn port_settings(&mut self, bridge: &Bridge) -> Result<(), Error> {
+        let request = self.request;
+        let mut batch = Vec::new();
+        if request.hairpin {
+            batch.push((route::set_hairpin_message(self.host_veth), 0));
+        }
+        if request.promisc {
+            batch.push((route::set_promisc_message(bridge.index), 0));
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let whats = [
+            (
+                request.hairpin,
+                format!("turn hairpin mode on for {}", self.host_veth),
+            ),
+            (
+                request.promisc,
+                format!("put bridge {} into promiscuous mode", bridge.name),
+            ),
+        ];
+        let whats = whats.into_iter().filter(|(on, _)| *on).map(|(_, w)| w);
+        for (reply, what) in self.tx.context().batch(batch)?.into_iter().zip(whats) {
+            reply.map_err(|source| Error::Netlink {
+                what: format!("cannot {what}"),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Inside, in one batch: `lo` and the interface up, the address, the default route.
     /// `peer` is the interface's index as the host end reports it (IFLA_LINK); without
     /// it, the interface is looked up by name.
@@ -255,38 +291,59 @@ impl Work<'_, '_> {
             }
         };
         let mut steps = vec![
-            (route::set_up_message(LOOPBACK_INDEX), 0),
-            (route::set_up_message(index), 0),
+            (
+                route::set_up_message(LOOPBACK_INDEX),
+                0,
+                "bring lo up".to_string(),
+            ),
+            (
+                route::set_up_message(index),
+                0,
+                "bring the interface up".into(),
+            ),
             (
                 route::add_address_message(index, address, subnet),
                 route::CREATE,
+                "add the address".into(),
             ),
         ];
+        let default_at = steps.len();
         if request.default_route {
             steps.push((
                 route::default_route_message(subnet.gateway()),
                 route::CREATE,
+                "add the default route".into(),
             ));
         }
-        let names = [
-            "bring lo up",
-            "bring the interface up",
-            "add the address",
-            "add the default route",
-        ];
-        for (reply, what) in inside.batch(steps)?.into_iter().zip(names) {
-            reply.map_err(|source| {
-                let hint = match (what, source) {
-                    ("add the default route", Errno::EEXIST) => {
+        for r in &request.routes {
+            let via = r.gateway.unwrap_or(subnet.gateway());
+            steps.push((
+                route::route_message(r.dst, r.prefix, via),
+                route::CREATE,
+                format!("add the route to {}/{} via {via}", r.dst, r.prefix),
+            ));
+        }
+        let (batch, whats): (Vec<_>, Vec<_>) =
+            steps.into_iter().map(|(m, f, w)| ((m, f), w)).unzip();
+        for (i, (reply, what)) in inside.batch(batch)?.into_iter().zip(whats).enumerate() {
+            let default_route = request.default_route && i == default_at;
+            match reply {
+                Ok(_) => {}
+                // A runtime attaching a second network: the first one's route is kept,
+                // as the reference plugin does.
+                Err(Errno::EEXIST) if default_route && request.cni.is_some() => {}
+                Err(source) => {
+                    let hint = if default_route && source == Errno::EEXIST {
                         " (it has one already: use --no-default-route)"
-                    }
-                    _ => "",
-                };
-                Error::Netlink {
-                    what: format!("cannot {what} inside {path}{hint}"),
-                    source,
+                    } else {
+                        ""
+                    };
+                    return Err(Error::Netlink {
+                        what: format!("cannot {what} inside {path}{hint}"),
+                        source,
+                    });
                 }
-            })?;
+            }
         }
         Ok(())
     }
@@ -309,12 +366,14 @@ fn pick_address(
             }
             Ok(ip)
         }
-        None => subnet.first_free(&state.used()).ok_or_else(|| {
-            Error::NoAddress(format!(
-                "subnet {subnet} of bridge {} is full ({} addresses leased)",
-                request.bridge,
-                subnet.capacity()
-            ))
-        }),
+        None => subnet
+            .first_free_in(&state.used(), &request.ranges)
+            .ok_or_else(|| {
+                Error::NoAddress(format!(
+                    "subnet {subnet} of bridge {} is full ({} addresses leased)",
+                    request.bridge,
+                    subnet.capacity()
+                ))
+            }),
     }
 }

@@ -4,8 +4,10 @@
 use std::path::Path;
 
 use super::config::{parse_config, Invocation, Settings};
+use super::ipamconf;
 use super::result::{
     to_json, AddResult, CniError, VersionResult, CODE_CHECK_FAILED, CODE_INVALID_ENV,
+    CODE_NOT_AVAILABLE,
 };
 use super::{FALLBACK_VERSION, SUPPORTED_VERSIONS};
 use crate::attach::{self, Request};
@@ -28,8 +30,14 @@ pub fn dispatch(
     }
     let settings = parse_config(stdin).map_err(|e| (FALLBACK_VERSION.to_string(), e))?;
     let fail = |e: CniError| (settings.version.clone(), e);
-    let invocation = Invocation::from_env(env).map_err(fail)?;
     let root = lease::state_root(settings.state_dir.clone());
+    // CNI 1.1's GC and STATUS name no container.
+    match command {
+        "GC" => return gc(&root, &settings).map(|()| None).map_err(fail),
+        "STATUS" => return status(&root).map(|()| None).map_err(fail),
+        _ => {}
+    }
+    let invocation = Invocation::from_env(env).map_err(fail)?;
     match command {
         "ADD" => add(&root, &settings, invocation).map(Some).map_err(fail),
         "DEL" => del(&root, &settings, invocation)
@@ -47,11 +55,21 @@ pub fn dispatch(
 
 /// ADD: attach, keyed by container and interface; the result as JSON.
 fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<String, CniError> {
+    let from_args = invocation
+        .args
+        .as_deref()
+        .and_then(ipamconf::cni_args_ip)
+        .map(|ip| ("CNI_ARGS IP", ip));
+    let ip = ipamconf::static_ip(
+        from_args
+            .into_iter()
+            .chain(settings.ips.iter().map(|(k, v)| (*k, v.as_str()))),
+    )?;
     let request = Request {
         target: invocation.need_netns()?.to_string(),
         bridge: settings.bridge.clone(),
         subnet: settings.subnet,
-        ip: None,
+        ip: ip.map(|ip| ip.to_string()),
         ifname: invocation.ifname.clone(),
         mtu: settings.mtu,
         default_route: settings.default_route,
@@ -61,6 +79,10 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
             container_id: invocation.container_id,
             ifname: invocation.ifname,
         }),
+        ranges: settings.ranges.clone(),
+        routes: settings.routes.clone(),
+        hairpin: settings.hairpin,
+        promisc: settings.promisc,
     };
     let a = attach::attach(&request, |_| Ok(())).map_err(|e| CniError::from_error(&e))?;
     Ok(to_json(&AddResult::new(&settings.version, &a)))
@@ -85,6 +107,35 @@ fn del(root: &Path, settings: &Settings, invocation: Invocation) -> Result<(), C
     };
     teardown::detach(&request).map_err(|e| CniError::from_error(&e))?;
     Ok(())
+}
+
+/// GC (CNI 1.1): releases every attachment of this network whose container and
+/// interface are not in `cni.dev/valid-attachments`, then what dead namespaces held.
+fn gc(root: &Path, settings: &Settings) -> Result<(), CniError> {
+    if let Some(valid) = &settings.valid_attachments {
+        let request = teardown::Detach {
+            state_root: root.to_path_buf(),
+            bridge: settings.bridge.clone(),
+            selectors: vec![Selector::CniExcept(valid.clone())],
+        };
+        teardown::detach(&request).map_err(|e| CniError::from_error(&e))?;
+    }
+    let request = teardown::Gc {
+        state_root: root.to_path_buf(),
+        bridge: settings.bridge.clone(),
+    };
+    teardown::gc(&request).map_err(|e| CniError::from_error(&e))?;
+    Ok(())
+}
+
+/// STATUS (CNI 1.1): ready when the state of this host namespace can be reached.
+fn status(root: &Path) -> Result<(), CniError> {
+    lease::host_root(root)
+        .and_then(|dir| lease::Store::bridges(&dir).map(|_| ()))
+        .map_err(|e| {
+            let e = CniError::from_error(&e);
+            CniError::new(CODE_NOT_AVAILABLE, e.msg.clone()).with_details(e.msg)
+        })
 }
 
 /// CHECK: the lease is there, its host veth is up on the bridge, and the interface in

@@ -1,6 +1,6 @@
 //! CNI plugin mode: with `CNI_COMMAND` set, netns-bridge reads a network configuration
 //! on stdin and the container's namespace from the environment, and answers with a CNI
-//! result or error on stdout (CNI spec 0.3.0 to 1.0.0).
+//! result or error on stdout (CNI spec 0.3.0 to 1.1.0).
 //!
 //! [`config`] parses what the runtime hands over (pure), [`dispatch`] turns a command
 //! into attach, detach or a check, [`result`] is the JSON that goes back.
@@ -11,12 +11,14 @@ use nscli::output::Output;
 
 pub mod config;
 pub mod dispatch;
+pub mod ipamconf;
 pub mod result;
+pub mod unsupported;
 
 use result::{CniError, ErrorResult, CODE_IO};
 
 /// The versions of the CNI spec this plugin speaks.
-pub const SUPPORTED_VERSIONS: [&str; 4] = ["0.3.0", "0.3.1", "0.4.0", "1.0.0"];
+pub const SUPPORTED_VERSIONS: [&str; 5] = ["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"];
 /// The version errors are reported in when the configuration's is not known.
 const FALLBACK_VERSION: &str = "1.0.0";
 

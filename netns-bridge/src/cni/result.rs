@@ -14,6 +14,8 @@ pub const CODE_INVALID_ENV: u32 = 4;
 pub const CODE_IO: u32 = 5;
 pub const CODE_DECODE: u32 = 6;
 pub const CODE_INVALID_CONFIG: u32 = 7;
+/// CNI 1.1 STATUS: the plugin cannot serve ADD now.
+pub const CODE_NOT_AVAILABLE: u32 = 50;
 /// Plugin-specific: no address left, or the static one is taken.
 pub const CODE_NO_ADDRESS: u32 = 100;
 /// Plugin-specific: CHECK found the attachment missing or changed.
@@ -175,17 +177,23 @@ impl AddResult {
                 },
             ],
             ips: vec![IpConfig {
-                version: (version != "1.0.0").then_some("4"),
+                version: version.starts_with("0.").then_some("4"),
                 interface: 2,
                 address: a.address.clone(),
                 gateway: gateway.clone(),
             }],
-            routes: a.default_route.then(|| {
-                vec![Route {
+            routes: {
+                let default = a.default_route.then(|| Route {
                     dst: "0.0.0.0/0".into(),
-                    gw: gateway,
-                }]
-            }),
+                    gw: gateway.clone(),
+                });
+                let others = a.routes.iter().map(|r| Route {
+                    dst: format!("{}/{}", r.dst, r.prefix),
+                    gw: r.gateway.unwrap_or(a.gateway).to_string(),
+                });
+                let all: Vec<Route> = default.into_iter().chain(others).collect();
+                (!all.is_empty()).then_some(all)
+            },
             dns: Dns {},
         }
     }
@@ -219,6 +227,7 @@ mod tests {
             netns: nsproc::NsId { dev: 4, ino: 1 },
             netns_path: "/run/netns/x".into(),
             default_route,
+            routes: Vec::new(),
         }
     }
 
@@ -250,6 +259,20 @@ mod tests {
         let r = parsed(&AddResult::new("0.4.0", &attachment(false)));
         assert_eq!(r["ips"][0]["version"], "4");
         assert!(r.get("routes").is_none());
+        // 1.1.0 is shaped as 1.0.0; extra routes follow the default one.
+        let mut a = attachment(true);
+        a.routes.push(crate::attach::Route {
+            dst: Ipv4Addr::new(192, 168, 0, 0),
+            prefix: 16,
+            gateway: None,
+        });
+        let r = parsed(&AddResult::new("1.1.0", &a));
+        assert!(r["ips"][0].get("version").is_none());
+        assert_eq!(
+            r["routes"],
+            json!([{"dst": "0.0.0.0/0", "gw": "10.1.0.1"},
+                   {"dst": "192.168.0.0/16", "gw": "10.1.0.1"}])
+        );
     }
 
     #[test]
