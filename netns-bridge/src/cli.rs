@@ -11,6 +11,7 @@ use crate::attach::Request;
 use crate::columns::LsColumn;
 use crate::error::Error;
 use crate::ipam::Subnet;
+use crate::ipam6::Subnet6;
 use crate::teardown::{self, Detach, Down, Gc, List, Selector};
 use crate::{lease, names};
 
@@ -67,6 +68,10 @@ pub struct AttachArgs {
     /// The bridge's subnet when it is created [default: a free private /24]
     #[arg(long, value_name = "CIDR")]
     pub subnet: Option<String>,
+    /// The bridge's IPv6 subnet when it is created (/64 to /120): each namespace then
+    /// gets an address of both families
+    #[arg(long, value_name = "CIDR")]
+    pub subnet6: Option<String>,
     /// A static address (must be inside the subnet and free)
     #[arg(long, value_name = "ADDR")]
     pub ip: Option<String>,
@@ -123,7 +128,7 @@ pub struct DownArgs {
 /// What the command line asks for, as the operations take it.
 #[derive(Debug)]
 pub enum Action {
-    Attach { request: Request, json: bool },
+    Attach { request: Box<Request>, json: bool },
     Detach(Detach),
     Ls { request: List, output: OutputArgs },
     Gc(Gc),
@@ -138,7 +143,7 @@ impl Cli {
         Ok(match self.command {
             Command::Attach(args) => Action::Attach {
                 json: args.json,
-                request: args.into_request(state_root)?,
+                request: Box::new(args.into_request(state_root)?),
             },
             Command::Detach(args) => Action::Detach(args.into_request(state_root)?),
             Command::Ls(args) => Action::Ls {
@@ -165,6 +170,7 @@ impl AttachArgs {
     pub fn into_request(self, state_root: PathBuf) -> Result<Request, Error> {
         Ok(Request {
             subnet: self.subnet.map(|s| s.parse::<Subnet>()).transpose()?,
+            subnet6: self.subnet6.map(|s| s.parse::<Subnet6>()).transpose()?,
             target: self.target,
             bridge: self.bridge,
             ip: self.ip,
@@ -227,6 +233,8 @@ mod tests {
             "br1",
             "--subnet",
             "10.9.0.0/24",
+            "--subnet6",
+            "fd09::/64",
             "--ip",
             "10.9.0.7",
             "-i",
@@ -243,6 +251,7 @@ mod tests {
         assert_eq!(request.target, "42");
         assert_eq!(request.bridge, "br1");
         assert_eq!(request.subnet, "10.9.0.0/24".parse().ok());
+        assert_eq!(request.subnet6, "fd09::/64".parse().ok());
         assert_eq!(request.ip.as_deref(), Some("10.9.0.7"));
         assert_eq!(request.ifname, "eth1");
         assert_eq!(request.mtu, Some(1400));
@@ -275,6 +284,7 @@ mod tests {
             cli.into_action().map(|_| ()).map_err(|e| e.exit_code())
         };
         assert_eq!(bad(&["attach", "x", "--subnet", "10.0.0.1/24"]), Err(2));
+        assert_eq!(bad(&["attach", "x", "--subnet6", "fd00::1/64"]), Err(2));
         assert_eq!(bad(&["detach", "x", "-b", "a/b"]), Err(2));
     }
 

@@ -15,6 +15,7 @@ pub enum LsColumn {
     HostVeth,
     Ifname,
     Address,
+    Address6,
     Mac,
     Alive,
 }
@@ -27,6 +28,7 @@ impl Column for LsColumn {
         LsColumn::HostVeth,
         LsColumn::Ifname,
         LsColumn::Address,
+        LsColumn::Address6,
         LsColumn::Mac,
         LsColumn::Alive,
     ];
@@ -39,6 +41,7 @@ impl Column for LsColumn {
             LsColumn::HostVeth => "HOST-VETH",
             LsColumn::Ifname => "IFNAME",
             LsColumn::Address => "ADDRESS",
+            LsColumn::Address6 => "ADDRESS6",
             LsColumn::Mac => "MAC",
             LsColumn::Alive => "ALIVE",
         }
@@ -52,6 +55,7 @@ impl Column for LsColumn {
             LsColumn::HostVeth => "the veth end on the bridge",
             LsColumn::Ifname => "the interface inside the namespace",
             LsColumn::Address => "its address, CIDR",
+            LsColumn::Address6 => "its IPv6 address, CIDR (none without --subnet6)",
             LsColumn::Mac => "the interface's MAC",
             LsColumn::Alive => "whether the namespace still exists",
         }
@@ -85,6 +89,7 @@ pub fn cell(entry: &Entry, column: LsColumn) -> Cell {
         LsColumn::HostVeth => Cell::text(&entry.host_veth),
         LsColumn::Ifname => Cell::text(&entry.interface),
         LsColumn::Address => Cell::text(&entry.address),
+        LsColumn::Address6 => entry.address6.as_ref().map_or(Cell::Empty, Cell::text),
         LsColumn::Mac => Cell::text(&entry.mac),
         LsColumn::Alive => Cell::Bool(entry.alive),
     }
@@ -106,6 +111,7 @@ mod tests {
             host_veth: "nb0123456789ab".into(),
             interface: "eth0".into(),
             address: "10.1.0.2/24".into(),
+            address6: None,
             mac: "02:6e:0a:01:00:02".into(),
             alive: true,
         }
@@ -122,6 +128,7 @@ mod tests {
         assert_eq!(obj["alive"], serde_json::json!(true));
         assert_eq!(obj["host_veth"], "nb0123456789ab");
         assert_eq!(obj["interface"], "eth0");
+        assert_eq!(obj["address6"], serde_json::Value::Null);
         assert_eq!(cell(&e, LsColumn::Netns).display(), "4:4026532527");
         assert_eq!(cell(&e, LsColumn::Alive).display(), "yes");
     }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ipam::Subnet;
+use crate::ipam6::Subnet6;
 use crate::route::Link;
 use crate::statedir::Dir;
 use nsproc::NsId;
@@ -69,6 +70,9 @@ pub fn host_root(top: &Path) -> Result<PathBuf, Error> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeRecord {
     pub subnet: String,
+    /// The IPv6 subnet (`--subnet6`), when the bridge serves both families.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet6: Option<String>,
     #[serde(default)]
     pub nat: bool,
     #[serde(default)]
@@ -113,6 +117,9 @@ pub struct Lease {
     /// The namespace file it was attached through, for `detach` after it is gone.
     pub target: String,
     pub address: Ipv4Addr,
+    /// The IPv6 address, on a bridge with an IPv6 subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address6: Option<Ipv6Addr>,
     pub host_veth: String,
     pub ifname: String,
     pub mac: String,
@@ -159,8 +166,19 @@ impl BridgeState {
         self.bridge.as_ref().and_then(|b| b.subnet.parse().ok())
     }
 
+    pub fn subnet6(&self) -> Option<Subnet6> {
+        self.bridge
+            .as_ref()
+            .and_then(|b| b.subnet6.as_deref())
+            .and_then(|s| s.parse().ok())
+    }
+
     pub fn used(&self) -> BTreeSet<Ipv4Addr> {
         self.leases.iter().map(|l| l.address).collect()
+    }
+
+    pub fn used6(&self) -> BTreeSet<Ipv6Addr> {
+        self.leases.iter().filter_map(|l| l.address6).collect()
     }
 
     /// Drops the leases of namespaces that are gone (their host veth with them, see
@@ -188,6 +206,25 @@ impl BridgeState {
             ),
             None => None,
         };
+        let subnet6 = match self.bridge.as_ref().and_then(|b| b.subnet6.as_deref()) {
+            Some(text) => Some(
+                text.parse::<Subnet6>()
+                    .map_err(|e| format!("bridge IPv6 subnet: {e}"))?,
+            ),
+            None => None,
+        };
+        let mut addresses6 = BTreeSet::new();
+        for lease in &self.leases {
+            let Some(ip) = lease.address6 else { continue };
+            if !subnet6.is_some_and(|s| s.is_assignable(ip)) {
+                return Err(format!(
+                    "leased address {ip} is not assignable in the IPv6 subnet"
+                ));
+            }
+            if !addresses6.insert(ip) {
+                return Err(format!("address {ip} is leased twice"));
+            }
+        }
         let mut addresses = BTreeSet::new();
         let mut namespaces = BTreeSet::new();
         for lease in &self.leases {
@@ -425,6 +462,7 @@ mod tests {
             netns: ns.into(),
             target: "/run/netns/x".into(),
             address: Ipv4Addr::from(ip),
+            address6: None,
             host_veth: "nb0".into(),
             ifname: "eth0".into(),
             mac: "02:00:00:00:00:00".into(),
@@ -482,6 +520,7 @@ mod tests {
         let state = BridgeState {
             bridge: Some(BridgeRecord {
                 subnet: "10.1.0.0/24".into(),
+                subnet6: None,
                 nat: false,
                 mtu: None,
                 created: true,

@@ -14,6 +14,7 @@ pub mod columns;
 pub mod error;
 pub mod fault;
 pub mod ipam;
+pub mod ipam6;
 pub mod lease;
 pub mod names;
 pub mod nat;

@@ -38,6 +38,9 @@ fn deliver(out: &mut Output, a: &Attachment, json: bool) -> Result<(), nscli::ou
         out.json(a)?;
     } else {
         out.line(&a.address)?;
+        if let Some(address6) = &a.address6 {
+            out.line(address6)?;
+        }
     }
     out.flush()
 }

@@ -1,11 +1,13 @@
 //! Link, address and route operations over a [`Socket`]: the few rtnetlink messages
 //! netns-bridge needs, built and read in one place.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
+};
 use netlink_packet_route::link::{
     InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute,
     LinkFlags, LinkInfo, LinkMessage,
@@ -279,6 +281,45 @@ fn address_message(index: u32, address: Ipv4Addr, subnet: &Subnet) -> AddressMes
             .push(AddressAttribute::Broadcast(subnet.broadcast()));
     }
     m
+}
+
+/// Adds an IPv6 address to the link `index`, with no duplicate address detection
+/// (IFA_F_NODAD): usable at once, as netns-bridge hands out every address itself.
+pub fn add_address6_message(index: u32, address: Ipv6Addr, prefix: u8) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::NewAddress(address6_message(index, address, prefix))
+}
+
+/// Removes an IPv6 address from the link `index`.
+pub fn delete_address6_message(index: u32, address: Ipv6Addr, prefix: u8) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::DelAddress(address6_message(index, address, prefix))
+}
+
+fn address6_message(index: u32, address: Ipv6Addr, prefix: u8) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.family = AddressFamily::Inet6;
+    m.header.prefix_len = prefix;
+    m.header.index = index;
+    m.header.flags = AddressHeaderFlags::Nodad;
+    m.attributes
+        .push(AddressAttribute::Local(IpAddr::V6(address)));
+    m.attributes
+        .push(AddressAttribute::Address(IpAddr::V6(address)));
+    m.attributes
+        .push(AddressAttribute::Flags(AddressFlags::Nodad));
+    m
+}
+
+/// An IPv6 default route via `gateway` (main table).
+pub fn default_route6_message(gateway: Ipv6Addr) -> RouteNetlinkMessage {
+    let mut m = RouteMessage::default();
+    m.header.address_family = AddressFamily::Inet6;
+    m.header.table = libc::RT_TABLE_MAIN;
+    m.header.protocol = RouteProtocol::Static;
+    m.header.scope = RouteScope::Universe;
+    m.header.kind = RouteType::Unicast;
+    m.attributes
+        .push(RouteAttribute::Gateway(RouteAddress::Inet6(gateway)));
+    RouteNetlinkMessage::NewRoute(m)
 }
 
 /// The IPv4 addresses (with prefix length) of the link `index`.

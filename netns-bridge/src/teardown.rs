@@ -235,6 +235,8 @@ pub struct Entry {
     pub host_veth: String,
     pub interface: String,
     pub address: String,
+    /// The IPv6 address (CIDR), on a bridge with an IPv6 subnet.
+    pub address6: Option<String>,
     pub mac: String,
     pub alive: bool,
 }
@@ -266,6 +268,10 @@ pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
                 host_veth: lease.host_veth.clone(),
                 interface: lease.ifname.clone(),
                 address: format!("{}/{prefix}", lease.address),
+                address6: lease
+                    .address6
+                    .zip(state.subnet6())
+                    .map(|(ip, s6)| format!("{ip}/{}", s6.prefix())),
                 mac: lease.mac.clone(),
                 alive: lease.alive(&links, bridge),
             });

@@ -452,3 +452,37 @@ fn cni_1_1_gc_and_status_and_unimplemented_keys() {
         assert!(!host.links().contains(&"cnibr8".to_string()));
     }
 }
+
+#[test]
+fn dual_stack_from_an_ipv6_range_set() {
+    testkit::require_root!();
+    let host = Host::new();
+    let conf = conf_on(host.path(), "1.1.0", "cnibr9", "10.99.0.0/24", "", "")
+        .replace(
+            r#"{"subnet":"10.99.0.0/24"}]]"#,
+            r#"{"subnet":"10.99.0.0/24"}],[{"subnet":"fd99::/64","gateway":"fd99::1"}]]"#,
+        )
+        .replace(
+            r#"[{"dst":"0.0.0.0/0"}]"#,
+            r#"[{"dst":"0.0.0.0/0"},{"dst":"::/0"}]"#,
+        );
+    let a = NetnsGuard::new();
+    let add: Value =
+        serde_json::from_str(&ours(&host, "ADD", Some(&a.path()), "a", &conf).success())
+            .expect("ADD result");
+    assert_eq!(add["ips"][0]["address"], "10.99.0.2/24");
+    assert_eq!(add["ips"][1]["address"], "fd99::2/64");
+    assert_eq!(add["ips"][1]["gateway"], "fd99::1");
+    assert_eq!(
+        add["routes"][1],
+        serde_json::json!({"dst": "::/0", "gw": "fd99::1"})
+    );
+    let out = Command::new("ip")
+        .args(["-n", a.name(), "-6", "route", "show", "default"])
+        .output()
+        .expect("ip");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("via fd99::1 dev eth0"));
+    ours(&host, "DEL", Some(&a.path()), "a", &conf).success();
+    assert_eq!(links_of(a.name()), ["lo"]);
+    assert_eq!(host.lease_count("cnibr9"), 0);
+}

@@ -3,7 +3,7 @@
 //! default route inside. Each step registers its undo with the attach's [`Transaction`]:
 //! a failure anywhere undoes every step before it.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use nix::errno::Errno;
@@ -16,6 +16,7 @@ use nscli::errno::io_errno;
 
 use crate::error::Error;
 use crate::ipam::{self, Subnet};
+use crate::ipam6::Subnet6;
 use crate::lease::{BridgeState, CniKey, Lease, Store};
 use crate::names;
 use crate::netlink::Socket;
@@ -33,6 +34,8 @@ pub struct Request {
     pub target: String,
     pub bridge: String,
     pub subnet: Option<Subnet>,
+    /// The bridge's IPv6 subnet when it is created: both families then.
+    pub subnet6: Option<Subnet6>,
     pub ip: Option<String>,
     pub ifname: String,
     pub mtu: Option<u32>,
@@ -70,6 +73,9 @@ pub struct Attachment {
     pub mac: String,
     pub address: String,
     pub gateway: Ipv4Addr,
+    /// The IPv6 address (CIDR) and gateway; `null` on a bridge without IPv6.
+    pub address6: Option<String>,
+    pub gateway6: Option<Ipv6Addr>,
     /// The namespace's identity: `{"dev": N, "ino": N}` in JSON.
     pub netns: NsId,
     pub netns_path: String,
@@ -238,7 +244,15 @@ fn inspect<'a>(
                 .unwrap_or_else(|| names::bridge_mac(&request.bridge));
             let host_mac = link.mac;
             let subnet = existing(request, netns, tx, store, state, &lease)?;
-            let attachment = describe(request, &lease, &subnet, bridge_mac, host_mac, netns);
+            let attachment = describe(
+                request,
+                &lease,
+                &subnet,
+                state.subnet6(),
+                bridge_mac,
+                host_mac,
+                netns,
+            );
             return Ok(Found::Attached(attachment));
         }
         // The veth is gone (deleted by hand), or the lease pending: stale, attach anew.
@@ -298,6 +312,12 @@ fn existing<'a>(
     if request.subnet.is_some_and(|s| s != subnet) {
         return Err(already(format!("subnet {subnet}")));
     }
+    if request.subnet6.is_some() && request.subnet6 != state.subnet6() {
+        return Err(already(match state.subnet6() {
+            Some(s6) => format!("IPv6 subnet {s6}"),
+            None => "no IPv6 subnet".into(),
+        }));
+    }
     if request.nat {
         if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat || r.nat_pending) {
             // Recorded first, so that gc turns it off if this attach dies halfway.
@@ -306,7 +326,7 @@ fn existing<'a>(
             store.save(state)?;
             let bridge = request.bridge.clone();
             tx.on_undo(move |_| crate::nat::disable(&bridge));
-            crate::nat::enable(&request.bridge, &subnet)?;
+            crate::nat::enable(&request.bridge, &subnet, state.subnet6())?;
             if let Some(record) = state.bridge.as_mut() {
                 record.nat_pending = false;
             }
@@ -316,10 +336,12 @@ fn existing<'a>(
     Ok(subnet)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn describe(
     request: &Request,
     lease: &Lease,
     subnet: &Subnet,
+    subnet6: Option<Subnet6>,
     bridge_mac: [u8; 6],
     host_mac: Option<[u8; 6]>,
     netns: &Netns,
@@ -333,6 +355,11 @@ fn describe(
         mac: lease.mac.clone(),
         address: format!("{}/{}", lease.address, subnet.prefix()),
         gateway: subnet.gateway(),
+        address6: lease
+            .address6
+            .zip(subnet6)
+            .map(|(ip, s6)| format!("{ip}/{}", s6.prefix())),
+        gateway6: lease.address6.and(subnet6).map(|s6| s6.gateway()),
         netns: netns.id,
         netns_path: netns.path.display().to_string(),
         default_route: request.default_route,

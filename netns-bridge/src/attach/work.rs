@@ -11,6 +11,7 @@ use crate::bridge::{self, Bridge};
 use crate::error::Error;
 use crate::fault;
 use crate::ipam::{self, Subnet};
+use crate::ipam6::Subnet6;
 use crate::lease::{BridgeState, Lease, Store};
 use crate::names;
 use crate::netlink::{PendingSocket, Socket};
@@ -49,13 +50,14 @@ impl Work<'_, '_> {
             self.store,
             self.state,
             request.subnet,
+            request.subnet6,
             request.mtu,
             &request.state_root,
         )?;
         fault::checkpoint("bridge")?;
         let subnet = bridge.subnet;
 
-        let lease = self.lease(&subnet)?;
+        let lease = self.lease(&subnet, bridge.subnet6)?;
         if request.nat && !nat_before {
             if let Some(record) = self.state.bridge.as_mut() {
                 record.nat = true;
@@ -70,7 +72,7 @@ impl Work<'_, '_> {
         fault::checkpoint("veth")?;
 
         let mut inside = inside.wait()?;
-        self.configure_inside(&mut inside, host_link.peer, lease.address, &subnet)?;
+        self.configure_inside(&mut inside, host_link.peer, &lease, &subnet, bridge.subnet6)?;
         fault::checkpoint("inside")?;
 
         if request.nat {
@@ -79,7 +81,7 @@ impl Work<'_, '_> {
                 let name = request.bridge.clone();
                 self.tx.on_undo(move |_| crate::nat::disable(&name));
             }
-            crate::nat::enable(&request.bridge, &subnet)?;
+            crate::nat::enable(&request.bridge, &subnet, bridge.subnet6)?;
         }
         fault::checkpoint("nat")?;
         fault::checkpoint("done")?;
@@ -103,6 +105,7 @@ impl Work<'_, '_> {
             request,
             &lease,
             &subnet,
+            bridge.subnet6,
             bridge.mac,
             host_link.mac,
             self.netns,
@@ -110,7 +113,7 @@ impl Work<'_, '_> {
     }
 
     /// Picks the address and adds the lease to the state (not saved yet).
-    fn lease(&mut self, subnet: &Subnet) -> Result<Lease, Error> {
+    fn lease(&mut self, subnet: &Subnet, subnet6: Option<Subnet6>) -> Result<Lease, Error> {
         let request = self.request;
         let mut address = pick_address(request, subnet, self.state);
         if matches!(address, Err(Error::NoAddress(_)))
@@ -123,10 +126,20 @@ impl Work<'_, '_> {
             address = pick_address(request, subnet, self.state);
         }
         let address = address?;
+        let address6 = match subnet6 {
+            Some(s6) => Some(s6.first_free(&self.state.used6()).ok_or_else(|| {
+                Error::NoAddress(format!(
+                    "IPv6 subnet {s6} of bridge {} is full",
+                    request.bridge
+                ))
+            })?),
+            None => None,
+        };
         let lease = Lease {
             netns: names::id_text(self.netns.id),
             target: self.netns.path.display().to_string(),
             address,
+            address6,
             host_veth: self.host_veth.to_string(),
             ifname: request.ifname.clone(),
             mac: names::mac_string(&names::interface_mac(address)),
@@ -274,9 +287,11 @@ impl Work<'_, '_> {
         &mut self,
         inside: &mut Socket,
         peer: Option<u32>,
-        address: Ipv4Addr,
+        lease: &Lease,
         subnet: &Subnet,
+        subnet6: Option<Subnet6>,
     ) -> Result<(), Error> {
+        let address = lease.address;
         let request = self.request;
         let path = self.netns.path.display();
         let index = match peer {
@@ -315,6 +330,22 @@ impl Work<'_, '_> {
                 "add the default route".into(),
             ));
         }
+        let mut default6_at = None;
+        if let (Some(ip), Some(s6)) = (lease.address6, subnet6) {
+            steps.push((
+                route::add_address6_message(index, ip, s6.prefix()),
+                route::CREATE,
+                "add the IPv6 address".into(),
+            ));
+            if request.default_route {
+                default6_at = Some(steps.len());
+                steps.push((
+                    route::default_route6_message(s6.gateway()),
+                    route::CREATE,
+                    "add the IPv6 default route".into(),
+                ));
+            }
+        }
         for r in &request.routes {
             let via = r.gateway.unwrap_or(subnet.gateway());
             steps.push((
@@ -326,7 +357,7 @@ impl Work<'_, '_> {
         let (batch, whats): (Vec<_>, Vec<_>) =
             steps.into_iter().map(|(m, f, w)| ((m, f), w)).unzip();
         for (i, (reply, what)) in inside.batch(batch)?.into_iter().zip(whats).enumerate() {
-            let default_route = request.default_route && i == default_at;
+            let default_route = request.default_route && i == default_at || Some(i) == default6_at;
             match reply {
                 Ok(_) => {}
                 // A runtime attaching a second network: the first one's route is kept,

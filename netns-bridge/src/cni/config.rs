@@ -13,6 +13,7 @@ use super::result::{
 use super::SUPPORTED_VERSIONS;
 use crate::attach::Route;
 use crate::ipam::Subnet;
+use crate::ipam6::Subnet6;
 use crate::lease::CniKey;
 
 const DEFAULT_BRIDGE: &str = "cni0";
@@ -89,6 +90,7 @@ pub struct Settings {
     pub version: String,
     pub bridge: String,
     pub subnet: Option<Subnet>,
+    pub subnet6: Option<Subnet6>,
     pub mtu: Option<u32>,
     pub nat: bool,
     pub default_route: bool,
@@ -144,6 +146,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<Settings, CniError> {
         version,
         bridge,
         subnet: addressing.subnet,
+        subnet6: addressing.subnet6,
         mtu: conf.mtu,
         nat: conf.ip_masq.unwrap_or(false),
         default_route,

@@ -69,6 +69,7 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
         target: invocation.need_netns()?.to_string(),
         bridge: settings.bridge.clone(),
         subnet: settings.subnet,
+        subnet6: settings.subnet6,
         ip: ip.map(|ip| ip.to_string()),
         ifname: invocation.ifname.clone(),
         mtu: settings.mtu,

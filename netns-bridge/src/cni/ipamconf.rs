@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::result::{CniError, CODE_INVALID_CONFIG};
 use crate::attach::Route;
 use crate::ipam::Subnet;
+use crate::ipam6::Subnet6;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,10 +52,15 @@ pub struct RouteConf {
     pub gw: Option<String>,
 }
 
+/// Range sets with their places in `ipam.ranges`.
+type Sets<'a> = Vec<(usize, &'a Vec<Range>)>;
+
 /// What the configuration says about addresses and routes.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Addressing {
     pub subnet: Option<Subnet>,
+    /// The IPv6 subnet of an IPv6 range set: dual stack.
+    pub subnet6: Option<Subnet6>,
     /// (first, last) of each range, in order; empty: the whole subnet.
     pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
     /// Routes besides a default route via the bridge's gateway.
@@ -95,6 +101,33 @@ fn range(r: &Range, key: &str) -> Result<(Subnet, (Ipv4Addr, Ipv4Addr)), CniErro
         .ok_or_else(|| invalid(format!("{key}.subnet is missing")))?;
     let net = subnet(text, &format!("{key}.subnet"))?;
     bounds(&net, &r.range_start, &r.range_end, &r.gateway, key).map(|b| (net, b))
+}
+
+/// One IPv6 range: its subnet, the gateway checked against the bridge's. Addresses are
+/// handed out from the lowest up: bounds are not supported.
+fn range6(r: &Range, key: &str) -> Result<Subnet6, CniError> {
+    let text = r
+        .subnet
+        .as_deref()
+        .ok_or_else(|| invalid(format!("{key}.subnet is missing")))?;
+    let net: Subnet6 = text
+        .parse()
+        .map_err(|e| invalid(format!("{key}.subnet: {e}")))?;
+    if r.range_start.is_some() || r.range_end.is_some() {
+        return Err(invalid(format!(
+            "{key}: rangeStart and rangeEnd are not supported in IPv6 ranges"
+        )));
+    }
+    if let Some(gw) = &r.gateway {
+        let ok = gw.parse::<std::net::Ipv6Addr>().ok() == Some(net.gateway());
+        if !ok {
+            return Err(invalid(format!(
+                "{key}.gateway {gw}: netns-bridge's gateway is the subnet's first address, {}",
+                net.gateway()
+            )));
+        }
+    }
+    Ok(net)
 }
 
 fn bounds(
@@ -169,14 +202,35 @@ pub fn addressing(top_subnet: Option<&str>, ipam: Option<&Ipam>) -> Result<Addre
         found.push((net, b));
     }
     let sets = ipam.ranges.as_deref().unwrap_or_default();
-    if sets.len() > 1 {
+    let is_v6 = |set: &[Range]| {
+        set.first()
+            .and_then(|r| r.subnet.as_deref())
+            .is_some_and(|s| s.contains(':'))
+    };
+    let (v6, v4): (Sets, Sets) = sets.iter().enumerate().partition(|(_, set)| is_v6(set));
+    if v4.len() > 1 || v6.len() > 1 {
         return Err(invalid(format!(
-            "ipam.ranges: {} range sets; netns-bridge gives one IPv4 address per attachment (IPv6 is not supported yet)",
+            "ipam.ranges: {} range sets; netns-bridge gives one address of each family per attachment",
             sets.len()
         )));
     }
-    for (j, r) in sets.iter().flatten().enumerate() {
-        found.push(range(r, &format!("ipam.ranges[0][{j}]"))?);
+    for (i, set) in v4 {
+        for (j, r) in set.iter().enumerate() {
+            found.push(range(r, &format!("ipam.ranges[{i}][{j}]"))?);
+        }
+    }
+    for (i, set) in v6 {
+        for (j, r) in set.iter().enumerate() {
+            let s6 = range6(r, &format!("ipam.ranges[{i}][{j}]"))?;
+            match out.subnet6 {
+                Some(known) if known != s6 => {
+                    return Err(invalid(format!(
+                        "ipam.ranges[{i}][{j}]: subnet {s6} besides {known}; netns-bridge keeps one IPv6 subnet per bridge"
+                    )))
+                }
+                _ => out.subnet6 = Some(s6),
+            }
+        }
     }
     for (net, bounds) in found {
         match out.subnet {
@@ -205,6 +259,11 @@ pub fn addressing(top_subnet: Option<&str>, ipam: Option<&Ipam>) -> Result<Addre
             .dst
             .as_deref()
             .ok_or_else(|| invalid(format!("{key}.dst is missing")))?;
+        if dst == "::/0" && r.gw.is_none() {
+            // The IPv6 default route via the bridge: added with the IPv4 one.
+            out.default_route = true;
+            continue;
+        }
         let (ip, prefix) = destination(dst, &key)?;
         let gateway =
             r.gw.as_deref()
@@ -317,6 +376,17 @@ mod tests {
                 }
             ]
         );
+        // Dual stack: an IPv6 range set and its default route.
+        let both = addressing(
+            None,
+            Some(&ipam(
+                r#"{"ranges":[[{"subnet":"10.7.0.0/24"}],[{"subnet":"fd07::/64","gateway":"fd07::1"}]],
+                "routes":[{"dst":"::/0"}]}"#,
+            )),
+        )
+        .expect("dual stack");
+        assert_eq!(both.subnet6, "fd07::/64".parse().ok());
+        assert!(both.default_route);
         // The whole subnet restricts nothing.
         let whole = addressing(None, Some(&ipam(r#"{"subnet":"10.7.0.0/24"}"#))).expect("ok");
         assert!(whole.ranges.is_empty());
@@ -343,15 +413,19 @@ mod tests {
                 "range sets",
             ),
             (
-                r#"{"ranges":[[{"subnet":"fd00::/64"}]]}"#,
-                "ipam.ranges[0][0].subnet fd00::/64: IPv6",
+                r#"{"ranges":[[{"subnet":"fd00::/64","rangeStart":"fd00::5"}]]}"#,
+                "not supported in IPv6 ranges",
+            ),
+            (
+                r#"{"ranges":[[{"subnet":"fd00::/64","gateway":"fd00::9"}]]}"#,
+                "ipam.ranges[0][0].gateway",
             ),
             (
                 r#"{"ranges":[[{"subnet":"10.7.0.0/24"},{"subnet":"10.9.0.0/24"}]]}"#,
                 "one subnet per bridge",
             ),
             (r#"{"routes":[{"dst":"10.1.2.3/8"}]}"#, "host bits"),
-            (r#"{"routes":[{"dst":"::/0"}]}"#, "ipam.routes[0].dst"),
+            (r#"{"routes":[{"dst":"fd01::/64"}]}"#, "ipam.routes[0].dst"),
         ] {
             let e = addressing(None, Some(&ipam(json))).expect_err(json);
             assert_eq!(e.code, CODE_INVALID_CONFIG, "{json}");

@@ -176,22 +176,38 @@ impl AddResult {
                     sandbox: Some(a.netns_path.clone()),
                 },
             ],
-            ips: vec![IpConfig {
+            ips: std::iter::once(IpConfig {
                 version: version.starts_with("0.").then_some("4"),
                 interface: 2,
                 address: a.address.clone(),
                 gateway: gateway.clone(),
-            }],
+            })
+            .chain(
+                a.address6
+                    .iter()
+                    .zip(a.gateway6)
+                    .map(|(address, gw)| IpConfig {
+                        version: version.starts_with("0.").then_some("6"),
+                        interface: 2,
+                        address: address.clone(),
+                        gateway: gw.to_string(),
+                    }),
+            )
+            .collect(),
             routes: {
                 let default = a.default_route.then(|| Route {
                     dst: "0.0.0.0/0".into(),
                     gw: gateway.clone(),
                 });
+                let default6 = a.gateway6.filter(|_| a.default_route).map(|gw| Route {
+                    dst: "::/0".into(),
+                    gw: gw.to_string(),
+                });
                 let others = a.routes.iter().map(|r| Route {
                     dst: format!("{}/{}", r.dst, r.prefix),
                     gw: r.gateway.unwrap_or(a.gateway).to_string(),
                 });
-                let all: Vec<Route> = default.into_iter().chain(others).collect();
+                let all: Vec<Route> = default.into_iter().chain(default6).chain(others).collect();
                 (!all.is_empty()).then_some(all)
             },
             dns: Dns {},
@@ -224,6 +240,8 @@ mod tests {
             mac: "02:00:00:00:00:03".into(),
             address: "10.1.0.2/24".into(),
             gateway: Ipv4Addr::new(10, 1, 0, 1),
+            address6: None,
+            gateway6: None,
             netns: nsproc::NsId { dev: 4, ino: 1 },
             netns_path: "/run/netns/x".into(),
             default_route,
