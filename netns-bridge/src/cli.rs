@@ -12,6 +12,8 @@ use crate::columns::LsColumn;
 use crate::error::Error;
 use crate::ipam::Subnet;
 use crate::ipam6::Subnet6;
+use crate::ports::Port;
+use crate::publish::{Publish, Unpublish};
 use crate::teardown::{self, Detach, Down, Gc, List, Selector};
 use crate::{lease, names};
 
@@ -56,6 +58,34 @@ pub enum Command {
     Gc(GcArgs),
     /// Remove the bridge and its NAT table when nothing is attached
     Down(DownArgs),
+    /// Forward a port of the host to an attached namespace (nftables DNAT)
+    Publish(PublishArgs),
+    /// Stop forwarding a published port
+    Unpublish(UnpublishArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// An attached namespace, as for attach
+    pub target: String,
+    /// HOSTPORT:PORT[/tcp|udp] (tcp by default)
+    #[arg(value_name = "HOSTPORT:PORT[/PROTO]")]
+    pub mapping: String,
+    /// Only connections to this address of the host [default: any of its addresses]
+    #[arg(long, value_name = "ADDR")]
+    pub host_ip: Option<String>,
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UnpublishArgs {
+    pub target: String,
+    /// HOSTPORT[/tcp|udp]
+    #[arg(value_name = "HOSTPORT[/PROTO]")]
+    pub port: String,
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
 }
 
 #[derive(Args, Debug)]
@@ -133,6 +163,8 @@ pub enum Action {
     Ls { request: List, output: OutputArgs },
     Gc(Gc),
     Down(Down),
+    Publish(Publish),
+    Unpublish(Unpublish),
 }
 
 impl Cli {
@@ -157,6 +189,32 @@ impl Cli {
                 state_root,
                 bridge: args.bridge,
             }),
+            Command::Publish(args) => {
+                let mut port: Port = args.mapping.parse()?;
+                port.host_ip = args
+                    .host_ip
+                    .map(|ip| {
+                        crate::ipam::parse_ipv4(&ip)
+                            .ok_or_else(|| Error::invalid(format!("invalid address '{ip}'")))
+                    })
+                    .transpose()?;
+                Action::Publish(Publish {
+                    state_root,
+                    bridge: args.bridge,
+                    target: args.target,
+                    port,
+                })
+            }
+            Command::Unpublish(args) => {
+                let (host_port, proto) = crate::publish::parse_host_port(&args.port)?;
+                Action::Unpublish(Unpublish {
+                    state_root,
+                    bridge: args.bridge,
+                    target: args.target,
+                    host_port,
+                    proto,
+                })
+            }
             Command::Down(args) => Action::Down(Down {
                 state_root,
                 bridge: args.bridge,
@@ -323,5 +381,14 @@ mod tests {
         };
         assert!(down.force);
         assert_eq!(down.bridge, "nsbr0");
+        let Action::Publish(p) = action(&["publish", "x", "8080:80/udp", "--host-ip", "10.0.0.1"])
+        else {
+            panic!("publish expected");
+        };
+        assert_eq!(p.port.to_string(), "10.0.0.1:8080:80/udp");
+        let Action::Unpublish(u) = action(&["unpublish", "x", "8080"]) else {
+            panic!("unpublish expected");
+        };
+        assert_eq!((u.host_port, u.proto), (8080, crate::ports::Proto::Tcp));
     }
 }

@@ -4,6 +4,7 @@
 use nscli::cell::Cell;
 use nscli::columns::Column;
 
+use crate::ports::Port;
 use crate::teardown::Entry;
 
 /// A column of `ls`: a row per attachment.
@@ -18,6 +19,7 @@ pub enum LsColumn {
     Address6,
     Mac,
     Alive,
+    Ports,
 }
 
 impl Column for LsColumn {
@@ -31,6 +33,7 @@ impl Column for LsColumn {
         LsColumn::Address6,
         LsColumn::Mac,
         LsColumn::Alive,
+        LsColumn::Ports,
     ];
 
     fn name(self) -> &'static str {
@@ -44,6 +47,7 @@ impl Column for LsColumn {
             LsColumn::Address6 => "ADDRESS6",
             LsColumn::Mac => "MAC",
             LsColumn::Alive => "ALIVE",
+            LsColumn::Ports => "PORTS",
         }
     }
 
@@ -58,6 +62,7 @@ impl Column for LsColumn {
             LsColumn::Address6 => "its IPv6 address, CIDR (none without --subnet6)",
             LsColumn::Mac => "the interface's MAC",
             LsColumn::Alive => "whether the namespace still exists",
+            LsColumn::Ports => "published ports, [HOSTIP:]HOSTPORT:PORT/PROTO",
         }
     }
 
@@ -92,7 +97,23 @@ pub fn cell(entry: &Entry, column: LsColumn) -> Cell {
         LsColumn::Address6 => entry.address6.as_ref().map_or(Cell::Empty, Cell::text),
         LsColumn::Mac => Cell::text(&entry.mac),
         LsColumn::Alive => Cell::Bool(entry.alive),
+        LsColumn::Ports => Cell::List(entry.ports.iter().map(port_cell).collect()),
     }
+}
+
+/// A published port: `8080:80/tcp` in a table, an object of numbers in JSON.
+fn port_cell(p: &Port) -> Cell {
+    let json = Cell::Record(vec![
+        (
+            "host_ip",
+            p.host_ip
+                .map_or(Cell::Empty, |ip| Cell::text(ip.to_string())),
+        ),
+        ("host_port", Cell::Num(p.host_port.into())),
+        ("port", Cell::Num(p.port.into())),
+        ("proto", Cell::text(p.proto.to_string())),
+    ]);
+    Cell::Shown(p.to_string(), Box::new(json))
 }
 
 #[cfg(test)]
@@ -114,6 +135,7 @@ mod tests {
             address6: None,
             mac: "02:6e:0a:01:00:02".into(),
             alive: true,
+            ports: vec!["8080:80".parse().expect("port")],
         }
     }
 
@@ -129,6 +151,11 @@ mod tests {
         assert_eq!(obj["host_veth"], "nb0123456789ab");
         assert_eq!(obj["interface"], "eth0");
         assert_eq!(obj["address6"], serde_json::Value::Null);
+        assert_eq!(
+            obj["ports"],
+            serde_json::json!([{"host_ip": null, "host_port": 8080, "port": 80, "proto": "tcp"}])
+        );
+        assert_eq!(cell(&e, LsColumn::Ports).display(), "8080:80/tcp");
         assert_eq!(cell(&e, LsColumn::Netns).display(), "4:4026532527");
         assert_eq!(cell(&e, LsColumn::Alive).display(), "yes");
     }

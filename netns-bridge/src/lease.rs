@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::ipam::Subnet;
 use crate::ipam6::Subnet6;
+use crate::ports::Port;
 use crate::route::Link;
 use crate::statedir::Dir;
 use nsproc::NsId;
@@ -129,6 +130,9 @@ pub struct Lease {
     /// [`BridgeRecord::pending`]).
     #[serde(default, skip_serializing_if = "no")]
     pub pending: bool,
+    /// Its published ports (`publish`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
 }
 
 impl Lease {
@@ -468,6 +472,7 @@ mod tests {
             mac: "02:00:00:00:00:00".into(),
             cni: None,
             pending: false,
+            ports: Vec::new(),
         }
     }
 

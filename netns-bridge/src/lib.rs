@@ -20,6 +20,8 @@ pub mod names;
 pub mod nat;
 pub mod netlink;
 pub mod netns;
+pub mod ports;
+pub mod publish;
 pub mod route;
 pub mod statedir;
 pub mod teardown;

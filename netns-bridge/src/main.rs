@@ -7,6 +7,7 @@ use nscli::output::Output;
 use netns_bridge::attach::{self, Attachment};
 use netns_bridge::cli::{Action, Cli};
 use netns_bridge::columns::{self, LS_DEFAULT};
+use netns_bridge::publish;
 use netns_bridge::teardown;
 use netns_bridge::Error;
 
@@ -29,6 +30,8 @@ fn run(cli: Cli, out: &mut Output) -> Result<(), Error> {
             teardown::gc(&request)?;
         }
         Action::Down(request) => teardown::down(&request)?,
+        Action::Publish(request) => publish::publish(&request)?,
+        Action::Unpublish(request) => publish::unpublish(&request)?,
     }
     Ok(out.flush()?)
 }

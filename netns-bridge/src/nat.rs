@@ -81,7 +81,8 @@ pub fn disable(bridge: &str) -> Result<(), Error> {
     )
 }
 
-fn nft(script: &str, what: &str) -> Result<(), Error> {
+/// Feeds `script` to `nft -f -` as one transaction; `what` says what it was for.
+pub(crate) fn nft(script: &str, what: &str) -> Result<(), Error> {
     let fail = |why: String| Error::Nft {
         what: what.to_string(),
         why,

@@ -101,6 +101,7 @@ pub fn detach(request: &Detach) -> Result<usize, Error> {
         return delete_untracked(&mut socket, bridge, selectors, &HashSet::new());
     };
     let mut state = store.load()?;
+    let before = state.clone();
     let (gone, kept): (Vec<Lease>, Vec<Lease>) = state
         .leases
         .drain(..)
@@ -116,6 +117,9 @@ pub fn detach(request: &Detach) -> Result<usize, Error> {
         if let Err(e) = store.save(&state) {
             errors.push(e);
         }
+    }
+    if let Err(e) = crate::publish::follow(bridge, &before, &state) {
+        errors.push(e);
     }
     Error::from_list(errors)?;
     Ok(gone.len())
@@ -239,6 +243,8 @@ pub struct Entry {
     pub address6: Option<String>,
     pub mac: String,
     pub alive: bool,
+    /// Its published ports.
+    pub ports: Vec<crate::ports::Port>,
 }
 
 /// The attachments the request asks for.
@@ -274,6 +280,7 @@ pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
                     .map(|(ip, s6)| format!("{ip}/{}", s6.prefix())),
                 mac: lease.mac.clone(),
                 alive: lease.alive(&links, bridge),
+                ports: lease.ports.clone(),
             });
         }
     }
@@ -310,6 +317,7 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         record.nat = false;
         record.nat_pending = false;
     }
+    crate::publish::follow(bridge, &before, &state)?;
     if state == BridgeState::default() {
         store.remove()?;
     } else if state != before {
@@ -422,9 +430,11 @@ pub fn down(request: &Down) -> Result<(), Error> {
         return remove_tagged_bridge(&mut socket, bridge, &links);
     };
     let mut state = store.load()?;
+    let before = state.clone();
     let links = settle(&mut socket, bridge, &state)?;
     collect(&mut socket, bridge, &links, &mut state)?;
     if !state.leases.is_empty() && !request.force {
+        crate::publish::follow(bridge, &before, &state)?;
         store.save(&state)?;
         return Err(Error::Busy(format!(
             "bridge {bridge} still has {} attachment(s); detach them or use --force",
@@ -434,6 +444,9 @@ pub fn down(request: &Down) -> Result<(), Error> {
     let veths: Vec<String> = state.leases.iter().map(|l| l.host_veth.clone()).collect();
     let mut errors = delete_links(&mut socket, &veths);
     state.leases.clear();
+    if let Err(e) = crate::publish::follow(bridge, &before, &state) {
+        errors.push(e);
+    }
     if let Some(record) = &state.bridge {
         if let Err(e) = remove_bridge(&mut socket, bridge, record) {
             errors.push(e);

@@ -486,3 +486,39 @@ fn dual_stack_from_an_ipv6_range_set() {
     assert_eq!(links_of(a.name()), ["lo"]);
     assert_eq!(host.lease_count("cnibr9"), 0);
 }
+
+#[test]
+fn port_mappings_are_published_and_go_with_del() {
+    testkit::require_root!();
+    let host = Host::new();
+    let a = NetnsGuard::new();
+    let conf = conf_on(
+        host.path(),
+        "1.0.0",
+        "cnibr3",
+        "10.93.0.0/24",
+        "",
+        r#","runtimeConfig":{"portMappings":[{"hostPort":18090,"containerPort":8080,"protocol":"tcp"}]}"#,
+    );
+    ours(&host, "ADD", Some(&a.path()), "p", &conf).success();
+    let table = || {
+        host.program("nft")
+            .args(["list", "table", "ip", "netns-bridge-ports-cnibr3"])
+            .output()
+            .expect("nft")
+    };
+    let listed = String::from_utf8_lossy(&table().stdout).into_owned();
+    assert!(
+        listed.contains("tcp dport 18090 dnat to 10.93.0.2:8080"),
+        "{listed}"
+    );
+    ours(&host, "DEL", Some(&a.path()), "p", &conf).success();
+    assert!(!table().status.success());
+    assert_eq!(host.lease_count("cnibr3"), 0);
+    // A mapping that cannot be honoured is a configuration error, nothing attached.
+    let bad = conf.replace(r#""protocol":"tcp""#, r#""protocol":"sctp""#);
+    let out = ours(&host, "ADD", Some(&a.path()), "p", &bad);
+    let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+    assert_eq!(err["code"], 7);
+    assert_eq!(links_of(a.name()), ["lo"]);
+}

@@ -145,6 +145,7 @@ impl Work<'_, '_> {
             mac: names::mac_string(&names::interface_mac(address)),
             cni: request.cni.clone(),
             pending: true,
+            ports: Vec::new(),
         };
         self.state.leases.push(lease.clone());
         Ok(lease)

@@ -15,6 +15,7 @@ use crate::attach::Route;
 use crate::ipam::Subnet;
 use crate::ipam6::Subnet6;
 use crate::lease::CniKey;
+use crate::ports::Port;
 
 const DEFAULT_BRIDGE: &str = "cni0";
 
@@ -72,9 +73,25 @@ pub struct CniArgs {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RuntimeConfig {
     #[serde(default)]
     pub ips: Vec<String>,
+    /// The `portMappings` capability.
+    #[serde(default)]
+    pub port_mappings: Vec<PortMapping>,
+}
+
+/// One entry of `runtimeConfig.portMappings`, as the `portmap` plugin reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortMapping {
+    pub host_port: u16,
+    pub container_port: u16,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default, rename = "hostIP")]
+    pub host_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +120,8 @@ pub struct Settings {
     pub ips: Vec<(&'static str, String)>,
     /// GC's `cni.dev/valid-attachments` (container ID, interface name).
     pub valid_attachments: Option<Vec<CniKey>>,
+    /// `runtimeConfig.portMappings`: published with the attachment.
+    pub ports: Vec<Port>,
 }
 
 /// Parses the configuration from stdin's bytes.
@@ -155,6 +174,12 @@ pub fn parse_config(bytes: &[u8]) -> Result<Settings, CniError> {
         routes: addressing.routes,
         hairpin: conf.hairpin_mode.unwrap_or(false),
         promisc: conf.promisc_mode.unwrap_or(false),
+        ports: port_mappings(
+            conf.runtime_config
+                .as_ref()
+                .map(|r| r.port_mappings.as_slice())
+                .unwrap_or_default(),
+        )?,
         ips: conf
             .args
             .and_then(|a| a.cni)
@@ -179,6 +204,32 @@ pub fn parse_config(bytes: &[u8]) -> Result<Settings, CniError> {
                 .collect()
         }),
     })
+}
+
+/// `runtimeConfig.portMappings` as published ports (IPv4 only).
+fn port_mappings(list: &[PortMapping]) -> Result<Vec<Port>, CniError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let key = format!("runtimeConfig.portMappings[{i}]");
+            let proto = m.protocol.as_deref().unwrap_or("tcp").to_ascii_lowercase();
+            let mut port: Port = format!("{}:{}/{proto}", m.host_port, m.container_port)
+                .parse()
+                .map_err(|e: crate::Error| {
+                    CniError::new(CODE_INVALID_CONFIG, format!("{key}: {e}"))
+                })?;
+            port.host_ip = match m.host_ip.as_deref().filter(|ip| !ip.is_empty()) {
+                None | Some("0.0.0.0") => None,
+                Some(ip) => Some(crate::ipam::parse_ipv4(ip).ok_or_else(|| {
+                    CniError::new(
+                        CODE_INVALID_CONFIG,
+                        format!("{key}.hostIP {ip}: an IPv4 address of the host is needed"),
+                    )
+                })?),
+            };
+            Ok(port)
+        })
+        .collect()
 }
 
 /// The container's side of a command, from the `CNI_*` environment.

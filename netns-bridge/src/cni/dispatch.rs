@@ -12,6 +12,7 @@ use super::result::{
 use super::{FALLBACK_VERSION, SUPPORTED_VERSIONS};
 use crate::attach::{self, Request};
 use crate::lease::{self, CniKey};
+use crate::publish::{self, Publish};
 use crate::teardown::{self, Selector};
 
 /// Runs one CNI command on the configuration in `stdin`, with the environment read
@@ -65,6 +66,10 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
             .into_iter()
             .chain(settings.ips.iter().map(|(k, v)| (*k, v.as_str()))),
     )?;
+    let key = CniKey {
+        container_id: invocation.container_id.clone(),
+        ifname: invocation.ifname.clone(),
+    };
     let request = Request {
         target: invocation.need_netns()?.to_string(),
         bridge: settings.bridge.clone(),
@@ -76,16 +81,35 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
         default_route: settings.default_route,
         nat: settings.nat,
         state_root: root.to_path_buf(),
-        cni: Some(CniKey {
-            container_id: invocation.container_id,
-            ifname: invocation.ifname,
-        }),
+        cni: Some(key.clone()),
         ranges: settings.ranges.clone(),
         routes: settings.routes.clone(),
         hairpin: settings.hairpin,
         promisc: settings.promisc,
     };
     let a = attach::attach(&request, |_| Ok(())).map_err(|e| CniError::from_error(&e))?;
+    // The portMappings capability: published with the attachment, which goes again
+    // when one cannot be.
+    for port in &settings.ports {
+        let publish = Publish {
+            state_root: root.to_path_buf(),
+            bridge: settings.bridge.clone(),
+            target: request.target.clone(),
+            port: *port,
+        };
+        if let Err(e) = publish::publish(&publish) {
+            let undo = teardown::Detach {
+                state_root: root.to_path_buf(),
+                bridge: settings.bridge.clone(),
+                selectors: vec![Selector::Cni {
+                    container_id: key.container_id.clone(),
+                    ifname: key.ifname.clone(),
+                }],
+            };
+            let _ = teardown::detach(&undo);
+            return Err(CniError::from_error(&e));
+        }
+    }
     Ok(to_json(&AddResult::new(&settings.version, &a)))
 }
 
