@@ -39,6 +39,7 @@ pub fn gateway_message(bridge: &Bridge) -> RouteNetlinkMessage {
 /// bridge, and must match the subnet of an existing one. Records the subnet in `state`.
 /// `existing` is the link called `name` as the caller just looked it up. What it makes
 /// (the bridge, or the gateway address on a bridge that was there) is undone by `tx`.
+/// Without `gateway` (CNI `isGateway: false`) no gateway address is added.
 #[allow(clippy::too_many_arguments)]
 pub fn ensure<'a>(
     tx: &mut Transaction<'a, Socket>,
@@ -48,6 +49,7 @@ pub fn ensure<'a>(
     state: &mut BridgeState,
     requested: Option<Subnet>,
     requested6: Option<Subnet6>,
+    gateway: bool,
     mtu: Option<u32>,
     state_root: &Path,
 ) -> Result<Bridge, Error> {
@@ -107,7 +109,7 @@ pub fn ensure<'a>(
             subnet,
             subnet6: remembered6,
             mac: link.mac.unwrap_or(mac),
-            verify_gateway: true,
+            verify_gateway: gateway,
         };
         return Ok(bridge);
     }
@@ -146,7 +148,7 @@ pub fn ensure<'a>(
         nat: state.bridge.as_ref().is_some_and(|b| b.nat),
         mtu: state.bridge.as_ref().and_then(|b| b.mtu).or(mtu),
         created: existing.is_none() || tagged,
-        gateway_added: existing.is_some() && !tagged && on_link.is_none(),
+        gateway_added: existing.is_some() && !tagged && on_link.is_none() && gateway,
         pending: true,
         nat_pending: state.bridge.as_ref().is_some_and(|b| b.nat_pending),
     });
@@ -156,7 +158,7 @@ pub fn ensure<'a>(
     match existing {
         Some(link) => {
             let mut batch = Vec::new();
-            if on_link.is_none() {
+            if on_link.is_none() && gateway {
                 batch.push((
                     route::add_address_message(link.index, subnet.gateway(), &subnet),
                     route::CREATE,
@@ -221,18 +223,20 @@ pub fn ensure<'a>(
                 what: format!("cannot create bridge {name}"),
                 why: "it vanished right after creation".into(),
             })?;
-            socket.call(
-                || {
-                    format!(
-                        "cannot add {}/{} to bridge {name}",
-                        subnet.gateway(),
-                        subnet.prefix()
-                    )
-                },
-                route::add_address_message(link.index, subnet.gateway(), &subnet),
-                route::CREATE,
-            )?;
-            if let Some(s6) = subnet6 {
+            if gateway {
+                socket.call(
+                    || {
+                        format!(
+                            "cannot add {}/{} to bridge {name}",
+                            subnet.gateway(),
+                            subnet.prefix()
+                        )
+                    },
+                    route::add_address_message(link.index, subnet.gateway(), &subnet),
+                    route::CREATE,
+                )?;
+            }
+            if let Some(s6) = subnet6.filter(|_| gateway) {
                 socket.call(
                     || {
                         format!(

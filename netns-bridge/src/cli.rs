@@ -240,6 +240,7 @@ impl AttachArgs {
             cni: None,
             ranges: Vec::new(),
             routes: Vec::new(),
+            gateway: true,
             hairpin: false,
             promisc: false,
         })

@@ -522,3 +522,22 @@ fn port_mappings_are_published_and_go_with_del() {
     assert_eq!(err["code"], 7);
     assert_eq!(links_of(a.name()), ["lo"]);
 }
+
+#[test]
+fn is_gateway_false_leaves_the_bridge_without_an_address() {
+    testkit::require_root!();
+    let host = Host::new();
+    let a = NetnsGuard::new();
+    let conf = conf_on(host.path(), "1.0.0", "cnibr2", "10.92.0.0/24", "", "")
+        .replace(r#""isGateway":true"#, r#""isGateway":false"#)
+        .replace(r#""routes":[{"dst":"0.0.0.0/0"}]"#, r#""routes":[]"#);
+    ours(&host, "ADD", Some(&a.path()), "g", &conf).success();
+    assert_eq!(addresses_of(a.name(), "eth0"), ["10.92.0.2/24"]);
+    assert!(addresses_of(host.ns.name(), "cnibr2").is_empty());
+    assert!(
+        !routes_of(a.name()).contains("default"),
+        "{}",
+        routes_of(a.name())
+    );
+    ours(&host, "DEL", Some(&a.path()), "g", &conf).success();
+}

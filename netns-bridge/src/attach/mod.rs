@@ -48,6 +48,8 @@ pub struct Request {
     pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
     /// Routes inside besides the default one (CNI `ipam.routes`).
     pub routes: Vec<Route>,
+    /// The gateway address on the bridge (false: CNI `isGateway: false`).
+    pub gateway: bool,
     /// Hairpin mode on the host veth (CNI `hairpinMode`).
     pub hairpin: bool,
     /// The bridge in promiscuous mode (CNI `promiscMode`).

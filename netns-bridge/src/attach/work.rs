@@ -51,6 +51,7 @@ impl Work<'_, '_> {
             self.state,
             request.subnet,
             request.subnet6,
+            request.gateway,
             request.mtu,
             &request.state_root,
         )?;

@@ -114,6 +114,8 @@ pub struct Settings {
     pub state_dir: Option<PathBuf>,
     pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
     pub routes: Vec<Route>,
+    /// The gateway address on the bridge: `isGateway` (or `isDefaultGateway`).
+    pub gateway: bool,
     pub hairpin: bool,
     pub promisc: bool,
     /// `args.cni.ips` and `runtimeConfig.ips`, with the key each came from.
@@ -172,6 +174,7 @@ pub fn parse_config(bytes: &[u8]) -> Result<Settings, CniError> {
         state_dir: conf.state_dir,
         ranges: addressing.ranges,
         routes: addressing.routes,
+        gateway: conf.is_gateway != Some(false) || conf.is_default_gateway == Some(true),
         hairpin: conf.hairpin_mode.unwrap_or(false),
         promisc: conf.promisc_mode.unwrap_or(false),
         ports: port_mappings(
@@ -304,9 +307,10 @@ mod tests {
     #[test]
     fn gateway_flags_decide_the_default_route() {
         let off = parse_config(br#"{"isGateway":false}"#).expect("valid");
-        assert!(!off.default_route);
+        assert!(!off.default_route && !off.gateway);
         let on = parse_config(br#"{"isGateway":false,"isDefaultGateway":true}"#).expect("valid");
-        assert!(on.default_route);
+        assert!(on.default_route && on.gateway);
+        assert!(parse_config(b"{}").expect("valid").gateway);
     }
 
     #[test]

@@ -84,6 +84,7 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
         cni: Some(key.clone()),
         ranges: settings.ranges.clone(),
         routes: settings.routes.clone(),
+        gateway: settings.gateway,
         hairpin: settings.hairpin,
         promisc: settings.promisc,
     };
