@@ -2,9 +2,12 @@
 //! their addresses, and removes everything again; also a CNI plugin.
 //!
 //! Layers, bottom up: [`netlink`] (socket, sequence numbers, ACKs, dumps, batches),
-//! [`route`] (link, address and route messages), [`bridge`], [`attach`] and
-//! [`teardown`] (the operations, [`undo`] rolling back a failed attach), over [`ipam`] and [`names`] (pure) and [`lease`] (the
-//! locked state, kept in files through [`statedir`]). [`nat`] drives nftables; [`cni`] speaks the CNI protocol.
+//! [`route`] (link, address and route messages), [`bridge`], [`attach`], [`teardown`]
+//! and [`publish`] (the operations, [`undo`] rolling back a failed attach), over
+//! [`ipam`], [`ipam6`], [`ports`] and [`names`] (pure) and [`lease`] (the locked state
+//! per host namespace, kept in files through [`statedir`]). [`netns`] opens TARGETs
+//! through nsproc; [`nat`] drives nftables; [`columns`] is `ls`'s table; [`cni`] speaks
+//! the CNI protocol.
 
 pub mod attach;
 pub mod bridge;
