@@ -165,6 +165,37 @@ fn a_namespace_deleted_mid_attach_leaves_nothing() {
 }
 
 #[test]
+fn a_pid_target_that_exits_mid_attach_is_refused_though_its_namespace_lives() {
+    testkit::require_root!();
+    require_test_hooks!();
+    let host = Host::new();
+    let before = snapshot(&host, "nsbr0");
+    // The namespace outlives the process (it is mounted): only the process is gone, and
+    // its PID may name another by now. The attach, holding it by a pidfd, notices.
+    let ns = NetnsGuard::new();
+    let mut sleeper = std::process::Command::new("ip");
+    sleeper.args(["netns", "exec", ns.name(), "sleep", "600"]);
+    let sleeper = ProcessGuard::new(sleeper.spawn().expect("spawn sleep"));
+    let pid = sleeper.pid().to_string();
+    assert!(wait_for(Duration::from_secs(5), || {
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .is_ok_and(|e| e.to_string_lossy().contains("sleep"))
+    }));
+    let (child, dir) = paused_attach(
+        &host,
+        "done",
+        &[],
+        &["attach", &pid, "--subnet", "10.76.0.0/24"],
+    );
+    drop(sleeper);
+    let out = resume(child, dir.path());
+    assert_fails(&out, 1);
+    assert!(out.stderr().contains("went away"), "{}", out.stderr());
+    assert_eq!(snapshot(&host, "nsbr0"), before);
+    assert_eq!(links_of(ns.name()), ["lo"]);
+}
+
+#[test]
 fn a_waiting_attach_survives_the_failed_first_attach_it_waited_for() {
     testkit::require_root!();
     require_test_hooks!();
