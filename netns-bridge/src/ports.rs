@@ -10,7 +10,6 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::ipam::Subnet;
 use crate::lease::BridgeState;
 
 /// TCP or UDP.
@@ -98,32 +97,60 @@ pub fn table_name(bridge: &str) -> String {
     format!("netns-bridge-ports-{bridge}")
 }
 
-/// The nft script that makes the bridge's ports table anew (or removes it, when no
-/// port is published): DNAT of connections to the host (prerouting, and output for the
-/// host namespace's own), and masquerading of connections from the subnet to a
-/// published port of the subnet, so that a namespace reaches itself and its neighbours
-/// through the host (hairpin).
-pub fn ruleset(bridge: &str, subnet: Option<Subnet>, state: &BridgeState) -> String {
+/// The nft script that makes the bridge's ports tables anew (`ip`, and `ip6` for the
+/// IPv6 addresses of a dual-stack bridge), or removes them when no port is published:
+/// DNAT of connections to the host (prerouting, and output for the host namespace's
+/// own), and masquerading of connections from the subnet to a published port of the
+/// subnet, so that a namespace reaches itself and its neighbours through the host
+/// (hairpin). A mapping with a host address (IPv4) is IPv4 only.
+pub fn ruleset(bridge: &str, state: &BridgeState) -> String {
     let table = table_name(bridge);
-    let mut script = format!("add table ip {table}\ndelete table ip {table}\n");
-    let rules: Vec<String> = state
-        .leases
-        .iter()
-        .flat_map(|l| l.ports.iter().map(move |p| (l.address, p)))
-        .map(|(address, p)| {
+    let mut script = format!(
+        "add table ip {table}\ndelete table ip {table}\n\
+         add table ip6 {table}\ndelete table ip6 {table}\n"
+    );
+    let mapped = || {
+        state
+            .leases
+            .iter()
+            .flat_map(|l| l.ports.iter().map(move |p| (l, p)))
+    };
+    let dnat = |to: &str, p: &Port, address: String| {
+        format!(
+            "{to} {} dport {} dnat to {address}:{}",
+            p.proto, p.host_port, p.port
+        )
+    };
+    let rules4: Vec<String> = mapped()
+        .map(|(l, p)| {
             let to = match p.host_ip {
                 Some(ip) => format!("ip daddr {ip}"),
                 None => "fib daddr type local".into(),
             };
-            format!(
-                "{to} {} dport {} dnat to {address}:{}",
-                p.proto, p.host_port, p.port
-            )
+            dnat(&to, p, l.address.to_string())
         })
         .collect();
-    let (Some(subnet), false) = (subnet, rules.is_empty()) else {
-        return script;
-    };
+    let rules6: Vec<String> = mapped()
+        .filter(|(_, p)| p.host_ip.is_none())
+        .filter_map(|(l, p)| {
+            l.address6
+                .map(|ip| dnat("fib daddr type local", p, format!("[{ip}]")))
+        })
+        .collect();
+    if let Some(subnet) = state.subnet() {
+        script.push_str(&family_table("ip", &table, &subnet.to_string(), &rules4));
+    }
+    if let Some(subnet6) = state.subnet6() {
+        script.push_str(&family_table("ip6", &table, &subnet6.to_string(), &rules6));
+    }
+    script
+}
+
+/// One family's table; nothing without rules.
+fn family_table(family: &str, table: &str, subnet: &str, rules: &[String]) -> String {
+    if rules.is_empty() {
+        return String::new();
+    }
     // (nft takes the name `dstnat` in prerouting only: -100 is its value.)
     let chain = |name: &str| {
         let body: String = rules.iter().map(|r| format!("\t\t{r}\n")).collect();
@@ -131,22 +158,22 @@ pub fn ruleset(bridge: &str, subnet: Option<Subnet>, state: &BridgeState) -> Str
             "\tchain {name} {{\n\t\ttype nat hook {name} priority -100; policy accept;\n{body}\t}}\n"
         )
     };
-    script.push_str(&format!(
-        "table ip {table} {{\n{}{}\
+    format!(
+        "table {family} {table} {{\n{}{}\
          \tchain postrouting {{\n\
          \t\ttype nat hook postrouting priority srcnat; policy accept;\n\
-         \t\tip saddr {subnet} ip daddr {subnet} ct status dnat masquerade\n\
+         \t\t{family} saddr {subnet} {family} daddr {subnet} ct status dnat masquerade\n\
          \t}}\n\
          }}\n",
         chain("prerouting"),
         chain("output"),
-    ));
-    script
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipam::Subnet;
     use crate::lease::{BridgeRecord, Lease};
 
     #[test]
@@ -204,10 +231,11 @@ mod tests {
             }),
             leases: Vec::new(),
         };
-        let empty = ruleset("br0", Some(subnet), &state);
+        let empty = ruleset("br0", &state);
         assert_eq!(
             empty,
-            "add table ip netns-bridge-ports-br0\ndelete table ip netns-bridge-ports-br0\n"
+            "add table ip netns-bridge-ports-br0\ndelete table ip netns-bridge-ports-br0\n\
+             add table ip6 netns-bridge-ports-br0\ndelete table ip6 netns-bridge-ports-br0\n"
         );
         state.leases.push(Lease {
             netns: "4:1".into(),
@@ -221,12 +249,24 @@ mod tests {
             pending: false,
             ports: vec!["8080:80".parse().expect("port")],
         });
-        let r = ruleset("br0", Some(subnet), &state);
+        let r = ruleset("br0", &state);
         assert!(
             r.contains("fib daddr type local tcp dport 8080 dnat to 10.6.0.2:80"),
             "{r}"
         );
         assert!(r.contains("type nat hook output priority -100"), "{r}");
         assert!(r.contains("ip saddr 10.6.0.0/24 ip daddr 10.6.0.0/24 ct status dnat masquerade"));
+        assert!(!r.contains("table ip6 netns-bridge-ports-br0 {"));
+        // Dual stack: the IPv6 address too.
+        if let Some(record) = state.bridge.as_mut() {
+            record.subnet6 = Some("fd06::/64".into());
+        }
+        state.leases[0].address6 = "fd06::2".parse().ok();
+        let r = ruleset("br0", &state);
+        assert!(
+            r.contains("fib daddr type local tcp dport 8080 dnat to [fd06::2]:80"),
+            "{r}"
+        );
+        assert!(r.contains("ip6 saddr fd06::/64 ip6 daddr fd06::/64 ct status dnat masquerade"));
     }
 }

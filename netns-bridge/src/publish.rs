@@ -13,6 +13,7 @@ use crate::ports::{self, Port, Proto};
 /// Where forwarding is turned on: connections from outside and from other namespaces
 /// are forwarded to the namespace.
 const FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";
+const FORWARDING6: &str = "/proc/sys/net/ipv6/conf/all/forwarding";
 
 /// `publish`: forward `port` of the host to the namespace `target` on `bridge`.
 #[derive(Clone, Debug)]
@@ -85,11 +86,15 @@ pub fn publish(request: &Publish) -> Result<(), Error> {
     {
         lease.ports.push(port);
     }
-    std::fs::write(FORWARDING, "1").map_err(|e| Error::File {
-        what: "cannot turn on IPv4 forwarding in",
-        path: FORWARDING.into(),
-        source: e,
-    })?;
+    let knobs = [FORWARDING, FORWARDING6];
+    let family = if state.subnet6().is_some() { 2 } else { 1 };
+    for knob in &knobs[..family] {
+        std::fs::write(knob, "1").map_err(|e| Error::File {
+            what: "cannot turn on forwarding in",
+            path: knob.into(),
+            source: e,
+        })?;
+    }
     store.save(&state)?;
     if let Err(e) = apply(bridge, &state) {
         // Back to what was published before; the error says why.
@@ -133,7 +138,7 @@ pub fn unpublish(request: &Unpublish) -> Result<(), Error> {
 /// Makes the bridge's ports table say what `state` says (removes it with no port).
 pub fn apply(bridge: &str, state: &BridgeState) -> Result<(), Error> {
     crate::nat::nft(
-        &ports::ruleset(bridge, state.subnet(), state),
+        &ports::ruleset(bridge, state),
         &format!("cannot update the published ports of {bridge}"),
     )
 }

@@ -136,3 +136,34 @@ fn nat_masquerades_both_families() {
     assert!(!table("ip").status.success());
     assert_eq!(host.links(), ["lo"]);
 }
+
+#[test]
+fn a_published_port_is_reached_over_both_families() {
+    testkit::require_root!();
+    let host = Host::new();
+    let a = NetnsGuard::new();
+    let b = NetnsGuard::new();
+    let args = ["--subnet", "10.77.0.0/24", "--subnet6", "fd77::/64"];
+    for ns in [&a, &b] {
+        let mut attach = vec!["attach", ns.name()];
+        attach.extend(args);
+        host.run(attach).success();
+    }
+    // One listener on both families (IPv6 socket, not v6-only).
+    let server = Listener::start(&a.path(), "[::]");
+    let mapping = format!("18081:{}", server.addr.port());
+    host.run(["publish", a.name(), &mapping]).expect_code(0);
+    for addr in ["10.77.0.1:18081", "[fd77::1]:18081"] {
+        let addr: std::net::SocketAddr = addr.parse().expect("addr");
+        assert!(connects(&host.ns.path(), addr), "{addr} from the host");
+        assert!(connects(&b.path(), addr), "{addr} from b");
+        assert!(connects(&a.path(), addr), "{addr} from a itself");
+    }
+    host.run(["down", "--force"]).expect_code(0);
+    let table = host
+        .program("nft")
+        .args(["list", "table", "ip6", "netns-bridge-ports-nsbr0"])
+        .output()
+        .expect("nft");
+    assert!(!table.status.success());
+}
