@@ -105,6 +105,9 @@ pub struct AttachArgs {
     /// A static address (must be inside the subnet and free)
     #[arg(long, value_name = "ADDR")]
     pub ip: Option<String>,
+    /// A static IPv6 address (inside the IPv6 subnet and free)
+    #[arg(long, value_name = "ADDR")]
+    pub ip6: Option<String>,
     /// The interface name inside the namespace
     #[arg(short, long, default_value = "eth0", value_name = "NAME")]
     pub ifname: String,
@@ -232,6 +235,13 @@ impl AttachArgs {
             target: self.target,
             bridge: self.bridge,
             ip: self.ip,
+            ip6: self
+                .ip6
+                .map(|ip| {
+                    ip.parse::<std::net::Ipv6Addr>()
+                        .map_err(|_| Error::invalid(format!("invalid IPv6 address '{ip}'")))
+                })
+                .transpose()?,
             ifname: self.ifname,
             mtu: self.mtu,
             default_route: !self.no_default_route,

@@ -482,6 +482,16 @@ fn dual_stack_from_an_ipv6_range_set() {
         .output()
         .expect("ip");
     assert!(String::from_utf8_lossy(&out.stdout).contains("via fd99::1 dev eth0"));
+    // Static addresses of both families, as `podman run --ip --ip6` ask.
+    let b = NetnsGuard::new();
+    let mut cmd = host.command(Vec::<String>::new());
+    cmd.env("CNI_ARGS", "IgnoreUnknown=1;IP=10.99.0.40,fd99::40");
+    let add: Value =
+        serde_json::from_str(&plugin(cmd, "ADD", Some(&b.path()), "b", &conf).success())
+            .expect("ADD result");
+    assert_eq!(add["ips"][0]["address"], "10.99.0.40/24");
+    assert_eq!(add["ips"][1]["address"], "fd99::40/64");
+    ours(&host, "DEL", Some(&b.path()), "b", &conf).success();
     ours(&host, "DEL", Some(&a.path()), "a", &conf).success();
     assert_eq!(links_of(a.name()), ["lo"]);
     assert_eq!(host.lease_count("cnibr9"), 0);

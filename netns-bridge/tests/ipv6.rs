@@ -167,3 +167,31 @@ fn a_published_port_is_reached_over_both_families() {
         .expect("nft");
     assert!(!table.status.success());
 }
+
+#[test]
+fn static_ipv6_addresses_are_given_or_refused_cleanly() {
+    testkit::require_root!();
+    let host = Host::new();
+    let a = NetnsGuard::new();
+    let b = NetnsGuard::new();
+    let out = host.run([
+        "attach",
+        a.name(),
+        "--subnet",
+        "10.78.0.0/24",
+        "--subnet6",
+        "fd78::/64",
+        "--ip6",
+        "fd78::50",
+    ]);
+    assert_eq!(out.success(), "10.78.0.2/24\nfd78::50/64\n");
+    // Taken (exit 3), outside or the gateway (exit 2), and nothing left of b.
+    common::assert_fails(&host.run(["attach", b.name(), "--ip6", "fd78::50"]), 3);
+    common::assert_fails(&host.run(["attach", b.name(), "--ip6", "fd79::5"]), 2);
+    common::assert_fails(&host.run(["attach", b.name(), "--ip6", "fd78::1"]), 2);
+    common::assert_fails(&host.run(["attach", b.name(), "--ip6", "bogus"]), 2);
+    common::assert_fails(&host.run(["attach", a.name(), "--ip6", "fd78::51"]), 2);
+    assert_eq!(common::links_of(b.name()), ["lo"]);
+    assert_eq!(host.lease_count("nsbr0"), 1);
+    host.run(["down", "--force"]).expect_code(0);
+}

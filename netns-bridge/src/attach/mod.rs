@@ -37,6 +37,8 @@ pub struct Request {
     /// The bridge's IPv6 subnet when it is created: both families then.
     pub subnet6: Option<Subnet6>,
     pub ip: Option<String>,
+    /// A static IPv6 address (on a bridge with an IPv6 subnet).
+    pub ip6: Option<Ipv6Addr>,
     pub ifname: String,
     pub mtu: Option<u32>,
     pub default_route: bool,
@@ -104,7 +106,27 @@ pub fn validate(request: &Request) -> Result<(), Error> {
         let bare = ip.split_once('/').map_or(ip.as_str(), |(a, _)| a);
         ipam::parse_ipv4(bare).ok_or_else(|| Error::invalid(format!("invalid address '{ip}'")))?;
     }
+    if request.subnet6.is_some() {
+        check_static6(request.ip6, request.subnet6)?;
+    }
     Ok(())
+}
+
+/// A static IPv6 address must be one to hand out in the bridge's IPv6 subnet (`None`: the
+/// bridge has none, and the address cannot be given).
+fn check_static6(ip6: Option<Ipv6Addr>, subnet6: Option<Subnet6>) -> Result<(), Error> {
+    let Some(ip6) = ip6 else {
+        return Ok(());
+    };
+    match subnet6 {
+        Some(s6) if s6.is_assignable(ip6) => Ok(()),
+        Some(s6) => Err(Error::invalid(format!(
+            "address {ip6} is not one to hand out in {s6} (outside, or its network or gateway address)"
+        ))),
+        None => Err(Error::invalid(format!(
+            "cannot give {ip6}: the bridge has no IPv6 subnet"
+        ))),
+    }
 }
 
 /// Attaches the namespace; returns its attachment (the existing one if it was attached).
@@ -265,6 +287,7 @@ fn inspect<'a>(
     if let (Some(ip), Some(subnet)) = (&request.ip, request.subnet.or_else(|| state.subnet())) {
         ipam::parse_static(ip, &subnet)?;
     }
+    check_static6(request.ip6, request.subnet6.or_else(|| state.subnet6()))?;
     if let Some(link) = veth_link.take() {
         // A link has the host end's name, without a lease: ours, left over from a lost
         // lease (replaced), or someone else's (never touched).
@@ -306,6 +329,12 @@ fn existing<'a>(
         if ipam::parse_ipv4(bare) != Some(lease.address) {
             return Err(already(format!("address {}", lease.address)));
         }
+    }
+    if request.ip6.is_some() && request.ip6 != lease.address6 {
+        return Err(already(match lease.address6 {
+            Some(ip6) => format!("address {ip6}"),
+            None => "no IPv6 address".into(),
+        }));
     }
     let subnet = state.subnet().ok_or_else(|| Error::State {
         path: request.state_root.join(&request.bridge),

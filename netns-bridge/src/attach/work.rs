@@ -2,7 +2,7 @@
 //! transaction so that a failure undoes exactly what was made: bridge, lease, veth pair,
 //! the setup inside, NAT.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nix::errno::Errno;
 
@@ -127,15 +127,7 @@ impl Work<'_, '_> {
             address = pick_address(request, subnet, self.state);
         }
         let address = address?;
-        let address6 = match subnet6 {
-            Some(s6) => Some(s6.first_free(&self.state.used6()).ok_or_else(|| {
-                Error::NoAddress(format!(
-                    "IPv6 subnet {s6} of bridge {} is full",
-                    request.bridge
-                ))
-            })?),
-            None => None,
-        };
+        let address6 = pick_address6(request, subnet6, self.state)?;
         let lease = Lease {
             netns: names::id_text(self.netns.id),
             target: self.netns.path.display().to_string(),
@@ -379,6 +371,29 @@ impl Work<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// The static IPv6 address if it is free, else the lowest free one; none on a bridge
+/// without an IPv6 subnet. (Where a static address may go was checked before anything
+/// was made.)
+fn pick_address6(
+    request: &Request,
+    subnet6: Option<Subnet6>,
+    state: &BridgeState,
+) -> Result<Option<Ipv6Addr>, Error> {
+    let Some(s6) = subnet6 else {
+        return Ok(None);
+    };
+    let (bridge, used) = (&request.bridge, state.used6());
+    match request.ip6 {
+        Some(ip6) if used.contains(&ip6) => Err(Error::NoAddress(format!(
+            "address {ip6} is already leased on bridge {bridge}"
+        ))),
+        Some(ip6) => Ok(Some(ip6)),
+        None => s6.first_free(&used).map(Some).ok_or_else(|| {
+            Error::NoAddress(format!("IPv6 subnet {s6} of bridge {bridge} is full"))
+        }),
     }
 }
 

@@ -61,7 +61,7 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
         .as_deref()
         .and_then(ipamconf::cni_args_ip)
         .map(|ip| ("CNI_ARGS IP", ip));
-    let ip = ipamconf::static_ip(
+    let ips = ipamconf::static_ips(
         from_args
             .into_iter()
             .chain(settings.ips.iter().map(|(k, v)| (*k, v.as_str()))),
@@ -75,7 +75,8 @@ fn add(root: &Path, settings: &Settings, invocation: Invocation) -> Result<Strin
         bridge: settings.bridge.clone(),
         subnet: settings.subnet,
         subnet6: settings.subnet6,
-        ip: ip.map(|ip| ip.to_string()),
+        ip: ips.v4.map(|ip| ip.to_string()),
+        ip6: ips.v6,
         ifname: invocation.ifname.clone(),
         mtu: settings.mtu,
         default_route: settings.default_route,

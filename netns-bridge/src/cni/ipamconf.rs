@@ -304,23 +304,39 @@ fn destination(text: &str, key: &str) -> Result<(Ipv4Addr, u8), CniError> {
     Ok((ip, prefix))
 }
 
-/// The static address asked for: `IP=` in `CNI_ARGS`, `args.cni.ips`,
-/// `runtimeConfig.ips` (a prefix length, if given, is dropped). At most one IPv4
-/// address; the same one named in several places counts once.
-pub fn static_ip<'a>(
+/// The static addresses asked for, at most one per family.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Static {
+    pub v4: Option<Ipv4Addr>,
+    pub v6: Option<std::net::Ipv6Addr>,
+}
+
+/// The static addresses asked for: `IP=` in `CNI_ARGS` (comma-separated),
+/// `args.cni.ips`, `runtimeConfig.ips` (a prefix length, if given, is dropped). The same
+/// address named in several places counts once; two of one family are refused.
+pub fn static_ips<'a>(
     sources: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<Option<Ipv4Addr>, CniError> {
-    let mut chosen: Option<Ipv4Addr> = None;
-    for (key, text) in sources {
-        let bare = text.split_once('/').map_or(text, |(a, _)| a);
-        let ip = ipv4(bare, key)?;
-        match chosen {
-            Some(other) if other != ip => {
-                return Err(invalid(format!(
-                    "{key} {ip} besides {other}: netns-bridge gives one IPv4 address per attachment"
-                )))
+) -> Result<Static, CniError> {
+    let mut chosen = Static::default();
+    for (key, list) in sources {
+        for text in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let bare = text.split_once('/').map_or(text, |(a, _)| a);
+            let clash = |ip: &dyn std::fmt::Display, other: &dyn std::fmt::Display| {
+                invalid(format!(
+                    "{key} {ip} besides {other}: netns-bridge gives one address of each family per attachment"
+                ))
+            };
+            match bare.parse::<IpAddr>() {
+                Ok(IpAddr::V4(ip)) => match chosen.v4 {
+                    Some(other) if other != ip => return Err(clash(&ip, &other)),
+                    _ => chosen.v4 = Some(ip),
+                },
+                Ok(IpAddr::V6(ip)) => match chosen.v6 {
+                    Some(other) if other != ip => return Err(clash(&ip, &other)),
+                    _ => chosen.v6 = Some(ip),
+                },
+                Err(_) => return Err(invalid(format!("{key}: invalid address '{text}'"))),
             }
-            _ => chosen = Some(ip),
         }
     }
     Ok(chosen)
@@ -435,21 +451,25 @@ mod tests {
 
     #[test]
     fn one_static_address_from_any_place() {
-        assert_eq!(static_ip([]).expect("none"), None);
+        assert_eq!(static_ips([]).expect("none"), Static::default());
         assert_eq!(
-            static_ip([
+            static_ips([
                 ("CNI_ARGS IP", "10.7.0.50"),
                 ("runtimeConfig.ips", "10.7.0.50/24")
             ])
-            .expect("same"),
+            .expect("same")
+            .v4,
             Some(ip(50))
         );
-        assert!(static_ip([
+        assert!(static_ips([
             ("args.cni.ips", "10.7.0.50"),
             ("runtimeConfig.ips", "10.7.0.51")
         ])
         .is_err());
-        assert!(static_ip([("args.cni.ips", "fd00::5")]).is_err());
+        let both = static_ips([("CNI_ARGS IP", "10.7.0.50,fd00::5")]).expect("both");
+        assert_eq!(both.v6, "fd00::5".parse().ok());
+        assert!(static_ips([("args.cni.ips", "fd00::5,fd00::6")]).is_err());
+        assert!(static_ips([("args.cni.ips", "nonsense")]).is_err());
         assert_eq!(
             cni_args_ip("IgnoreUnknown=1;IP=10.7.0.50;K8S_POD_NAME=x"),
             Some("10.7.0.50")
