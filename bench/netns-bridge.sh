@@ -41,7 +41,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 ip netns add "$HOST"
-for tool in nb cni ip; do
+for tool in nb nb6 cni cni6 ip; do
     for i in $(seq 1 "$N"); do ip netns add "$TAG-$tool-$i"; done
 done
 ip -n "$HOST" link set lo up
@@ -62,19 +62,37 @@ cat >"$WORK/nb-detach-batch.sh" <<SH
 $NB --state-dir $WORK/nb-state detach --bridge nbb0 \$(for i in \$(seq 1 $N); do echo $TAG-nb-\$i; done)
 SH
 
+# Dual stack: both families, on a bridge of their own.
+cat >"$WORK/nb6-attach.sh" <<SH
+for i in \$(seq 1 $N); do
+    $NB --state-dir $WORK/nb6-state attach $TAG-nb6-\$i --bridge nbb6 \
+        --subnet 10.126.0.0/24 --subnet6 fd7e::/64 >/dev/null
+done
+SH
+cat >"$WORK/nb6-detach-batch.sh" <<SH
+$NB --state-dir $WORK/nb6-state detach --bridge nbb6 \$(for i in \$(seq 1 $N); do echo $TAG-nb6-\$i; done)
+SH
+
 # The reference CNI bridge plugin, called as a runtime calls it.
 cat >"$WORK/cni.json" <<JSON
 {"cniVersion":"1.0.0","name":"benchnet","type":"bridge","bridge":"cnib0","isGateway":true,
  "ipam":{"type":"host-local","ranges":[[{"subnet":"10.124.0.0/24"}]],
          "routes":[{"dst":"0.0.0.0/0"}],"dataDir":"$WORK/cni-data"}}
 JSON
+cat >"$WORK/cni6.json" <<JSON
+{"cniVersion":"1.0.0","name":"benchnet6","type":"bridge","bridge":"cnib6","isGateway":true,
+ "ipam":{"type":"host-local","ranges":[[{"subnet":"10.127.0.0/24"}],[{"subnet":"fd7f::/64"}]],
+         "routes":[{"dst":"0.0.0.0/0"},{"dst":"::/0"}],"dataDir":"$WORK/cni6-data"}}
+JSON
 for cmd in ADD DEL; do
-    cat >"$WORK/cni-$cmd.sh" <<SH
+    for v in "" 6; do
+        cat >"$WORK/cni$v-$cmd.sh" <<SH
 for i in \$(seq 1 $N); do
-    CNI_COMMAND=$cmd CNI_CONTAINERID=c\$i CNI_NETNS=/run/netns/$TAG-cni-\$i CNI_IFNAME=eth0 \
-        CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge <$WORK/cni.json >/dev/null
+    CNI_COMMAND=$cmd CNI_CONTAINERID=c\$i CNI_NETNS=/run/netns/$TAG-cni$v-\$i CNI_IFNAME=eth0 \
+        CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge <$WORK/cni$v.json >/dev/null
 done
 SH
+    done
 done
 
 # A shell script of ip commands doing the same as an attach.
@@ -101,6 +119,7 @@ SH
 cat "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh" >"$WORK/nb-reset.sh"
 cat "$WORK/cni-DEL.sh" "$WORK/cni-ADD.sh" >"$WORK/cni-reset.sh"
 cat "$WORK/ip-del.sh" "$WORK/ip-add.sh" >"$WORK/ip-reset.sh"
+cat "$WORK/nb6-detach-batch.sh" "$WORK/nb6-attach.sh" >"$WORK/nb6-reset.sh"
 bench() { # NAME ROUND PREPARE COMMAND
     ip netns exec "$HOST" hyperfine --runs "$RUNS" --style none \
         --prepare "bash $3; sleep 0.3" --export-json "$OUT/netns-bridge-$1.$2.json" \
@@ -110,10 +129,12 @@ nb() {
     bench nb-attach "$1" "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh"
     bench nb-detach "$1" "$WORK/nb-reset.sh" "$WORK/nb-detach.sh"
     bench nb-detach-batch "$1" "$WORK/nb-reset.sh" "$WORK/nb-detach-batch.sh"
+    bench nb6-attach "$1" "$WORK/nb6-detach-batch.sh" "$WORK/nb6-attach.sh"
 }
 cni() {
     bench cni-add "$1" "$WORK/cni-DEL.sh" "$WORK/cni-ADD.sh"
     bench cni-del "$1" "$WORK/cni-reset.sh" "$WORK/cni-DEL.sh"
+    bench cni6-add "$1" "$WORK/cni6-DEL.sh" "$WORK/cni6-ADD.sh"
 }
 ipcmd() {
     bench ip-add "$1" "$WORK/ip-del.sh" "$WORK/ip-add.sh"
@@ -121,7 +142,8 @@ ipcmd() {
 }
 rm -f "$OUT"/netns-bridge-*.json
 # One untimed pass of everything first: caches warm, modules loaded.
-for script in nb-reset nb-detach-batch cni-reset cni-DEL ip-reset ip-del; do
+for script in nb-reset nb-detach-batch nb6-reset nb6-detach-batch cni-reset cni-DEL cni6-ADD cni6-DEL \
+    ip-reset ip-del; do
     ip netns exec "$HOST" bash "$WORK/$script.sh"
 done
 for round in $(seq 1 "$ROUNDS"); do
@@ -139,6 +161,7 @@ per_ns() { # JOB OURS THEIRS
 }
 per_ns "netns-bridge attach vs CNI bridge ADD (per namespace, $N)" nb-attach cni-add
 per_ns "netns-bridge attach vs ip commands (per namespace, $N)" nb-attach ip-add
+per_ns "netns-bridge attach vs CNI bridge ADD, dual stack (per namespace, $N)" nb6-attach cni6-add
 per_ns "netns-bridge detach, one call each, vs CNI bridge DEL (per namespace)" nb-detach cni-del
 per_ns "netns-bridge detach, one call each, vs ip link del (per namespace)" nb-detach ip-del
 per_ns "netns-bridge detach of all $N in one call vs CNI bridge DEL (per namespace)" \

@@ -9,6 +9,7 @@ use nix::errno::Errno;
 
 use crate::error::Error;
 use crate::ipam::{self, Subnet};
+use crate::ipam6::Subnet6;
 use crate::lease::{BridgeRecord, BridgeState, HostLock, Store};
 use crate::netlink::Socket;
 use crate::route::{self, Link};
@@ -20,6 +21,8 @@ pub struct Bridge {
     pub name: String,
     pub index: u32,
     pub subnet: Subnet,
+    /// The IPv6 subnet, when the bridge serves both families.
+    pub subnet6: Option<Subnet6>,
     pub mac: [u8; 6],
     /// The bridge is one netns-bridge keeps, so its gateway address was not looked up
     /// (that costs a dump): the caller adds it with [`gateway_message`] in its next
@@ -36,6 +39,7 @@ pub fn gateway_message(bridge: &Bridge) -> RouteNetlinkMessage {
 /// bridge, and must match the subnet of an existing one. Records the subnet in `state`.
 /// `existing` is the link called `name` as the caller just looked it up. What it makes
 /// (the bridge, or the gateway address on a bridge that was there) is undone by `tx`.
+/// Without `gateway` (CNI `isGateway: false`) no gateway address is added.
 #[allow(clippy::too_many_arguments)]
 pub fn ensure<'a>(
     tx: &mut Transaction<'a, Socket>,
@@ -44,6 +48,8 @@ pub fn ensure<'a>(
     store: &'a Store,
     state: &mut BridgeState,
     requested: Option<Subnet>,
+    requested6: Option<Subnet6>,
+    gateway: bool,
     mtu: Option<u32>,
     state_root: &Path,
 ) -> Result<Bridge, Error> {
@@ -61,6 +67,22 @@ pub fn ensure<'a>(
     if let (Some(known), Some(requested)) = (remembered, requested) {
         if known != requested {
             return Err(mismatch(name, known, requested));
+        }
+    }
+    let remembered6 = state.subnet6();
+    if let Some(requested6) = requested6 {
+        match remembered6 {
+            Some(known) if known != requested6 => {
+                return Err(Error::invalid(format!(
+                    "bridge {name} already serves IPv6 subnet {known}, not {requested6}"
+                )))
+            }
+            None if state.bridge.is_some() => {
+                return Err(Error::invalid(format!(
+                    "bridge {name} has no IPv6 subnet: it is given when the bridge is first attached to"
+                )))
+            }
+            _ => {}
         }
     }
     let tag = crate::names::bridge_tag(name);
@@ -85,8 +107,9 @@ pub fn ensure<'a>(
             name: name.to_string(),
             index: link.index,
             subnet,
+            subnet6: remembered6,
             mac: link.mac.unwrap_or(mac),
-            verify_gateway: true,
+            verify_gateway: gateway,
         };
         return Ok(bridge);
     }
@@ -118,12 +141,14 @@ pub fn ensure<'a>(
     let tagged = existing
         .as_ref()
         .is_some_and(|l| l.alias.as_deref() == Some(tag.as_str()));
+    let subnet6 = remembered6.or(requested6);
     state.bridge = Some(BridgeRecord {
         subnet: subnet.to_string(),
+        subnet6: subnet6.map(|s| s.to_string()),
         nat: state.bridge.as_ref().is_some_and(|b| b.nat),
         mtu: state.bridge.as_ref().and_then(|b| b.mtu).or(mtu),
         created: existing.is_none() || tagged,
-        gateway_added: existing.is_some() && !tagged && on_link.is_none(),
+        gateway_added: existing.is_some() && !tagged && on_link.is_none() && gateway,
         pending: true,
         nat_pending: state.bridge.as_ref().is_some_and(|b| b.nat_pending),
     });
@@ -133,14 +158,23 @@ pub fn ensure<'a>(
     match existing {
         Some(link) => {
             let mut batch = Vec::new();
-            if on_link.is_none() {
+            if on_link.is_none() && gateway {
                 batch.push((
                     route::add_address_message(link.index, subnet.gateway(), &subnet),
                     route::CREATE,
                 ));
+                if let Some(s6) = subnet6 {
+                    batch.push((
+                        route::add_address6_message(link.index, s6.gateway(), s6.prefix()),
+                        route::CREATE,
+                    ));
+                }
                 // Before the batch: the address may be added and the bring-up then fail.
                 let (bridge, index) = (name.to_string(), link.index);
-                tx.on_undo(move |socket| remove_gateway(socket, &bridge, index, &subnet));
+                tx.on_undo(move |socket| {
+                    remove_gateway(socket, &bridge, index, &subnet)?;
+                    remove_gateway6(socket, &bridge, index, subnet6)
+                });
             }
             if !link.up {
                 batch.push((route::set_up_message(link.index), 0));
@@ -149,6 +183,7 @@ pub fn ensure<'a>(
                 name: name.to_string(),
                 index: link.index,
                 subnet,
+                subnet6,
                 mac: link.mac.unwrap_or(mac),
                 verify_gateway: false,
             };
@@ -188,21 +223,37 @@ pub fn ensure<'a>(
                 what: format!("cannot create bridge {name}"),
                 why: "it vanished right after creation".into(),
             })?;
-            socket.call(
-                || {
-                    format!(
-                        "cannot add {}/{} to bridge {name}",
-                        subnet.gateway(),
-                        subnet.prefix()
-                    )
-                },
-                route::add_address_message(link.index, subnet.gateway(), &subnet),
-                route::CREATE,
-            )?;
+            if gateway {
+                socket.call(
+                    || {
+                        format!(
+                            "cannot add {}/{} to bridge {name}",
+                            subnet.gateway(),
+                            subnet.prefix()
+                        )
+                    },
+                    route::add_address_message(link.index, subnet.gateway(), &subnet),
+                    route::CREATE,
+                )?;
+            }
+            if let Some(s6) = subnet6.filter(|_| gateway) {
+                socket.call(
+                    || {
+                        format!(
+                            "cannot add {}/{} to bridge {name}",
+                            s6.gateway(),
+                            s6.prefix()
+                        )
+                    },
+                    route::add_address6_message(link.index, s6.gateway(), s6.prefix()),
+                    route::CREATE,
+                )?;
+            }
             Ok(Bridge {
                 name: name.to_string(),
                 index: link.index,
                 subnet,
+                subnet6,
                 mac,
                 verify_gateway: false,
             })
@@ -248,7 +299,31 @@ pub fn remove(socket: &mut Socket, name: &str, record: &BridgeRecord) -> Result<
     else {
         return Ok(());
     };
-    remove_gateway(socket, name, link.index, &subnet)
+    remove_gateway(socket, name, link.index, &subnet)?;
+    let subnet6 = record.subnet6.as_deref().and_then(|s| s.parse().ok());
+    remove_gateway6(socket, name, link.index, subnet6)
+}
+
+/// Removes the IPv6 gateway address of `subnet6` (if any) from the bridge `name`; an
+/// address or bridge that is gone is success.
+pub fn remove_gateway6(
+    socket: &mut Socket,
+    name: &str,
+    index: u32,
+    subnet6: Option<Subnet6>,
+) -> Result<(), Error> {
+    let Some(s6) = subnet6 else {
+        return Ok(());
+    };
+    let message = route::delete_address6_message(index, s6.gateway(), s6.prefix());
+    match socket.request(message, 0) {
+        Ok(_) => Ok(()),
+        Err(source) if undo::gone(source) => Ok(()),
+        Err(source) => Err(Error::Netlink {
+            what: format!("cannot remove the IPv6 gateway address from {name}"),
+            source,
+        }),
+    }
 }
 
 /// Removes the gateway address of `subnet` from the bridge `name` (ifindex `index`);
@@ -308,7 +383,7 @@ fn default_subnet(socket: &mut Socket, state_root: &Path, name: &str) -> Result<
             .map(|(_, s)| (s.network(), s.prefix())),
     );
     ipam::pick_default(&taken).ok_or_else(|| {
-        Error::invalid("no free default subnet (10.213.0.0/16 and 172.29.0.0/16 are all routed): give --subnet")
+        Error::invalid("no free default subnet (10.213.0.0/16 and 172.29.0.0/16 are all routed): name a subnet for the bridge")
     })
 }
 

@@ -4,10 +4,16 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use nscli::columns::help as column_help;
+use nscli::format::OutputArgs;
 
 use crate::attach::Request;
+use crate::columns::LsColumn;
 use crate::error::Error;
 use crate::ipam::Subnet;
+use crate::ipam6::Subnet6;
+use crate::ports::Port;
+use crate::publish::{Publish, Unpublish};
 use crate::teardown::{self, Detach, Down, Gc, List, Selector};
 use crate::{lease, names};
 
@@ -16,7 +22,8 @@ TARGET is a PID (its /proc/PID/ns/net), a named namespace (NAME or /run/netns/NA
 any network namespace file. The namespace netns-bridge runs in plays the host: the
 bridge, the host veths and the NAT table live there.
 
-State (leases, the bridge's subnet) is kept under /run/netns-bridge/BRIDGE/; move it
+State (leases, the bridge's subnet) is kept per host namespace under
+/run/netns-bridge/netns-DEV-INO/BRIDGE/; move it
 with --state-dir or NETNS_BRIDGE_STATE_DIR. With CNI_COMMAND set in the environment,
 netns-bridge acts as a CNI plugin instead (see the README).
 
@@ -45,11 +52,40 @@ pub enum Command {
     /// Disconnect namespaces and release their addresses
     Detach(DetachArgs),
     /// List attachments: namespace, host veth, address, MAC, alive or not
+    #[command(after_help = format!("Columns:\n{}", column_help::<LsColumn>()))]
     Ls(LsArgs),
     /// Release what belongs to namespaces that no longer exist
     Gc(GcArgs),
     /// Remove the bridge and its NAT table when nothing is attached
     Down(DownArgs),
+    /// Forward a port of the host to an attached namespace (nftables DNAT)
+    Publish(PublishArgs),
+    /// Stop forwarding a published port
+    Unpublish(UnpublishArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PublishArgs {
+    /// An attached namespace, as for attach
+    pub target: String,
+    /// HOSTPORT:PORT[/tcp|udp] (tcp by default)
+    #[arg(value_name = "HOSTPORT:PORT[/PROTO]")]
+    pub mapping: String,
+    /// Only connections to this address of the host [default: any of its addresses]
+    #[arg(long, value_name = "ADDR")]
+    pub host_ip: Option<String>,
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UnpublishArgs {
+    pub target: String,
+    /// HOSTPORT[/tcp|udp]
+    #[arg(value_name = "HOSTPORT[/PROTO]")]
+    pub port: String,
+    #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
+    pub bridge: String,
 }
 
 #[derive(Args, Debug)]
@@ -62,9 +98,16 @@ pub struct AttachArgs {
     /// The bridge's subnet when it is created [default: a free private /24]
     #[arg(long, value_name = "CIDR")]
     pub subnet: Option<String>,
+    /// The bridge's IPv6 subnet when it is created (/64 to /120): each namespace then
+    /// gets an address of both families
+    #[arg(long, value_name = "CIDR")]
+    pub subnet6: Option<String>,
     /// A static address (must be inside the subnet and free)
     #[arg(long, value_name = "ADDR")]
     pub ip: Option<String>,
+    /// A static IPv6 address (inside the IPv6 subnet and free)
+    #[arg(long, value_name = "ADDR")]
+    pub ip6: Option<String>,
     /// The interface name inside the namespace
     #[arg(short, long, default_value = "eth0", value_name = "NAME")]
     pub ifname: String,
@@ -96,8 +139,8 @@ pub struct LsArgs {
     /// Only this bridge [default: all]
     #[arg(short, long, value_name = "NAME")]
     pub bridge: Option<String>,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -118,11 +161,13 @@ pub struct DownArgs {
 /// What the command line asks for, as the operations take it.
 #[derive(Debug)]
 pub enum Action {
-    Attach { request: Request, json: bool },
+    Attach { request: Box<Request>, json: bool },
     Detach(Detach),
-    Ls { request: List, json: bool },
+    Ls { request: List, output: OutputArgs },
     Gc(Gc),
     Down(Down),
+    Publish(Publish),
+    Unpublish(Unpublish),
 }
 
 impl Cli {
@@ -133,11 +178,11 @@ impl Cli {
         Ok(match self.command {
             Command::Attach(args) => Action::Attach {
                 json: args.json,
-                request: args.into_request(state_root)?,
+                request: Box::new(args.into_request(state_root)?),
             },
             Command::Detach(args) => Action::Detach(args.into_request(state_root)?),
             Command::Ls(args) => Action::Ls {
-                json: args.json,
+                output: args.output,
                 request: List {
                     state_root,
                     bridge: args.bridge,
@@ -147,6 +192,32 @@ impl Cli {
                 state_root,
                 bridge: args.bridge,
             }),
+            Command::Publish(args) => {
+                let mut port: Port = args.mapping.parse()?;
+                port.host_ip = args
+                    .host_ip
+                    .map(|ip| {
+                        crate::ipam::parse_ipv4(&ip)
+                            .ok_or_else(|| Error::invalid(format!("invalid address '{ip}'")))
+                    })
+                    .transpose()?;
+                Action::Publish(Publish {
+                    state_root,
+                    bridge: args.bridge,
+                    target: args.target,
+                    port,
+                })
+            }
+            Command::Unpublish(args) => {
+                let (host_port, proto) = crate::publish::parse_host_port(&args.port)?;
+                Action::Unpublish(Unpublish {
+                    state_root,
+                    bridge: args.bridge,
+                    target: args.target,
+                    host_port,
+                    proto,
+                })
+            }
             Command::Down(args) => Action::Down(Down {
                 state_root,
                 bridge: args.bridge,
@@ -160,15 +231,28 @@ impl AttachArgs {
     pub fn into_request(self, state_root: PathBuf) -> Result<Request, Error> {
         Ok(Request {
             subnet: self.subnet.map(|s| s.parse::<Subnet>()).transpose()?,
+            subnet6: self.subnet6.map(|s| s.parse::<Subnet6>()).transpose()?,
             target: self.target,
             bridge: self.bridge,
             ip: self.ip,
+            ip6: self
+                .ip6
+                .map(|ip| {
+                    ip.parse::<std::net::Ipv6Addr>()
+                        .map_err(|_| Error::invalid(format!("invalid IPv6 address '{ip}'")))
+                })
+                .transpose()?,
             ifname: self.ifname,
             mtu: self.mtu,
             default_route: !self.no_default_route,
             nat: self.nat,
             state_root,
             cni: None,
+            ranges: Vec::new(),
+            routes: Vec::new(),
+            gateway: true,
+            hairpin: false,
+            promisc: false,
         })
     }
 }
@@ -218,6 +302,8 @@ mod tests {
             "br1",
             "--subnet",
             "10.9.0.0/24",
+            "--subnet6",
+            "fd09::/64",
             "--ip",
             "10.9.0.7",
             "-i",
@@ -234,6 +320,7 @@ mod tests {
         assert_eq!(request.target, "42");
         assert_eq!(request.bridge, "br1");
         assert_eq!(request.subnet, "10.9.0.0/24".parse().ok());
+        assert_eq!(request.subnet6, "fd09::/64".parse().ok());
         assert_eq!(request.ip.as_deref(), Some("10.9.0.7"));
         assert_eq!(request.ifname, "eth1");
         assert_eq!(request.mtu, Some(1400));
@@ -266,6 +353,7 @@ mod tests {
             cli.into_action().map(|_| ()).map_err(|e| e.exit_code())
         };
         assert_eq!(bad(&["attach", "x", "--subnet", "10.0.0.1/24"]), Err(2));
+        assert_eq!(bad(&["attach", "x", "--subnet6", "fd00::1/64"]), Err(2));
         assert_eq!(bad(&["detach", "x", "-b", "a/b"]), Err(2));
     }
 
@@ -290,10 +378,11 @@ mod tests {
 
     #[test]
     fn ls_gc_and_down_carry_their_bridge() {
-        let Action::Ls { request, json } = action(&["ls", "--json"]) else {
+        let Action::Ls { request, output } = action(&["ls", "--json", "-o", "bridge,netns"]) else {
             panic!("ls expected");
         };
-        assert!(json && request.bridge.is_none());
+        assert!(output.json && request.bridge.is_none());
+        assert_eq!(output.output.as_deref(), Some("bridge,netns"));
         let Action::Gc(gc) = action(&["gc", "-b", "br2"]) else {
             panic!("gc expected");
         };
@@ -303,5 +392,14 @@ mod tests {
         };
         assert!(down.force);
         assert_eq!(down.bridge, "nsbr0");
+        let Action::Publish(p) = action(&["publish", "x", "8080:80/udp", "--host-ip", "10.0.0.1"])
+        else {
+            panic!("publish expected");
+        };
+        assert_eq!(p.port.to_string(), "10.0.0.1:8080:80/udp");
+        let Action::Unpublish(u) = action(&["unpublish", "x", "8080"]) else {
+            panic!("unpublish expected");
+        };
+        assert_eq!((u.host_port, u.proto), (8080, crate::ports::Proto::Tcp));
     }
 }

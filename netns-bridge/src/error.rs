@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use nix::errno::Errno;
+use nscli::errno::io_text;
+use nscli::error::Joined;
+use nscli::output::OutputError;
 
 /// Exit status when an operation failed (nothing it made is left behind).
 pub const EXIT_FAILED: i32 = 1;
@@ -61,8 +64,20 @@ pub enum Error {
     Busy(String),
 
     /// Several steps of a teardown failed; each is listed.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    #[error("{}", Joined(.0))]
     Many(Vec<Error>),
+
+    /// A process or namespace file could not be opened or read (nsproc's words).
+    #[error(transparent)]
+    Process(#[from] nsproc::Error),
+
+    /// Writing the result to stdout failed.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+
+    /// The result of an attach could not be written: the attach was rolled back.
+    #[error("{0}; the attach was rolled back")]
+    Undelivered(OutputError),
 }
 
 impl Error {
@@ -90,43 +105,25 @@ impl Error {
     pub fn errno(&self) -> Option<Errno> {
         match self {
             Error::Netlink { source, .. } | Error::Sys { source, .. } => Some(*source),
+            Error::Process(e) => e.errno(),
             _ => None,
         }
     }
 
     /// Collapses a list of teardown errors: none is success, one is itself.
-    pub fn from_list(mut errors: Vec<Error>) -> Result<(), Error> {
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Many(errors)),
-        }
+    pub fn from_list(errors: Vec<Error>) -> Result<(), Error> {
+        nscli::error::collapse(errors, Error::Many)
     }
 }
 
-/// Shorthand for turning a nix result into [`Error::Sys`].
-pub trait Context<T> {
-    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error>;
-}
-
-impl<T> Context<T> for nix::Result<T> {
-    fn context(self, what: impl FnOnce() -> String) -> Result<T, Error> {
-        self.map_err(|source| Error::sys(what(), source))
+impl nscli::exit::Failure for Error {
+    fn exit_code(&self) -> i32 {
+        Error::exit_code(self)
     }
-}
 
-/// An I/O error's text without Rust's "(os error N)": the errno's description, or the
-/// error's own words when it carries no errno.
-pub fn io_text(e: &std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(_) => io_errno(e).desc().to_string(),
-        None => e.to_string(),
+    fn is_closed_pipe(&self) -> bool {
+        matches!(self, Error::Output(e) if e.is_closed_pipe())
     }
-}
-
-/// The errno inside an I/O error (EIO when it carries none).
-pub fn io_errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 #[cfg(test)]
@@ -141,7 +138,7 @@ mod tests {
             source: std::io::Error::from_raw_os_error(libc::ENOENT),
         };
         assert_eq!(e.to_string(), "cannot read /x: No such file or directory");
-        let plain = std::io::Error::other("odd");
-        assert_eq!(io_text(&plain), "odd");
+        let many = Error::Many(vec![Error::invalid("a"), Error::invalid("b")]);
+        assert_eq!(many.to_string(), "a; b");
     }
 }

@@ -81,6 +81,24 @@ impl Subnet {
             .find(|ip| !used.contains(ip))
     }
 
+    /// The lowest free address within `ranges` (first, last; tried in order), or in the
+    /// whole subnet when there are none. Ranges are clipped to the assignable addresses.
+    pub fn first_free_in(
+        &self,
+        used: &BTreeSet<Ipv4Addr>,
+        ranges: &[(Ipv4Addr, Ipv4Addr)],
+    ) -> Option<Ipv4Addr> {
+        if ranges.is_empty() {
+            return self.first_free(used);
+        }
+        let (first, last) = (self.network_u32() + 2, u32::from(self.broadcast()) - 1);
+        ranges.iter().find_map(|&(start, end)| {
+            (u32::from(start).max(first)..=u32::from(end).min(last))
+                .map(Ipv4Addr::from)
+                .find(|ip| !used.contains(ip))
+        })
+    }
+
     /// How many addresses the subnet can hand out.
     pub fn capacity(&self) -> u32 {
         (!self.mask()) - 2
@@ -221,6 +239,25 @@ mod tests {
             used.insert(Ipv4Addr::new(10, 1, 0, i));
         }
         assert_eq!(n.first_free(&used), None);
+    }
+
+    #[test]
+    fn ranges_bound_what_is_handed_out() {
+        let s: Subnet = "10.5.0.0/24".parse().expect("subnet");
+        let ip = |d: u8| Ipv4Addr::new(10, 5, 0, d);
+        let used: BTreeSet<Ipv4Addr> = [ip(10), ip(11)].into();
+        assert_eq!(s.first_free_in(&used, &[]), Some(ip(2)));
+        assert_eq!(s.first_free_in(&used, &[(ip(10), ip(20))]), Some(ip(12)));
+        assert_eq!(s.first_free_in(&used, &[(ip(10), ip(11))]), None);
+        assert_eq!(
+            s.first_free_in(&used, &[(ip(10), ip(11)), (ip(50), ip(60))]),
+            Some(ip(50))
+        );
+        // Clipped: never the network, the gateway or the broadcast address.
+        assert_eq!(
+            s.first_free_in(&BTreeSet::new(), &[(ip(0), ip(255))]),
+            Some(ip(2))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -16,9 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ipam::Subnet;
-use crate::names::NetnsId;
+use crate::ipam6::Subnet6;
+use crate::ports::Port;
 use crate::route::Link;
 use crate::statedir::Dir;
+use nsproc::NsId;
 
 /// The default state directory.
 pub const DEFAULT_STATE_DIR: &str = "/run/netns-bridge";
@@ -36,10 +38,42 @@ pub fn state_root(option: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR))
 }
 
+/// The directory, under the state directory, of the host network namespace `id`.
+pub fn host_dir_name(id: NsId) -> String {
+    format!("netns-{}-{}", id.dev, id.ino)
+}
+
+/// The state of the host namespace netns-bridge runs in: `TOP/netns-DEV-INO`, so that
+/// host namespaces sharing a state directory never share leases, and `ls`, `gc` and
+/// `down` only see their own. A state directory of an earlier version (a directory per
+/// bridge right under TOP, whose host namespace is unknown) is refused, not guessed at.
+pub fn host_root(top: &Path) -> Result<PathBuf, Error> {
+    let id = crate::netns::own_id()?;
+    if let Some(dir) = Dir::open_root(top, false)? {
+        for name in dir.names()? {
+            if dir.identity(&format!("{name}/{LOCK}")).is_some() {
+                return Err(Error::State {
+                    path: top.join(&name),
+                    why: format!(
+                        "state of an earlier netns-bridge version, kept per bridge only; \
+                         remove it with that version's `down`, or move it to {} if it is \
+                         this host namespace's",
+                        top.join(host_dir_name(id)).join(&name).display()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(top.join(host_dir_name(id)))
+}
+
 /// What is remembered of a bridge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeRecord {
     pub subnet: String,
+    /// The IPv6 subnet (`--subnet6`), when the bridge serves both families.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet6: Option<String>,
     #[serde(default)]
     pub nat: bool,
     #[serde(default)]
@@ -84,6 +118,9 @@ pub struct Lease {
     /// The namespace file it was attached through, for `detach` after it is gone.
     pub target: String,
     pub address: Ipv4Addr,
+    /// The IPv6 address, on a bridge with an IPv6 subnet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address6: Option<Ipv6Addr>,
     pub host_veth: String,
     pub ifname: String,
     pub mac: String,
@@ -93,11 +130,14 @@ pub struct Lease {
     /// [`BridgeRecord::pending`]).
     #[serde(default, skip_serializing_if = "no")]
     pub pending: bool,
+    /// Its published ports (`publish`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
 }
 
 impl Lease {
-    pub fn netns_id(&self) -> Option<NetnsId> {
-        self.netns.parse().ok()
+    pub fn netns_id(&self) -> Option<NsId> {
+        crate::names::parse_id(&self.netns)
     }
 
     /// Whether the lease's namespace is alive: its host veth is among `links` with its
@@ -106,13 +146,13 @@ impl Lease {
     pub fn alive(&self, links: &[Link], bridge: &str) -> bool {
         links.iter().any(|l| {
             l.name == self.host_veth
-                && tag_of(l).is_some_and(|(b, id)| b == bridge && id.to_string() == self.netns)
+                && tag_of(l).is_some_and(|(b, id)| b == bridge && Some(id) == self.netns_id())
         })
     }
 }
 
 /// The bridge and namespace a link's alias tags it with, if it is a host veth of ours.
-pub fn tag_of(link: &Link) -> Option<(String, NetnsId)> {
+pub fn tag_of(link: &Link) -> Option<(String, NsId)> {
     link.alias.as_deref().and_then(crate::names::parse_veth_tag)
 }
 
@@ -130,8 +170,19 @@ impl BridgeState {
         self.bridge.as_ref().and_then(|b| b.subnet.parse().ok())
     }
 
+    pub fn subnet6(&self) -> Option<Subnet6> {
+        self.bridge
+            .as_ref()
+            .and_then(|b| b.subnet6.as_deref())
+            .and_then(|s| s.parse().ok())
+    }
+
     pub fn used(&self) -> BTreeSet<Ipv4Addr> {
         self.leases.iter().map(|l| l.address).collect()
+    }
+
+    pub fn used6(&self) -> BTreeSet<Ipv6Addr> {
+        self.leases.iter().filter_map(|l| l.address6).collect()
     }
 
     /// Drops the leases of namespaces that are gone (their host veth with them, see
@@ -142,9 +193,8 @@ impl BridgeState {
         before - self.leases.len()
     }
 
-    pub fn find(&self, netns: NetnsId) -> Option<&Lease> {
-        let key = netns.to_string();
-        self.leases.iter().find(|l| l.netns == key)
+    pub fn find(&self, netns: NsId) -> Option<&Lease> {
+        self.leases.iter().find(|l| l.netns_id() == Some(netns))
     }
 
     /// Checks what serde cannot: a state that parses but makes no sense (a subnet that
@@ -160,6 +210,25 @@ impl BridgeState {
             ),
             None => None,
         };
+        let subnet6 = match self.bridge.as_ref().and_then(|b| b.subnet6.as_deref()) {
+            Some(text) => Some(
+                text.parse::<Subnet6>()
+                    .map_err(|e| format!("bridge IPv6 subnet: {e}"))?,
+            ),
+            None => None,
+        };
+        let mut addresses6 = BTreeSet::new();
+        for lease in &self.leases {
+            let Some(ip) = lease.address6 else { continue };
+            if !subnet6.is_some_and(|s| s.is_assignable(ip)) {
+                return Err(format!(
+                    "leased address {ip} is not assignable in the IPv6 subnet"
+                ));
+            }
+            if !addresses6.insert(ip) {
+                return Err(format!("address {ip} is leased twice"));
+            }
+        }
         let mut addresses = BTreeSet::new();
         let mut namespaces = BTreeSet::new();
         for lease in &self.leases {
@@ -370,7 +439,7 @@ pub struct HostLock {
 
 impl HostLock {
     /// Takes the lock `.host-DEV-INO.lock` in `root` for the host namespace `host`.
-    pub fn take(root_path: &Path, host: NetnsId) -> Result<HostLock, Error> {
+    pub fn take(root_path: &Path, host: NsId) -> Result<HostLock, Error> {
         let root = Dir::open_root(root_path, true)?.ok_or_else(|| Error::File {
             what: "cannot create state directory",
             path: root_path.to_path_buf(),
@@ -397,11 +466,13 @@ mod tests {
             netns: ns.into(),
             target: "/run/netns/x".into(),
             address: Ipv4Addr::from(ip),
+            address6: None,
             host_veth: "nb0".into(),
             ifname: "eth0".into(),
             mac: "02:00:00:00:00:00".into(),
             cni: None,
             pending: false,
+            ports: Vec::new(),
         }
     }
 
@@ -424,7 +495,7 @@ mod tests {
     #[test]
     fn the_host_lock_is_one_per_host_namespace() {
         let root = tempfile::tempdir().expect("tempdir");
-        let host = NetnsId { dev: 4, ino: 7 };
+        let host = NsId { dev: 4, ino: 7 };
         let held = HostLock::take(root.path(), host).expect("lock");
         assert!(root.path().join(".host-4-7.lock").is_file());
         // Not a bridge's state directory.
@@ -454,6 +525,7 @@ mod tests {
         let state = BridgeState {
             bridge: Some(BridgeRecord {
                 subnet: "10.1.0.0/24".into(),
+                subnet6: None,
                 nat: false,
                 mtu: None,
                 created: true,
@@ -470,7 +542,7 @@ mod tests {
             Store::bridges(root.path()).expect("list"),
             vec!["br0".to_string()]
         );
-        let id = NetnsId { dev: 4, ino: 1 };
+        let id = NsId { dev: 4, ino: 1 };
         assert_eq!(
             state.find(id).map(|l| l.address),
             Some(Ipv4Addr::new(10, 1, 0, 2))
@@ -483,7 +555,10 @@ mod tests {
     fn dead_leases_are_those_without_their_tagged_veth() {
         let ours = |name: &str, ns: &str| Link {
             name: name.into(),
-            alias: Some(crate::names::veth_tag("br0", ns.parse().expect("id"))),
+            alias: Some(crate::names::veth_tag(
+                "br0",
+                crate::names::parse_id(ns).expect("id"),
+            )),
             ..Link::default()
         };
         let mut alive = lease("4:1", [10, 1, 0, 2]);

@@ -1,115 +1,79 @@
-use std::io::Write;
 use std::process::ExitCode;
 
-use clap::error::ErrorKind;
-use clap::Parser;
+use nscli::exit;
+use nscli::format::{write_rows, OutputArgs};
+use nscli::output::Output;
 
-use netns_bridge::attach;
+use netns_bridge::attach::{self, Attachment};
 use netns_bridge::cli::{Action, Cli};
-use netns_bridge::error::EXIT_USAGE;
-use netns_bridge::teardown::{self, Entry};
+use netns_bridge::columns::{self, LS_DEFAULT};
+use netns_bridge::publish;
+use netns_bridge::teardown;
 use netns_bridge::Error;
 
-fn run(cli: Cli) -> Result<(), Error> {
+const TOOL: &str = "netns-bridge";
+
+fn run(cli: Cli, out: &mut Output) -> Result<(), Error> {
     match cli.into_action()? {
         Action::Attach { request, json } => {
-            let a = attach::attach(&request)?;
-            if json {
-                print(&serde_json::to_string(&a).unwrap_or_default());
-            } else {
-                print(&a.address);
-            }
+            // Written and flushed before the attach is committed: a result that cannot
+            // be delivered rolls the attach back.
+            attach::attach(&request, |a| {
+                deliver(out, a, json).map_err(Error::Undelivered)
+            })?;
         }
         Action::Detach(request) => {
             teardown::detach(&request)?;
         }
-        Action::Ls { request, json } => ls(&teardown::list(&request)?, json),
+        Action::Ls { request, output } => ls(out, &request, &output)?,
         Action::Gc(request) => {
             teardown::gc(&request)?;
         }
         Action::Down(request) => teardown::down(&request)?,
+        Action::Publish(request) => publish::publish(&request)?,
+        Action::Unpublish(request) => publish::unpublish(&request)?,
     }
-    Ok(())
+    Ok(out.flush()?)
 }
 
-/// A line on stdout; a closed stdout is not worth a panic.
-fn print(text: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
-}
-
-fn ls(entries: &[Entry], json: bool) {
+fn deliver(out: &mut Output, a: &Attachment, json: bool) -> Result<(), nscli::output::OutputError> {
     if json {
-        print(&serde_json::to_string(entries).unwrap_or_default());
-        return;
+        out.json(a)?;
+    } else {
+        out.line(&a.address)?;
+        if let Some(address6) = &a.address6 {
+            out.line(address6)?;
+        }
     }
-    let header = [
-        "BRIDGE",
-        "NAMESPACE",
-        "NETNS",
-        "HOST-VETH",
-        "IFNAME",
-        "ADDRESS",
-        "MAC",
-        "ALIVE",
-    ];
-    print(&ls_row(header));
-    for e in entries {
-        let alive = if e.alive { "yes" } else { "no" };
-        print(&ls_row([
-            &e.bridge,
-            &e.namespace,
-            &e.netns,
-            &e.host_veth,
-            &e.interface,
-            &e.address,
-            &e.mac,
-            alive,
-        ]));
-    }
+    out.flush()
 }
 
-/// One line of `ls`: the columns padded to their widths, the last one as it is.
-fn ls_row(cells: [&str; 8]) -> String {
-    const WIDTHS: [usize; 7] = [10, 32, 22, 15, 8, 18, 17];
-    let mut line = String::new();
-    for (cell, width) in cells.iter().zip(WIDTHS) {
-        line.push_str(&format!("{cell:<width$} "));
-    }
-    line.push_str(cells[7]);
-    line
+fn ls(out: &mut Output, request: &teardown::List, output: &OutputArgs) -> Result<(), Error> {
+    let columns = output
+        .columns(LS_DEFAULT)
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let entries = teardown::list(request)?;
+    write_rows(
+        out,
+        output.format(),
+        "attachments",
+        &columns,
+        &entries,
+        columns::cell,
+    )?;
+    Ok(())
 }
 
 fn main() -> ExitCode {
     if std::env::var_os("CNI_COMMAND").is_some() {
-        return ExitCode::from(netns_bridge::cni::run().clamp(0, 255) as u8);
+        return exit::exit_code(netns_bridge::cni::run());
     }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            let _ = e.print();
-            return ExitCode::SUCCESS;
+    let status = match nscli::args::parse::<Cli>(TOOL) {
+        Ok(cli) => {
+            let mut out = Output::stdout();
+            exit::status(TOOL, run(cli, &mut out).map(|()| exit::EXIT_OK))
         }
-        Err(e) => {
-            // One line: clap's message up to its usage block, joined.
-            let text = e.to_string();
-            let message = text
-                .lines()
-                .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" ");
-            let message = message.strip_prefix("error: ").unwrap_or(&message);
-            eprintln!("netns-bridge: {message} (see 'netns-bridge --help')");
-            return ExitCode::from(EXIT_USAGE as u8);
-        }
+        Err(status) => status,
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line, whatever the kernel or nft said.
-            let text = e.to_string().replace('\n', " ");
-            eprintln!("netns-bridge: {text}");
-            ExitCode::from(e.exit_code() as u8)
-        }
-    }
+    exit::exit_code(status)
 }

@@ -3,6 +3,8 @@
 
 use std::net::Ipv4Addr;
 
+use nsproc::NsId;
+
 use crate::error::Error;
 
 /// Longest interface name the kernel takes (IFNAMSIZ - 1).
@@ -37,28 +39,18 @@ pub fn check_ifname(name: &str, what: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The identity of a network namespace: the (device, inode) of its nsfs file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NetnsId {
-    pub dev: u64,
-    pub ino: u64,
+/// A namespace's identity as the state files and tags write it: "dev:ino".
+pub fn id_text(id: NsId) -> String {
+    format!("{}:{}", id.dev, id.ino)
 }
 
-impl std::fmt::Display for NetnsId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.dev, self.ino)
-    }
-}
-
-impl std::str::FromStr for NetnsId {
-    type Err = ();
-    fn from_str(s: &str) -> Result<NetnsId, ()> {
-        let (dev, ino) = s.split_once(':').ok_or(())?;
-        Ok(NetnsId {
-            dev: dev.parse().map_err(|_| ())?,
-            ino: ino.parse().map_err(|_| ())?,
-        })
-    }
+/// Reads [`id_text`]'s form back.
+pub fn parse_id(text: &str) -> Option<NsId> {
+    let (dev, ino) = text.split_once(':')?;
+    Some(NsId {
+        dev: dev.parse().ok()?,
+        ino: ino.parse().ok()?,
+    })
 }
 
 /// FNV-1a, 64 bits: small, stable across builds and platforms.
@@ -75,7 +67,7 @@ fn fnv1a(parts: &[&[u8]]) -> u64 {
 
 /// The host end's name for the attachment of `netns` to `bridge`: "nb" and 12 hex digits
 /// of a hash of both, 14 bytes. The same pair always gets the same name.
-pub fn host_veth_name(bridge: &str, netns: NetnsId) -> String {
+pub fn host_veth_name(bridge: &str, netns: NsId) -> String {
     let hash = fnv1a(&[
         bridge.as_bytes(),
         &netns.dev.to_le_bytes(),
@@ -85,8 +77,8 @@ pub fn host_veth_name(bridge: &str, netns: NetnsId) -> String {
 }
 
 /// The alias tag of a host veth: says it is ours, for which bridge and namespace.
-pub fn veth_tag(bridge: &str, netns: NetnsId) -> String {
-    format!("{TAG} bridge={bridge} netns={netns}")
+pub fn veth_tag(bridge: &str, netns: NsId) -> String {
+    format!("{TAG} bridge={bridge} netns={}", id_text(netns))
 }
 
 /// The alias tag of a bridge netns-bridge made (a veth's tag has the namespace too).
@@ -95,10 +87,10 @@ pub fn bridge_tag(bridge: &str) -> String {
 }
 
 /// Reads a tag written by [`veth_tag`]: (bridge, namespace).
-pub fn parse_veth_tag(alias: &str) -> Option<(String, NetnsId)> {
+pub fn parse_veth_tag(alias: &str) -> Option<(String, NsId)> {
     let rest = alias.strip_prefix(TAG)?.strip_prefix(" bridge=")?;
     let (bridge, netns) = rest.split_once(" netns=")?;
-    Some((bridge.to_string(), netns.parse().ok()?))
+    Some((bridge.to_string(), parse_id(netns)?))
 }
 
 /// A stable, locally administered unicast MAC for a bridge, from its name.
@@ -154,11 +146,11 @@ mod tests {
 
     #[test]
     fn host_veth_names_are_short_stable_and_distinct() {
-        let a = NetnsId {
+        let a = NsId {
             dev: 4,
             ino: 4026532000,
         };
-        let b = NetnsId {
+        let b = NsId {
             dev: 4,
             ino: 4026532001,
         };
@@ -171,8 +163,21 @@ mod tests {
     }
 
     #[test]
+    fn ids_read_as_written() {
+        let id = NsId {
+            dev: 4,
+            ino: 4026532527,
+        };
+        assert_eq!(id_text(id), "4:4026532527");
+        assert_eq!(parse_id("4:4026532527"), Some(id));
+        for bad in ["", "4", "4:", ":4", "a:b", "4:5:6"] {
+            assert_eq!(parse_id(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn tags_round_trip() {
-        let id = NetnsId { dev: 4, ino: 99 };
+        let id = NsId { dev: 4, ino: 99 };
         let tag = veth_tag("br-x", id);
         assert_eq!(parse_veth_tag(&tag), Some(("br-x".to_string(), id)));
         assert_eq!(parse_veth_tag("something else"), None);

@@ -15,7 +15,9 @@ use netlink_sys::SocketAddr;
 use nix::errno::Errno;
 use nix::sched::CloneFlags;
 
-use crate::error::{io_errno, Error};
+use nscli::errno::io_errno;
+
+use crate::error::Error;
 
 /// Large enough for any one datagram the kernel sends for a dump (it caps them at 32 KiB).
 const RECV_BUFFER: usize = 64 * 1024;

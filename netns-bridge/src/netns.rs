@@ -1,51 +1,35 @@
-//! TARGET: a PID, a named namespace, or a namespace file, opened and checked to be a
-//! network namespace.
+//! TARGET: a PID, a named namespace, or a namespace file, parsed by nsproc's one
+//! parser, opened and checked to be a network namespace. A PID target's process is held
+//! by a pidfd from lookup to the last use, so a PID reused meanwhile is noticed.
 
-use std::fs::File;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
+use nsproc::target::{self, Policy, Target};
+use nsproc::{Kind, NsFile, NsId, Process};
 
-use crate::error::{io_errno, Error};
-use crate::names::NetnsId;
+use crate::error::Error;
 
-/// Where named namespaces live (`ip netns`).
-pub const NAMED_DIR: &str = "/run/netns";
-
-/// `NS_GET_NSTYPE`, _IO(0xb7, 0x3): the kind of namespace an nsfs file refers to.
-const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+/// Parses TARGET (a usage error when it cannot name anything).
+pub fn parse(text: &str) -> Result<Target, Error> {
+    target::parse(OsStr::new(text), Policy::NAMED_NETNS).map_err(|e| Error::invalid(e.to_string()))
+}
 
 /// Turns TARGET into the path of its namespace file.
-pub fn target_path(target: &str) -> Result<PathBuf, Error> {
-    if target.is_empty() {
-        return Err(Error::invalid("empty TARGET"));
-    }
-    if target.bytes().all(|b| b.is_ascii_digit()) {
-        let pid: u32 = target
-            .parse()
-            .map_err(|_| Error::invalid(format!("invalid PID '{target}'")))?;
-        if pid == 0 || pid > i32::MAX as u32 {
-            return Err(Error::invalid(format!("invalid PID '{target}'")));
-        }
-        return Ok(PathBuf::from(format!("/proc/{pid}/ns/net")));
-    }
-    if target.contains('/') {
-        return Ok(PathBuf::from(target));
-    }
-    if target == "." || target == ".." || target.contains('\0') {
-        return Err(Error::invalid(format!("invalid namespace name '{target}'")));
-    }
-    Ok(PathBuf::from(NAMED_DIR).join(target))
+pub fn target_path(text: &str) -> Result<PathBuf, Error> {
+    Ok(parse(text)?.ns_path(Kind::Net))
 }
 
 /// An open network namespace.
 #[derive(Debug)]
 pub struct Netns {
-    file: File,
-    pub id: NetnsId,
+    file: NsFile,
+    pub id: NsId,
     pub path: PathBuf,
+    /// The process a PID target named, held while the namespace is used.
+    process: Option<Process>,
 }
 
 impl Netns {
@@ -53,68 +37,73 @@ impl Netns {
         self.file.as_fd()
     }
 
-    /// Whether the path it was opened through still leads to this namespace. Our open
-    /// fd keeps a namespace alive after `ip netns delete` or its last process's exit;
-    /// what is attached to it then dies with it as soon as we close the fd.
+    /// The process a PID target named.
+    pub fn process(&self) -> Option<&Process> {
+        self.process.as_ref()
+    }
+
+    /// Whether the target still leads to this namespace: the process named is still the
+    /// one opened and in it, or the path still leads to it. Our open fd keeps a namespace
+    /// alive after `ip netns delete` or its last process's exit; what is attached to it
+    /// then dies with it as soon as we close the fd.
     pub fn still_there(&self) -> bool {
-        std::fs::metadata(&self.path).is_ok_and(|m| {
-            NetnsId {
-                dev: m.dev(),
-                ino: m.ino(),
-            } == self.id
-        })
+        match &self.process {
+            Some(p) => p.ensure_same().is_ok() && p.ns_id(Kind::Net).ok() == Some(Some(self.id)),
+            None => NsId::of_path(&self.path).is_ok_and(|id| id == self.id),
+        }
     }
 }
 
 /// Opens TARGET. `Ok(None)`: it does not exist (any more). An existing file that is not
 /// a network namespace is an [`Error::Invalid`].
-pub fn open(target: &str) -> Result<Option<Netns>, Error> {
-    let path = target_path(target)?;
-    let file = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) if matches!(io_errno(&e), Errno::ENOENT | Errno::ESRCH) => return Ok(None),
-        Err(e) => {
-            return Err(Error::File {
-                what: "cannot open namespace",
-                path,
-                source: e,
-            })
+pub fn open(text: &str) -> Result<Option<Netns>, Error> {
+    let target = parse(text)?;
+    let path = target.ns_path(Kind::Net);
+    let (file, process) = match target {
+        Target::Pid(pid) => {
+            let process = match Process::open(pid) {
+                Ok(p) => p,
+                Err(nsproc::Error::NoSuchProcess { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let file = match process.open_ns(Kind::Net) {
+                Ok(Some(file)) => file,
+                Ok(None) | Err(nsproc::Error::NoSuchProcess { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            // The namespace opened is the one of the process held, not of a successor.
+            match process.ensure_same() {
+                Ok(()) => {}
+                Err(nsproc::Error::Exited { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+            (file, Some(process))
         }
-    };
-    // SAFETY: the fd is open for the duration of the call; the ioctl takes no argument.
-    let kind = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_NSTYPE as _) };
-    if kind < 0 || kind != libc::CLONE_NEWNET {
-        return Err(Error::invalid(format!(
-            "{} is not a network namespace",
-            path.display()
-        )));
-    }
-    let meta = file.metadata().map_err(|e| Error::File {
-        what: "cannot stat namespace",
-        path: path.clone(),
-        source: e,
-    })?;
-    Ok(Some(Netns {
-        id: NetnsId {
-            dev: meta.dev(),
-            ino: meta.ino(),
+        _ => match NsFile::open(&path) {
+            Ok(file) => (file, None),
+            Err(e) if matches!(e.errno(), Some(Errno::ENOENT | Errno::ESRCH)) => return Ok(None),
+            Err(nsproc::Error::NotANamespace { .. }) => return Err(not_netns(&path)),
+            Err(e) => return Err(e.into()),
         },
+    };
+    if file.kind() != Kind::Net {
+        return Err(not_netns(&path));
+    }
+    Ok(Some(Netns {
+        id: file.id(),
         file,
         path,
+        process,
     }))
 }
 
+fn not_netns(path: &Path) -> Error {
+    Error::invalid(format!("{} is not a network namespace", path.display()))
+}
+
 /// The namespace the tool runs in, which plays the host.
-pub fn own_id() -> Result<NetnsId, Error> {
-    let meta = std::fs::metadata("/proc/self/ns/net").map_err(|e| Error::File {
-        what: "cannot stat",
-        path: "/proc/self/ns/net".into(),
-        source: e,
-    })?;
-    Ok(NetnsId {
-        dev: meta.dev(),
-        ino: meta.ino(),
-    })
+pub fn own_id() -> Result<NsId, Error> {
+    Ok(NsId::of_path(Path::new("/proc/self/ns/net"))?)
 }
 
 #[cfg(test)]
@@ -139,5 +128,21 @@ mod tests {
         for bad in ["", "0", "99999999999", "..", "."] {
             assert!(target_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn own_pid_leads_to_own_namespace() {
+        let own = own_id().expect("own namespace");
+        let ns = open(&std::process::id().to_string())
+            .expect("opens")
+            .expect("exists");
+        assert_eq!(ns.id, own);
+        assert!(ns.still_there());
+        assert!(ns.process().is_some());
+        let user = open("/proc/self/ns/user").expect_err("not a network namespace");
+        assert_eq!(user.exit_code(), 2);
+        assert!(open("/nonexistent/netns-bridge")
+            .expect("no error")
+            .is_none());
     }
 }

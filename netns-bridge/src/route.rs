@@ -1,13 +1,16 @@
 //! Link, address and route operations over a [`Socket`]: the few rtnetlink messages
 //! netns-bridge needs, built and read in one place.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
+};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute,
+    LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -173,6 +176,30 @@ pub fn set_alias_message(name: &str, alias: &str) -> RouteNetlinkMessage {
     RouteNetlinkMessage::SetLink(m)
 }
 
+/// Turns hairpin mode on for the bridge port `name`: frames may go back out of the port
+/// they came in by, so a namespace reaches itself through an address on the host. A
+/// NEWLINK without NLM_F_CREATE: only it carries a port's settings (SETLINK ignores them).
+pub fn set_hairpin_message(name: &str) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.attributes.push(LinkAttribute::IfName(name.to_string()));
+    m.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::PortKind(InfoPortKind::Bridge),
+        LinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
+            true,
+        )])),
+    ]));
+    RouteNetlinkMessage::NewLink(m)
+}
+
+/// Puts a link (by index) into promiscuous mode.
+pub fn set_promisc_message(index: u32) -> RouteNetlinkMessage {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    m.header.flags = LinkFlags::Promisc;
+    m.header.change_mask = LinkFlags::Promisc;
+    RouteNetlinkMessage::SetLink(m)
+}
+
 /// Brings a link up, by index.
 pub fn set_up_message(index: u32) -> RouteNetlinkMessage {
     let mut m = LinkMessage::default();
@@ -256,6 +283,45 @@ fn address_message(index: u32, address: Ipv4Addr, subnet: &Subnet) -> AddressMes
     m
 }
 
+/// Adds an IPv6 address to the link `index`, with no duplicate address detection
+/// (IFA_F_NODAD): usable at once, as netns-bridge hands out every address itself.
+pub fn add_address6_message(index: u32, address: Ipv6Addr, prefix: u8) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::NewAddress(address6_message(index, address, prefix))
+}
+
+/// Removes an IPv6 address from the link `index`.
+pub fn delete_address6_message(index: u32, address: Ipv6Addr, prefix: u8) -> RouteNetlinkMessage {
+    RouteNetlinkMessage::DelAddress(address6_message(index, address, prefix))
+}
+
+fn address6_message(index: u32, address: Ipv6Addr, prefix: u8) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.family = AddressFamily::Inet6;
+    m.header.prefix_len = prefix;
+    m.header.index = index;
+    m.header.flags = AddressHeaderFlags::Nodad;
+    m.attributes
+        .push(AddressAttribute::Local(IpAddr::V6(address)));
+    m.attributes
+        .push(AddressAttribute::Address(IpAddr::V6(address)));
+    m.attributes
+        .push(AddressAttribute::Flags(AddressFlags::Nodad));
+    m
+}
+
+/// An IPv6 default route via `gateway` (main table).
+pub fn default_route6_message(gateway: Ipv6Addr) -> RouteNetlinkMessage {
+    let mut m = RouteMessage::default();
+    m.header.address_family = AddressFamily::Inet6;
+    m.header.table = libc::RT_TABLE_MAIN;
+    m.header.protocol = RouteProtocol::Static;
+    m.header.scope = RouteScope::Universe;
+    m.header.kind = RouteType::Unicast;
+    m.attributes
+        .push(RouteAttribute::Gateway(RouteAddress::Inet6(gateway)));
+    RouteNetlinkMessage::NewRoute(m)
+}
+
 /// The IPv4 addresses (with prefix length) of the link `index`.
 pub fn addresses(socket: &mut Socket, index: u32) -> Result<Vec<(Ipv4Addr, u8)>, Error> {
     let mut m = AddressMessage::default();
@@ -283,7 +349,17 @@ pub fn addresses(socket: &mut Socket, index: u32) -> Result<Vec<(Ipv4Addr, u8)>,
 
 /// A default route via `gateway` (main table).
 pub fn default_route_message(gateway: Ipv4Addr) -> RouteNetlinkMessage {
+    route_message(Ipv4Addr::UNSPECIFIED, 0, gateway)
+}
+
+/// A route to `dst/prefix` via `gateway` (main table); prefix 0 is the default route.
+pub fn route_message(dst: Ipv4Addr, prefix: u8, gateway: Ipv4Addr) -> RouteNetlinkMessage {
     let mut m = RouteMessage::default();
+    m.header.destination_prefix_length = prefix;
+    if prefix > 0 {
+        m.attributes
+            .push(RouteAttribute::Destination(RouteAddress::Inet(dst)));
+    }
     m.header.address_family = AddressFamily::Inet;
     m.header.table = libc::RT_TABLE_MAIN;
     m.header.protocol = RouteProtocol::Static;

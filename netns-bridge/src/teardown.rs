@@ -4,20 +4,22 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::lease::{self, BridgeRecord, BridgeState, Lease, Store};
-use crate::names::{self, NetnsId};
+use crate::names;
 use crate::netlink::Socket;
 use crate::netns;
 use crate::route::{self, Link};
 use crate::undo;
+use nsproc::NsId;
 
 /// Which attachments a detach is about.
 #[derive(Clone, Debug)]
 pub enum Selector {
     /// A namespace that still exists.
-    Netns(NetnsId),
+    Netns(NsId),
     /// A namespace that is gone, by the file it was attached through.
     Target(String),
     /// A CNI attachment, by container ID and interface name.
@@ -25,12 +27,14 @@ pub enum Selector {
         container_id: String,
         ifname: String,
     },
+    /// Every CNI attachment but these (CNI 1.1 GC's `cni.dev/valid-attachments`).
+    CniExcept(Vec<lease::CniKey>),
 }
 
 impl Selector {
     fn matches(&self, lease: &Lease) -> bool {
         match self {
-            Selector::Netns(id) => lease.netns == id.to_string(),
+            Selector::Netns(id) => lease.netns_id() == Some(*id),
             Selector::Target(path) => &lease.target == path,
             Selector::Cni {
                 container_id,
@@ -39,6 +43,7 @@ impl Selector {
                 .cni
                 .as_ref()
                 .is_some_and(|c| &c.container_id == container_id && &c.ifname == ifname),
+            Selector::CniExcept(valid) => lease.cni.as_ref().is_some_and(|c| !valid.contains(c)),
         }
     }
 }
@@ -86,12 +91,9 @@ pub fn selector_for(target: &str) -> Result<Selector, Error> {
 /// Detaches what the selectors name from the bridge: deletes the host veths (which takes
 /// the namespace ends with them) and releases the leases. Nothing there is success.
 pub fn detach(request: &Detach) -> Result<usize, Error> {
-    let (root, bridge, selectors) = (
-        request.state_root.as_path(),
-        request.bridge.as_str(),
-        request.selectors.as_slice(),
-    );
+    let (bridge, selectors) = (request.bridge.as_str(), request.selectors.as_slice());
     names::check_ifname(bridge, "bridge name")?;
+    let root = &lease::host_root(&request.state_root)?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
         // Never attached anything: nothing to release. Leftover veths of a lost state
@@ -99,6 +101,7 @@ pub fn detach(request: &Detach) -> Result<usize, Error> {
         return delete_untracked(&mut socket, bridge, selectors, &HashSet::new());
     };
     let mut state = store.load()?;
+    let before = state.clone();
     let (gone, kept): (Vec<Lease>, Vec<Lease>) = state
         .leases
         .drain(..)
@@ -115,6 +118,9 @@ pub fn detach(request: &Detach) -> Result<usize, Error> {
             errors.push(e);
         }
     }
+    if let Err(e) = crate::publish::follow(bridge, &before, &state) {
+        errors.push(e);
+    }
     Error::from_list(errors)?;
     Ok(gone.len())
 }
@@ -127,7 +133,7 @@ fn delete_untracked(
     selectors: &[Selector],
     known: &HashSet<String>,
 ) -> Result<usize, Error> {
-    let ids: Vec<NetnsId> = selectors
+    let ids: Vec<NsId> = selectors
         .iter()
         .filter_map(|s| match s {
             Selector::Netns(id) => Some(*id),
@@ -224,21 +230,26 @@ fn fresh_group(socket: &mut Socket) -> Result<u32, Error> {
 }
 
 /// An attachment as `ls` shows it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct Entry {
     pub bridge: String,
     pub namespace: String,
-    pub netns: String,
+    /// The namespace's identity (`None` only for a state file that lacks it).
+    pub netns: Option<NsId>,
     pub host_veth: String,
     pub interface: String,
     pub address: String,
+    /// The IPv6 address (CIDR), on a bridge with an IPv6 subnet.
+    pub address6: Option<String>,
     pub mac: String,
     pub alive: bool,
+    /// Its published ports.
+    pub ports: Vec<crate::ports::Port>,
 }
 
 /// The attachments the request asks for.
 pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
-    let root = request.state_root.as_path();
+    let root = &lease::host_root(&request.state_root)?;
     let bridges = match &request.bridge {
         Some(bridge) => {
             names::check_ifname(bridge, "bridge name")?;
@@ -259,12 +270,17 @@ pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
             out.push(Entry {
                 bridge: bridge.clone(),
                 namespace: lease.target.clone(),
-                netns: lease.netns.clone(),
+                netns: lease.netns_id(),
                 host_veth: lease.host_veth.clone(),
                 interface: lease.ifname.clone(),
                 address: format!("{}/{prefix}", lease.address),
+                address6: lease
+                    .address6
+                    .zip(state.subnet6())
+                    .map(|(ip, s6)| format!("{ip}/{}", s6.prefix())),
                 mac: lease.mac.clone(),
                 alive: lease.alive(&links, bridge),
+                ports: lease.ports.clone(),
             });
         }
     }
@@ -274,8 +290,9 @@ pub fn list(request: &List) -> Result<Vec<Entry>, Error> {
 /// Releases what belongs to namespaces that no longer exist, and deletes host veths
 /// tagged for the bridge that no lease accounts for. Returns how many were released.
 pub fn gc(request: &Gc) -> Result<usize, Error> {
-    let (root, bridge) = (request.state_root.as_path(), request.bridge.as_str());
+    let bridge = request.bridge.as_str();
     names::check_ifname(bridge, "bridge name")?;
+    let root = &lease::host_root(&request.state_root)?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
         let links = route::links(&mut socket)?;
@@ -284,7 +301,7 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         return Ok(released);
     };
     let mut state = store.load()?;
-    let links = route::links(&mut socket)?;
+    let links = settle(&mut socket, bridge, &state)?;
     let before = state.clone();
     let released = collect(&mut socket, bridge, &links, &mut state)?;
     // A pending bridge record with nothing attached: its attach died making it.
@@ -300,6 +317,7 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         record.nat = false;
         record.nat_pending = false;
     }
+    crate::publish::follow(bridge, &before, &state)?;
     if state == BridgeState::default() {
         store.remove()?;
     } else if state != before {
@@ -343,6 +361,39 @@ fn remove_tagged_bridge(socket: &mut Socket, bridge: &str, links: &[Link]) -> Re
     route::delete_link(socket, bridge)
 }
 
+/// How long [`settle`] waits at most for the veths of namespaces that have just gone.
+const DYING_WAIT: Duration = Duration::from_secs(2);
+
+/// The host namespace's links, once the namespaces that have just gone have taken their
+/// veths with them. A namespace whose last process exits (or that `ip netns delete`
+/// unmounts) is destroyed a moment later, on a kernel work queue: until then its veth
+/// pair is still there and its lease looks alive. So a lease whose veth is there but
+/// whose namespace file no longer leads to its namespace is waited for (up to
+/// [`DYING_WAIT`]): then one `gc` right after a container's exit releases it. A
+/// namespace still held by someone else keeps its veth and counts as alive.
+fn settle(socket: &mut Socket, bridge: &str, state: &BridgeState) -> Result<Vec<Link>, Error> {
+    let deadline = Instant::now() + DYING_WAIT;
+    let mut links = route::links(socket)?;
+    let dying: Vec<&Lease> = state
+        .leases
+        .iter()
+        .filter(|l| l.alive(&links, bridge) && !leads_to(l))
+        .collect();
+    while !dying.is_empty() && Instant::now() < deadline {
+        if dying.iter().all(|l| !l.alive(&links, bridge)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        links = route::links(socket)?;
+    }
+    Ok(links)
+}
+
+/// Whether the file a lease was attached through still leads to its namespace.
+fn leads_to(lease: &Lease) -> bool {
+    matches!(netns::open(&lease.target), Ok(Some(ns)) if Some(ns.id) == lease.netns_id())
+}
+
 fn collect(
     socket: &mut Socket,
     bridge: &str,
@@ -368,8 +419,9 @@ fn collect(
 /// Removes the bridge and its NAT table when nothing is attached (`force`: detach
 /// everything first). A bridge netns-bridge has no record of is left alone.
 pub fn down(request: &Down) -> Result<(), Error> {
-    let (root, bridge) = (request.state_root.as_path(), request.bridge.as_str());
+    let bridge = request.bridge.as_str();
     names::check_ifname(bridge, "bridge name")?;
+    let root = &lease::host_root(&request.state_root)?;
     let mut socket = Socket::open()?;
     let Some(store) = Store::lock_existing(root, bridge)? else {
         // No state: only what carries netns-bridge's tag for this bridge goes.
@@ -378,9 +430,11 @@ pub fn down(request: &Down) -> Result<(), Error> {
         return remove_tagged_bridge(&mut socket, bridge, &links);
     };
     let mut state = store.load()?;
-    let links = route::links(&mut socket)?;
+    let before = state.clone();
+    let links = settle(&mut socket, bridge, &state)?;
     collect(&mut socket, bridge, &links, &mut state)?;
     if !state.leases.is_empty() && !request.force {
+        crate::publish::follow(bridge, &before, &state)?;
         store.save(&state)?;
         return Err(Error::Busy(format!(
             "bridge {bridge} still has {} attachment(s); detach them or use --force",
@@ -390,6 +444,9 @@ pub fn down(request: &Down) -> Result<(), Error> {
     let veths: Vec<String> = state.leases.iter().map(|l| l.host_veth.clone()).collect();
     let mut errors = delete_links(&mut socket, &veths);
     state.leases.clear();
+    if let Err(e) = crate::publish::follow(bridge, &before, &state) {
+        errors.push(e);
+    }
     if let Some(record) = &state.bridge {
         if let Err(e) = remove_bridge(&mut socket, bridge, record) {
             errors.push(e);

@@ -73,10 +73,7 @@ impl<C> Drop for Transaction<'_, C> {
     fn drop(&mut self) {
         // The operation's own error is what the caller reports; these can only be told.
         if let Err(e) = self.undo_all() {
-            eprintln!(
-                "netns-bridge: rollback: {}",
-                e.to_string().replace('\n', " ")
-            );
+            nscli::report::error("netns-bridge", &format_args!("rollback: {e}"));
         }
     }
 }

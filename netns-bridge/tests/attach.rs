@@ -181,6 +181,7 @@ fn detach_leaves_no_link_and_no_lease_and_the_address_is_reused() {
 
     let ls: serde_json::Value =
         serde_json::from_str(&host.run(["ls", "--json"]).success()).expect("ls json");
+    let ls = &ls["attachments"];
     assert_eq!(ls.as_array().map(|a| a.len()), Some(2));
     assert_eq!(ls[0]["alive"], true);
 
@@ -206,7 +207,7 @@ fn detach_leaves_no_link_and_no_lease_and_the_address_is_reused() {
     common::assert_fails(&host.run(["down"]), 1);
     host.run(["down", "--force"]).expect_code(0);
     assert_eq!(host.links(), ["lo"]);
-    assert!(!host.path().join("nsbr0").exists());
+    assert!(!host.bridge_dir("nsbr0").exists());
     host.run(["down"]).expect_code(0);
 }
 
@@ -234,6 +235,7 @@ fn gc_releases_what_a_killed_process_held() {
     assert!(host.wait_for_host_veths(1, Duration::from_secs(10)));
     let ls: serde_json::Value =
         serde_json::from_str(&host.run(["ls", "--json"]).success()).expect("ls");
+    let ls = &ls["attachments"];
     let dead = ls
         .as_array()
         .map(|a| a.iter().filter(|e| e["alive"] == false).count());
@@ -243,6 +245,7 @@ fn gc_releases_what_a_killed_process_held() {
     assert_eq!(host_veths(&host.links()).len(), 1);
     let ls: serde_json::Value =
         serde_json::from_str(&host.run(["ls", "--json"]).success()).expect("ls");
+    let ls = &ls["attachments"];
     assert_eq!(ls[0]["namespace"], keep.path());
 }
 
@@ -266,6 +269,32 @@ fn a_full_subnet_takes_back_the_leases_of_dead_namespaces() {
 }
 
 #[test]
+fn one_gc_right_after_the_namespaces_go_releases_them_all() {
+    testkit::require_root!();
+    let host = Host::new();
+    let keep = NetnsGuard::new();
+    host.run(["attach", keep.name(), "--subnet", "10.86.0.0/24"])
+        .success();
+    for round in 0..3 {
+        let doomed: Vec<NetnsGuard> = (0..6).map(|_| NetnsGuard::new()).collect();
+        for ns in &doomed {
+            host.run(["attach", ns.name()]).success();
+        }
+        assert_eq!(host.lease_count("nsbr0"), 7);
+        // Deleted, and gc at once: the kernel may not have destroyed them yet.
+        drop(doomed);
+        host.run(["gc"]).expect_code(0);
+        assert_eq!(host.lease_count("nsbr0"), 1, "round {round}");
+        assert_eq!(host_veths(&host.links()).len(), 1, "round {round}");
+    }
+    // The namespace still alive was never waited for, nor released.
+    let started = std::time::Instant::now();
+    host.run(["gc"]).expect_code(0);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(host.lease_count("nsbr0"), 1);
+}
+
+#[test]
 fn gc_removes_tagged_veths_without_a_lease() {
     testkit::require_root!();
     let host = Host::new();
@@ -274,7 +303,7 @@ fn gc_removes_tagged_veths_without_a_lease() {
         .success();
     // Lose the state (as after a crash between steps): the tag still finds the veth.
     std::fs::write(
-        host.path().join("nsbr0/state.json"),
+        host.bridge_dir("nsbr0").join("state.json"),
         r#"{"bridge":{"subnet":"10.81.0.0/24"},"leases":[]}"#,
     )
     .expect("write state");
@@ -344,7 +373,7 @@ fn bad_input_fails_cleanly_and_leaves_nothing() {
         let out = host.run(args);
         common::assert_fails(&out, *code);
         assert_eq!(snapshot(&host), before, "{args:?} left something behind");
-        assert!(!host.path().join("nsbr0").exists(), "{args:?} left state");
+        assert!(!host.bridge_dir("nsbr0").exists(), "{args:?} left state");
     }
 
     // A full /30 (one address): the second attach fails and leaves nothing of itself.
@@ -380,7 +409,7 @@ fn a_failing_step_is_rolled_back_completely() {
     let out = host.run(["attach", a.name(), "--subnet", "10.86.0.0/24"]);
     common::assert_fails(&out, 2);
     assert_eq!(host.links(), ["lo"]);
-    assert!(!host.path().join("nsbr0").exists());
+    assert!(!host.bridge_dir("nsbr0").exists());
     assert_eq!(links_of(a.name()), ["lo", "eth0"]);
 
     // With the bridge there from an earlier attach, only this attach's steps go.

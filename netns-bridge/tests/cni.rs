@@ -273,3 +273,275 @@ fn add_result_has_the_shape_of_the_reference_bridge_plugin() {
     )
     .success();
 }
+
+/// The routes inside the named namespace, as `ip route` prints them.
+fn routes_of(netns: &str) -> String {
+    let out = Command::new("ip")
+        .args(["-n", netns, "route", "show"])
+        .output()
+        .expect("ip route");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A configuration of the reference plugins' shape, on `bridge` with `subnet`, `extra`
+/// added to the top level and `range` to the range.
+fn conf_on(
+    state: &Path,
+    version: &str,
+    bridge: &str,
+    subnet: &str,
+    range: &str,
+    extra: &str,
+) -> String {
+    format!(
+        r#"{{"cniVersion":"{version}","name":"{bridge}","type":"netns-bridge","bridge":"{bridge}",
+            "isGateway":true,"stateDir":"{}",
+            "ipam":{{"type":"host-local","ranges":[[{{"subnet":"{subnet}"{range}}}]],
+                     "routes":[{{"dst":"0.0.0.0/0"}}]}}{extra}}}"#,
+        state.display()
+    )
+}
+
+#[test]
+fn static_addresses_and_a_second_network_as_podman_asks() {
+    testkit::require_root!();
+    let host = Host::new();
+    let first = conf_on(host.path(), "1.0.0", "cnibr4", "10.94.0.0/24", "", "");
+    let second = conf_on(host.path(), "1.0.0", "cnibr5", "10.95.0.0/24", "", "");
+    let a = NetnsGuard::new();
+    // `podman run --ip`: IP= in CNI_ARGS.
+    let mut cmd = host.command(Vec::<String>::new());
+    cmd.env("CNI_ARGS", "IgnoreUnknown=1;IP=10.94.0.50");
+    let add: Value =
+        serde_json::from_str(&plugin(cmd, "ADD", Some(&a.path()), "c1", &first).success())
+            .expect("ADD result");
+    assert_eq!(add["ips"][0]["address"], "10.94.0.50/24");
+    assert_eq!(addresses_of(a.name(), "eth0"), ["10.94.0.50/24"]);
+    // `podman network connect`: a second network; the first default route is kept.
+    let cmd = host.command(Vec::<String>::new());
+    let out = plugin_with_ifname(cmd, "ADD", &a.path(), "c1", &second, "eth1");
+    out.success();
+    assert_eq!(addresses_of(a.name(), "eth1"), ["10.95.0.2/24"]);
+    assert!(
+        routes_of(a.name()).contains("default via 10.94.0.1 dev eth0"),
+        "{}",
+        routes_of(a.name())
+    );
+    // The same address from args.cni.ips and runtimeConfig.ips, each in its own way.
+    for (extra, ip) in [
+        (r#","args":{"cni":{"ips":["10.94.0.60"]}}"#, "10.94.0.60/24"),
+        (
+            r#","runtimeConfig":{"ips":["10.94.0.70/24"]}"#,
+            "10.94.0.70/24",
+        ),
+    ] {
+        let ns = NetnsGuard::new();
+        let conf = conf_on(host.path(), "1.0.0", "cnibr4", "10.94.0.0/24", "", extra);
+        ours(&host, "ADD", Some(&ns.path()), &format!("c-{ip}"), &conf).success();
+        assert_eq!(addresses_of(ns.name(), "eth0"), [ip]);
+        ours(&host, "DEL", Some(&ns.path()), &format!("c-{ip}"), &conf).success();
+    }
+    // A static address that is taken is CNI's "no address" (100), with nothing made.
+    let b = NetnsGuard::new();
+    let mut cmd = host.command(Vec::<String>::new());
+    cmd.env("CNI_ARGS", "IP=10.94.0.50");
+    let out = plugin(cmd, "ADD", Some(&b.path()), "c2", &first);
+    let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+    assert_eq!(err["code"], 100);
+    assert_eq!(links_of(b.name()), ["lo"]);
+}
+
+#[test]
+fn ranges_routes_hairpin_and_promiscuous_mode_apply() {
+    testkit::require_root!();
+    let host = Host::new();
+    let range = r#","rangeStart":"10.96.0.100","rangeEnd":"10.96.0.101","gateway":"10.96.0.1""#;
+    let conf = conf_on(host.path(), "1.1.0", "cnibr6", "10.96.0.0/24", range, "")
+        .replace(
+            r#"[{"dst":"0.0.0.0/0"}]"#,
+            r#"[{"dst":"0.0.0.0/0"},{"dst":"192.168.77.0/24"}]"#,
+        )
+        .replace(
+            r#""isGateway":true"#,
+            r#""isGateway":true,"hairpinMode":true,"promiscMode":true"#,
+        );
+    let a = NetnsGuard::new();
+    let b = NetnsGuard::new();
+    let c = NetnsGuard::new();
+    let add: Value =
+        serde_json::from_str(&ours(&host, "ADD", Some(&a.path()), "a", &conf).success())
+            .expect("ADD result");
+    assert_eq!(add["cniVersion"], "1.1.0");
+    assert_eq!(add["ips"][0]["address"], "10.96.0.100/24");
+    assert_eq!(add["routes"][1]["dst"], "192.168.77.0/24");
+    assert!(
+        routes_of(a.name()).contains("192.168.77.0/24 via 10.96.0.1 dev eth0"),
+        "{}",
+        routes_of(a.name())
+    );
+    ours(&host, "ADD", Some(&b.path()), "b", &conf).success();
+    assert_eq!(addresses_of(b.name(), "eth0"), ["10.96.0.101/24"]);
+    // The range is full: CNI's "no address".
+    let full = ours(&host, "ADD", Some(&c.path()), "c", &conf);
+    let err: Value = serde_json::from_str(&full.stdout()).expect("error JSON");
+    assert_eq!(err["code"], 100);
+    // The kernel's view: hairpin on the host veth, the bridge promiscuous.
+    let veth = add["interfaces"][1]["name"]
+        .as_str()
+        .expect("host veth")
+        .to_string();
+    let detail = |dev: &str| {
+        let out = host
+            .program("ip")
+            .args(["-d", "link", "show", "dev", dev])
+            .output()
+            .expect("ip");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(detail(&veth).contains("hairpin on"), "{}", detail(&veth));
+    assert!(detail("cnibr6").contains("PROMISC"), "{}", detail("cnibr6"));
+}
+
+#[test]
+fn cni_1_1_gc_and_status_and_unimplemented_keys() {
+    testkit::require_root!();
+    let host = Host::new();
+    let conf = conf_on(host.path(), "1.1.0", "cnibr7", "10.97.0.0/24", "", "");
+    let keep = NetnsGuard::new();
+    let drop_it = NetnsGuard::new();
+    ours(&host, "ADD", Some(&keep.path()), "keep", &conf).success();
+    ours(&host, "ADD", Some(&drop_it.path()), "stale", &conf).success();
+    assert_eq!(host.lease_count("cnibr7"), 2);
+
+    // GC: every attachment but the valid ones goes, in one call.
+    let gc_conf = conf.replacen(
+        '{',
+        r#"{"cni.dev/valid-attachments":[{"containerID":"keep","ifname":"eth0"}],"#,
+        1,
+    );
+    let gc = ours(&host, "GC", None, "", &gc_conf);
+    assert!(gc.success().is_empty());
+    assert_eq!(host.lease_count("cnibr7"), 1);
+    assert_eq!(links_of(drop_it.name()), ["lo"]);
+    assert_eq!(addresses_of(keep.name(), "eth0"), ["10.97.0.2/24"]);
+
+    // STATUS: ready, nothing printed.
+    assert!(ours(&host, "STATUS", None, "", &conf).success().is_empty());
+
+    // A documented key netns-bridge does not implement: code 7, naming it, nothing made.
+    let other = NetnsGuard::new();
+    for (extra, key) in [
+        (r#","vlan":12"#, "vlan"),
+        (r#","macspoofchk":true"#, "macspoofchk"),
+    ] {
+        let bad = conf_on(host.path(), "1.1.0", "cnibr8", "10.98.0.0/24", "", extra);
+        let out = ours(&host, "ADD", Some(&other.path()), "x", &bad);
+        let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+        assert_eq!(err["code"], 7);
+        assert!(
+            err["msg"].as_str().is_some_and(|m| m.contains(key)),
+            "{err}"
+        );
+        assert_eq!(links_of(other.name()), ["lo"]);
+        assert!(!host.links().contains(&"cnibr8".to_string()));
+    }
+}
+
+#[test]
+fn dual_stack_from_an_ipv6_range_set() {
+    testkit::require_root!();
+    let host = Host::new();
+    let conf = conf_on(host.path(), "1.1.0", "cnibr9", "10.99.0.0/24", "", "")
+        .replace(
+            r#"{"subnet":"10.99.0.0/24"}]]"#,
+            r#"{"subnet":"10.99.0.0/24"}],[{"subnet":"fd99::/64","gateway":"fd99::1"}]]"#,
+        )
+        .replace(
+            r#"[{"dst":"0.0.0.0/0"}]"#,
+            r#"[{"dst":"0.0.0.0/0"},{"dst":"::/0"}]"#,
+        );
+    let a = NetnsGuard::new();
+    let add: Value =
+        serde_json::from_str(&ours(&host, "ADD", Some(&a.path()), "a", &conf).success())
+            .expect("ADD result");
+    assert_eq!(add["ips"][0]["address"], "10.99.0.2/24");
+    assert_eq!(add["ips"][1]["address"], "fd99::2/64");
+    assert_eq!(add["ips"][1]["gateway"], "fd99::1");
+    assert_eq!(
+        add["routes"][1],
+        serde_json::json!({"dst": "::/0", "gw": "fd99::1"})
+    );
+    let out = Command::new("ip")
+        .args(["-n", a.name(), "-6", "route", "show", "default"])
+        .output()
+        .expect("ip");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("via fd99::1 dev eth0"));
+    // Static addresses of both families, as `podman run --ip --ip6` ask.
+    let b = NetnsGuard::new();
+    let mut cmd = host.command(Vec::<String>::new());
+    cmd.env("CNI_ARGS", "IgnoreUnknown=1;IP=10.99.0.40,fd99::40");
+    let add: Value =
+        serde_json::from_str(&plugin(cmd, "ADD", Some(&b.path()), "b", &conf).success())
+            .expect("ADD result");
+    assert_eq!(add["ips"][0]["address"], "10.99.0.40/24");
+    assert_eq!(add["ips"][1]["address"], "fd99::40/64");
+    ours(&host, "DEL", Some(&b.path()), "b", &conf).success();
+    ours(&host, "DEL", Some(&a.path()), "a", &conf).success();
+    assert_eq!(links_of(a.name()), ["lo"]);
+    assert_eq!(host.lease_count("cnibr9"), 0);
+}
+
+#[test]
+fn port_mappings_are_published_and_go_with_del() {
+    testkit::require_root!();
+    let host = Host::new();
+    let a = NetnsGuard::new();
+    let conf = conf_on(
+        host.path(),
+        "1.0.0",
+        "cnibr3",
+        "10.93.0.0/24",
+        "",
+        r#","runtimeConfig":{"portMappings":[{"hostPort":18090,"containerPort":8080,"protocol":"tcp"}]}"#,
+    );
+    ours(&host, "ADD", Some(&a.path()), "p", &conf).success();
+    let table = || {
+        host.program("nft")
+            .args(["list", "table", "ip", "netns-bridge-ports-cnibr3"])
+            .output()
+            .expect("nft")
+    };
+    let listed = String::from_utf8_lossy(&table().stdout).into_owned();
+    assert!(
+        listed.contains("tcp dport 18090 dnat to 10.93.0.2:8080"),
+        "{listed}"
+    );
+    ours(&host, "DEL", Some(&a.path()), "p", &conf).success();
+    assert!(!table().status.success());
+    assert_eq!(host.lease_count("cnibr3"), 0);
+    // A mapping that cannot be honoured is a configuration error, nothing attached.
+    let bad = conf.replace(r#""protocol":"tcp""#, r#""protocol":"sctp""#);
+    let out = ours(&host, "ADD", Some(&a.path()), "p", &bad);
+    let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+    assert_eq!(err["code"], 7);
+    assert_eq!(links_of(a.name()), ["lo"]);
+}
+
+#[test]
+fn is_gateway_false_leaves_the_bridge_without_an_address() {
+    testkit::require_root!();
+    let host = Host::new();
+    let a = NetnsGuard::new();
+    let conf = conf_on(host.path(), "1.0.0", "cnibr2", "10.92.0.0/24", "", "")
+        .replace(r#""isGateway":true"#, r#""isGateway":false"#)
+        .replace(r#""routes":[{"dst":"0.0.0.0/0"}]"#, r#""routes":[]"#);
+    ours(&host, "ADD", Some(&a.path()), "g", &conf).success();
+    assert_eq!(addresses_of(a.name(), "eth0"), ["10.92.0.2/24"]);
+    assert!(addresses_of(host.ns.name(), "cnibr2").is_empty());
+    assert!(
+        !routes_of(a.name()).contains("default"),
+        "{}",
+        routes_of(a.name())
+    );
+    ours(&host, "DEL", Some(&a.path()), "g", &conf).success();
+}

@@ -47,8 +47,9 @@ fn tables(host: &Host) -> String {
 type Snapshot = (Vec<String>, usize, Vec<String>, String, Vec<String>);
 
 fn snapshot(host: &Host, target: &NetnsGuard) -> Snapshot {
-    let mut dirs: Vec<String> = std::fs::read_dir(host.path())
-        .expect("state dir")
+    let mut dirs: Vec<String> = std::fs::read_dir(host.host_dir())
+        .into_iter()
+        .flatten()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| !n.starts_with(".host-"))
@@ -66,7 +67,8 @@ fn snapshot(host: &Host, target: &NetnsGuard) -> Snapshot {
 /// Whether `target` is attached completely: one more lease, not pending (gc removed
 /// those), its address inside.
 fn whole(host: &Host, target: &NetnsGuard, leases_before: usize) -> bool {
-    let state = std::fs::read_to_string(host.path().join("nsbr0/state.json")).unwrap_or_default();
+    let state =
+        std::fs::read_to_string(host.bridge_dir("nsbr0").join("state.json")).unwrap_or_default();
     host.lease_count("nsbr0") == leases_before + 1
         && !state.contains("pending")
         && addresses_of(target.name(), "eth0").len() == 1
@@ -425,20 +427,21 @@ fn a_tagged_bridge_without_state_is_adopted_or_removed() {
         String::from_utf8_lossy(&alias.stdout)
     );
     // The state is lost: gc removes the tagged veth, then the tagged bridge without ports.
-    std::fs::remove_dir_all(host.path().join("nsbr0")).expect("rm state");
+    std::fs::remove_dir_all(host.bridge_dir("nsbr0")).expect("rm state");
     host.run(["gc"]).expect_code(0);
     assert_eq!(host.links(), ["lo"]);
     // Lost again, with the namespace still attached: the next attach adopts the bridge
     // as netns-bridge's own, so down removes it.
     host.run(["attach", first.name(), "--subnet", "10.86.0.0/24"])
         .expect_code(0);
-    std::fs::remove_dir_all(host.path().join("nsbr0")).expect("rm state");
+    std::fs::remove_dir_all(host.bridge_dir("nsbr0")).expect("rm state");
     host.run(["attach", second.name()]).expect_code(0);
-    let state = std::fs::read_to_string(host.path().join("nsbr0/state.json")).expect("state");
+    let state =
+        std::fs::read_to_string(host.bridge_dir("nsbr0").join("state.json")).expect("state");
     let state: serde_json::Value = serde_json::from_str(&state).expect("json");
     assert_eq!(state["bridge"]["created"], true, "{state}");
     assert_eq!(state["bridge"]["subnet"], "10.86.0.0/24", "{state}");
     host.run(["down", "--force"]).expect_code(0);
     assert_eq!(host.links(), ["lo"]);
-    assert!(!host.path().join("nsbr0").exists());
+    assert!(!host.bridge_dir("nsbr0").exists());
 }

@@ -66,7 +66,7 @@ fn every_attach_step_is_rolled_back() {
         );
         assert_eq!(snapshot(&host, "nsbr0"), before, "{step} left something");
         assert_eq!(host.links(), ["lo"], "{step}");
-        assert!(!host.path().join("nsbr0").exists(), "{step} left state");
+        assert!(!host.bridge_dir("nsbr0").exists(), "{step} left state");
         assert_eq!(links_of(target.name()), ["lo"], "{step}");
     }
     // On a bridge that is there with another attachment: only this attach's steps go.
@@ -167,6 +167,37 @@ fn a_namespace_deleted_mid_attach_leaves_nothing() {
 }
 
 #[test]
+fn a_pid_target_that_exits_mid_attach_is_refused_though_its_namespace_lives() {
+    testkit::require_root!();
+    require_test_hooks!();
+    let host = Host::new();
+    let before = snapshot(&host, "nsbr0");
+    // The namespace outlives the process (it is mounted): only the process is gone, and
+    // its PID may name another by now. The attach, holding it by a pidfd, notices.
+    let ns = NetnsGuard::new();
+    let mut sleeper = std::process::Command::new("ip");
+    sleeper.args(["netns", "exec", ns.name(), "sleep", "600"]);
+    let sleeper = ProcessGuard::new(sleeper.spawn().expect("spawn sleep"));
+    let pid = sleeper.pid().to_string();
+    assert!(wait_for(Duration::from_secs(5), || {
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .is_ok_and(|e| e.to_string_lossy().contains("sleep"))
+    }));
+    let (child, dir) = paused_attach(
+        &host,
+        "done",
+        &[],
+        &["attach", &pid, "--subnet", "10.76.0.0/24"],
+    );
+    drop(sleeper);
+    let out = resume(child, dir.path());
+    assert_fails(&out, 1);
+    assert!(out.stderr().contains("went away"), "{}", out.stderr());
+    assert_eq!(snapshot(&host, "nsbr0"), before);
+    assert_eq!(links_of(ns.name()), ["lo"]);
+}
+
+#[test]
 fn a_waiting_attach_survives_the_failed_first_attach_it_waited_for() {
     testkit::require_root!();
     require_test_hooks!();
@@ -247,7 +278,7 @@ fn a_corrupt_state_file_fails_cleanly_and_is_left_as_it_is() {
     let b = NetnsGuard::new();
     host.run(["attach", a.name(), "--subnet", "10.74.0.0/24"])
         .success();
-    let state = host.path().join("nsbr0/state.json");
+    let state = host.bridge_dir("nsbr0").join("state.json");
     let good = std::fs::read_to_string(&state).expect("state");
     for corrupt in [
         "{not json".to_string(),
@@ -312,7 +343,7 @@ fn down_leaves_a_bridge_it_did_not_create() {
     assert_eq!(host.links(), ["lo", "userbr"]);
     assert!(common::addresses_of(host.ns.name(), "userbr").is_empty());
     assert_eq!(links_of(a.name()), ["lo"]);
-    assert!(!host.path().join("userbr").exists());
+    assert!(!host.bridge_dir("userbr").exists());
 }
 
 #[test]
@@ -344,7 +375,7 @@ fn subnets_must_agree_with_the_bridges_there_are() {
     assert_fails(&out, 2);
     assert!(out.stderr().contains("overlaps"), "{}", out.stderr());
     assert_eq!(snapshot(&host, "br2"), before);
-    assert!(!host.path().join("br2").exists());
+    assert!(!host.bridge_dir("br2").exists());
     assert_eq!(links_of(b.name()), ["lo"]);
     // A static address outside the bridge's subnet, without --subnet: refused up front.
     let out = host.run(["attach", b.name(), "--bridge", "br1", "--ip", "10.99.0.5"]);

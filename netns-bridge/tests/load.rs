@@ -126,5 +126,5 @@ fn down_force_with_hundreds_of_attachments_finishes() {
         started.elapsed().as_secs_f64()
     );
     assert_eq!(host.links(), ["lo"]);
-    assert!(!host.path().join("nsbr0").exists());
+    assert!(!host.bridge_dir("nsbr0").exists());
 }

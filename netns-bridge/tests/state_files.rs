@@ -18,6 +18,12 @@ fn victim() -> (tempfile::TempDir, std::path::PathBuf) {
     (dir, path)
 }
 
+/// Makes `dir` as netns-bridge would: 0700.
+fn private_dir(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+}
+
 #[test]
 fn a_symlink_at_the_old_temporary_name_is_not_written_through() {
     testkit::require_root!();
@@ -27,7 +33,8 @@ fn a_symlink_at_the_old_temporary_name_is_not_written_through() {
     let second = NetnsGuard::new();
     // Planted before the first attach makes the directory (as issue 16 found, even an
     // attach that then fails must not write through it) and again between attaches.
-    let bridge_dir = host.path().join("nsbr0");
+    let bridge_dir = host.bridge_dir("nsbr0");
+    private_dir(&host.host_dir());
     std::fs::create_dir(&bridge_dir).expect("mkdir");
     std::fs::set_permissions(&bridge_dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     symlink(&victim, bridge_dir.join(".state.json.tmp")).expect("plant");
@@ -63,7 +70,8 @@ fn a_symlink_at_the_lock_is_refused() {
     let host = Host::new();
     let (_keep, victim) = victim();
     let target = NetnsGuard::new();
-    let bridge_dir = host.path().join("br-lock");
+    let bridge_dir = host.bridge_dir("br-lock");
+    private_dir(&host.host_dir());
     std::fs::create_dir(&bridge_dir).expect("mkdir");
     std::fs::set_permissions(&bridge_dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     symlink(&victim, bridge_dir.join("lock")).expect("plant");
@@ -73,7 +81,7 @@ fn a_symlink_at_the_lock_is_refused() {
     assert_eq!(std::fs::read(&victim).expect("victim"), b"precious\n");
     assert_eq!(host.links(), ["lo"]);
     // A bridge directory that is itself a symlink is refused too.
-    symlink(victim.parent().expect("dir"), host.path().join("br-dir")).expect("plant");
+    symlink(victim.parent().expect("dir"), host.bridge_dir("br-dir")).expect("plant");
     let out = host.run(["attach", target.name(), "-b", "br-dir"]);
     assert_fails(&out, 2);
     assert_eq!(

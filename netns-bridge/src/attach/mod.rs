@@ -3,16 +3,20 @@
 //! default route inside. Each step registers its undo with the attach's [`Transaction`]:
 //! a failure anywhere undoes every step before it.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use nix::errno::Errno;
+use nsproc::NsId;
 use serde::Serialize;
 
 mod work;
 
+use nscli::errno::io_errno;
+
 use crate::error::Error;
 use crate::ipam::{self, Subnet};
+use crate::ipam6::Subnet6;
 use crate::lease::{BridgeState, CniKey, Lease, Store};
 use crate::names;
 use crate::netlink::Socket;
@@ -30,13 +34,36 @@ pub struct Request {
     pub target: String,
     pub bridge: String,
     pub subnet: Option<Subnet>,
+    /// The bridge's IPv6 subnet when it is created: both families then.
+    pub subnet6: Option<Subnet6>,
     pub ip: Option<String>,
+    /// A static IPv6 address (on a bridge with an IPv6 subnet).
+    pub ip6: Option<Ipv6Addr>,
     pub ifname: String,
     pub mtu: Option<u32>,
     pub default_route: bool,
     pub nat: bool,
     pub state_root: PathBuf,
     pub cni: Option<CniKey>,
+    /// Where dynamic addresses come from (first, last), tried in order; empty: the
+    /// whole subnet (CNI `rangeStart`/`rangeEnd`).
+    pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    /// Routes inside besides the default one (CNI `ipam.routes`).
+    pub routes: Vec<Route>,
+    /// The gateway address on the bridge (false: CNI `isGateway: false`).
+    pub gateway: bool,
+    /// Hairpin mode on the host veth (CNI `hairpinMode`).
+    pub hairpin: bool,
+    /// The bridge in promiscuous mode (CNI `promiscMode`).
+    pub promisc: bool,
+}
+
+/// A route inside the namespace: `dst/prefix via gateway` (`None`: the bridge's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub dst: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Option<Ipv4Addr>,
 }
 
 /// A namespace's attachment, as `--json` and CNI report it.
@@ -50,10 +77,16 @@ pub struct Attachment {
     pub mac: String,
     pub address: String,
     pub gateway: Ipv4Addr,
-    pub netns: String,
+    /// The IPv6 address (CIDR) and gateway; `null` on a bridge without IPv6.
+    pub address6: Option<String>,
+    pub gateway6: Option<Ipv6Addr>,
+    /// The namespace's identity: `{"dev": N, "ino": N}` in JSON.
+    pub netns: NsId,
     pub netns_path: String,
     #[serde(skip)]
     pub default_route: bool,
+    #[serde(skip)]
+    pub routes: Vec<Route>,
 }
 
 /// Checks everything that can be checked without touching anything.
@@ -73,12 +106,43 @@ pub fn validate(request: &Request) -> Result<(), Error> {
         let bare = ip.split_once('/').map_or(ip.as_str(), |(a, _)| a);
         ipam::parse_ipv4(bare).ok_or_else(|| Error::invalid(format!("invalid address '{ip}'")))?;
     }
+    if request.subnet6.is_some() {
+        check_static6(request.ip6, request.subnet6)?;
+    }
     Ok(())
 }
 
+/// A static IPv6 address must be one to hand out in the bridge's IPv6 subnet (`None`: the
+/// bridge has none, and the address cannot be given).
+fn check_static6(ip6: Option<Ipv6Addr>, subnet6: Option<Subnet6>) -> Result<(), Error> {
+    let Some(ip6) = ip6 else {
+        return Ok(());
+    };
+    match subnet6 {
+        Some(s6) if s6.is_assignable(ip6) => Ok(()),
+        Some(s6) => Err(Error::invalid(format!(
+            "address {ip6} is not one to hand out in {s6} (outside, or its network or gateway address)"
+        ))),
+        None => Err(Error::invalid(format!(
+            "cannot give {ip6}: the bridge has no IPv6 subnet"
+        ))),
+    }
+}
+
 /// Attaches the namespace; returns its attachment (the existing one if it was attached).
-pub fn attach(request: &Request) -> Result<Attachment, Error> {
+/// `deliver` hands the attachment to the caller's reader before the attach is committed:
+/// when it fails, what this attach made is rolled back, so no attachment is left that
+/// the caller never heard of.
+pub fn attach(
+    request: &Request,
+    deliver: impl FnOnce(&Attachment) -> Result<(), Error>,
+) -> Result<Attachment, Error> {
     validate(request)?;
+    // From here on, the state of the host namespace this runs in.
+    let request = &Request {
+        state_root: crate::lease::host_root(&request.state_root)?,
+        ..request.clone()
+    };
     let netns = netns::open(&request.target)?.ok_or_else(|| {
         Error::invalid(format!(
             "no network namespace at {}",
@@ -87,18 +151,11 @@ pub fn attach(request: &Request) -> Result<Attachment, Error> {
                 .unwrap_or_else(|_| request.target.clone())
         ))
     })?;
-    if netns.id == netns::own_id()? {
-        return Err(Error::invalid(format!(
-            "{} is the namespace netns-bridge runs in (the host), not one to attach",
-            netns.path.display()
-        )));
-    }
-    let inside_fd = netns.fd().try_clone_to_owned().map_err(|e| {
-        Error::sys(
-            "cannot duplicate the namespace fd",
-            crate::error::io_errno(&e),
-        )
-    })?;
+    refuse_host(&netns)?;
+    let inside_fd = netns
+        .fd()
+        .try_clone_to_owned()
+        .map_err(|e| Error::sys("cannot duplicate the namespace fd", io_errno(&e)))?;
     // The socket inside is opened on a helper thread while the host side is prepared
     // (for an attachment that is there already, it is not needed: a thread wasted).
     let inside = Socket::open_in_background(inside_fd);
@@ -135,8 +192,29 @@ pub fn attach(request: &Request) -> Result<Attachment, Error> {
         }
         .run(bridge_link, inside)?,
     };
+    deliver(&attachment)?;
     tx.commit();
     Ok(attachment)
+}
+
+/// Refuses the namespace netns-bridge runs in (the host) and a kernel thread's (the
+/// machine's own, whatever namespace netns-bridge runs in): neither is a guest.
+fn refuse_host(netns: &Netns) -> Result<(), Error> {
+    if netns.id == netns::own_id()? {
+        return Err(Error::invalid(format!(
+            "{} is the namespace netns-bridge runs in (the host), not one to attach",
+            netns.path.display()
+        )));
+    }
+    if let Some(process) = netns.process() {
+        if process.is_kernel_thread()? {
+            return Err(Error::invalid(format!(
+                "PID {} is a kernel thread: its namespace is the machine's own, not one to attach",
+                process.pid()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What [`inspect`] found.
@@ -190,7 +268,15 @@ fn inspect<'a>(
                 .unwrap_or_else(|| names::bridge_mac(&request.bridge));
             let host_mac = link.mac;
             let subnet = existing(request, netns, tx, store, state, &lease)?;
-            let attachment = describe(request, &lease, &subnet, bridge_mac, host_mac, netns);
+            let attachment = describe(
+                request,
+                &lease,
+                &subnet,
+                state.subnet6(),
+                bridge_mac,
+                host_mac,
+                netns,
+            );
             return Ok(Found::Attached(attachment));
         }
         // The veth is gone (deleted by hand), or the lease pending: stale, attach anew.
@@ -201,6 +287,7 @@ fn inspect<'a>(
     if let (Some(ip), Some(subnet)) = (&request.ip, request.subnet.or_else(|| state.subnet())) {
         ipam::parse_static(ip, &subnet)?;
     }
+    check_static6(request.ip6, request.subnet6.or_else(|| state.subnet6()))?;
     if let Some(link) = veth_link.take() {
         // A link has the host end's name, without a lease: ours, left over from a lost
         // lease (replaced), or someone else's (never touched).
@@ -243,12 +330,24 @@ fn existing<'a>(
             return Err(already(format!("address {}", lease.address)));
         }
     }
+    if request.ip6.is_some() && request.ip6 != lease.address6 {
+        return Err(already(match lease.address6 {
+            Some(ip6) => format!("address {ip6}"),
+            None => "no IPv6 address".into(),
+        }));
+    }
     let subnet = state.subnet().ok_or_else(|| Error::State {
         path: request.state_root.join(&request.bridge),
         why: "a lease without a bridge subnet".into(),
     })?;
     if request.subnet.is_some_and(|s| s != subnet) {
         return Err(already(format!("subnet {subnet}")));
+    }
+    if request.subnet6.is_some() && request.subnet6 != state.subnet6() {
+        return Err(already(match state.subnet6() {
+            Some(s6) => format!("IPv6 subnet {s6}"),
+            None => "no IPv6 subnet".into(),
+        }));
     }
     if request.nat {
         if let Some(record) = state.bridge.as_mut().filter(|r| !r.nat || r.nat_pending) {
@@ -258,7 +357,7 @@ fn existing<'a>(
             store.save(state)?;
             let bridge = request.bridge.clone();
             tx.on_undo(move |_| crate::nat::disable(&bridge));
-            crate::nat::enable(&request.bridge, &subnet)?;
+            crate::nat::enable(&request.bridge, &subnet, state.subnet6())?;
             if let Some(record) = state.bridge.as_mut() {
                 record.nat_pending = false;
             }
@@ -268,10 +367,12 @@ fn existing<'a>(
     Ok(subnet)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn describe(
     request: &Request,
     lease: &Lease,
     subnet: &Subnet,
+    subnet6: Option<Subnet6>,
     bridge_mac: [u8; 6],
     host_mac: Option<[u8; 6]>,
     netns: &Netns,
@@ -285,8 +386,14 @@ fn describe(
         mac: lease.mac.clone(),
         address: format!("{}/{}", lease.address, subnet.prefix()),
         gateway: subnet.gateway(),
-        netns: netns.id.to_string(),
+        address6: lease
+            .address6
+            .zip(subnet6)
+            .map(|(ip, s6)| format!("{ip}/{}", s6.prefix())),
+        gateway6: lease.address6.and(subnet6).map(|s6| s6.gateway()),
+        netns: netns.id,
         netns_path: netns.path.display().to_string(),
         default_route: request.default_route,
+        routes: request.routes.clone(),
     }
 }

@@ -2,7 +2,7 @@
 //! transaction so that a failure undoes exactly what was made: bridge, lease, veth pair,
 //! the setup inside, NAT.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nix::errno::Errno;
 
@@ -11,6 +11,7 @@ use crate::bridge::{self, Bridge};
 use crate::error::Error;
 use crate::fault;
 use crate::ipam::{self, Subnet};
+use crate::ipam6::Subnet6;
 use crate::lease::{BridgeState, Lease, Store};
 use crate::names;
 use crate::netlink::{PendingSocket, Socket};
@@ -49,13 +50,15 @@ impl Work<'_, '_> {
             self.store,
             self.state,
             request.subnet,
+            request.subnet6,
+            request.gateway,
             request.mtu,
             &request.state_root,
         )?;
         fault::checkpoint("bridge")?;
         let subnet = bridge.subnet;
 
-        let lease = self.lease(&subnet)?;
+        let lease = self.lease(&subnet, bridge.subnet6)?;
         if request.nat && !nat_before {
             if let Some(record) = self.state.bridge.as_mut() {
                 record.nat = true;
@@ -66,10 +69,11 @@ impl Work<'_, '_> {
         fault::checkpoint("lease")?;
 
         let host_link = self.create_veth(&bridge, &lease)?;
+        self.port_settings(&bridge)?;
         fault::checkpoint("veth")?;
 
         let mut inside = inside.wait()?;
-        self.configure_inside(&mut inside, host_link.peer, lease.address, &subnet)?;
+        self.configure_inside(&mut inside, host_link.peer, &lease, &subnet, bridge.subnet6)?;
         fault::checkpoint("inside")?;
 
         if request.nat {
@@ -78,7 +82,7 @@ impl Work<'_, '_> {
                 let name = request.bridge.clone();
                 self.tx.on_undo(move |_| crate::nat::disable(&name));
             }
-            crate::nat::enable(&request.bridge, &subnet)?;
+            crate::nat::enable(&request.bridge, &subnet, bridge.subnet6)?;
         }
         fault::checkpoint("nat")?;
         fault::checkpoint("done")?;
@@ -102,6 +106,7 @@ impl Work<'_, '_> {
             request,
             &lease,
             &subnet,
+            bridge.subnet6,
             bridge.mac,
             host_link.mac,
             self.netns,
@@ -109,7 +114,7 @@ impl Work<'_, '_> {
     }
 
     /// Picks the address and adds the lease to the state (not saved yet).
-    fn lease(&mut self, subnet: &Subnet) -> Result<Lease, Error> {
+    fn lease(&mut self, subnet: &Subnet, subnet6: Option<Subnet6>) -> Result<Lease, Error> {
         let request = self.request;
         let mut address = pick_address(request, subnet, self.state);
         if matches!(address, Err(Error::NoAddress(_)))
@@ -122,15 +127,18 @@ impl Work<'_, '_> {
             address = pick_address(request, subnet, self.state);
         }
         let address = address?;
+        let address6 = pick_address6(request, subnet6, self.state)?;
         let lease = Lease {
-            netns: self.netns.id.to_string(),
+            netns: names::id_text(self.netns.id),
             target: self.netns.path.display().to_string(),
             address,
+            address6,
             host_veth: self.host_veth.to_string(),
             ifname: request.ifname.clone(),
             mac: names::mac_string(&names::interface_mac(address)),
             cni: request.cni.clone(),
             pending: true,
+            ports: Vec::new(),
         };
         self.state.leases.push(lease.clone());
         Ok(lease)
@@ -231,6 +239,41 @@ impl Work<'_, '_> {
         })
     }
 
+    /// Hairpin mode on the host veth, promiscuous mode on the bridge, when asked (an
+    /// undo of the veth takes the former with it; the latter stays, as with the
+    /// reference plugin).
+    fn port_settings(&mut self, bridge: &Bridge) -> Result<(), Error> {
+        let request = self.request;
+        let mut batch = Vec::new();
+        if request.hairpin {
+            batch.push((route::set_hairpin_message(self.host_veth), 0));
+        }
+        if request.promisc {
+            batch.push((route::set_promisc_message(bridge.index), 0));
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let whats = [
+            (
+                request.hairpin,
+                format!("turn hairpin mode on for {}", self.host_veth),
+            ),
+            (
+                request.promisc,
+                format!("put bridge {} into promiscuous mode", bridge.name),
+            ),
+        ];
+        let whats = whats.into_iter().filter(|(on, _)| *on).map(|(_, w)| w);
+        for (reply, what) in self.tx.context().batch(batch)?.into_iter().zip(whats) {
+            reply.map_err(|source| Error::Netlink {
+                what: format!("cannot {what}"),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Inside, in one batch: `lo` and the interface up, the address, the default route.
     /// `peer` is the interface's index as the host end reports it (IFLA_LINK); without
     /// it, the interface is looked up by name.
@@ -238,9 +281,11 @@ impl Work<'_, '_> {
         &mut self,
         inside: &mut Socket,
         peer: Option<u32>,
-        address: Ipv4Addr,
+        lease: &Lease,
         subnet: &Subnet,
+        subnet6: Option<Subnet6>,
     ) -> Result<(), Error> {
+        let address = lease.address;
         let request = self.request;
         let path = self.netns.path.display();
         let index = match peer {
@@ -255,40 +300,100 @@ impl Work<'_, '_> {
             }
         };
         let mut steps = vec![
-            (route::set_up_message(LOOPBACK_INDEX), 0),
-            (route::set_up_message(index), 0),
+            (
+                route::set_up_message(LOOPBACK_INDEX),
+                0,
+                "bring lo up".to_string(),
+            ),
+            (
+                route::set_up_message(index),
+                0,
+                "bring the interface up".into(),
+            ),
             (
                 route::add_address_message(index, address, subnet),
                 route::CREATE,
+                "add the address".into(),
             ),
         ];
+        let default_at = steps.len();
         if request.default_route {
             steps.push((
                 route::default_route_message(subnet.gateway()),
                 route::CREATE,
+                "add the default route".into(),
             ));
         }
-        let names = [
-            "bring lo up",
-            "bring the interface up",
-            "add the address",
-            "add the default route",
-        ];
-        for (reply, what) in inside.batch(steps)?.into_iter().zip(names) {
-            reply.map_err(|source| {
-                let hint = match (what, source) {
-                    ("add the default route", Errno::EEXIST) => {
+        let mut default6_at = None;
+        if let (Some(ip), Some(s6)) = (lease.address6, subnet6) {
+            steps.push((
+                route::add_address6_message(index, ip, s6.prefix()),
+                route::CREATE,
+                "add the IPv6 address".into(),
+            ));
+            if request.default_route {
+                default6_at = Some(steps.len());
+                steps.push((
+                    route::default_route6_message(s6.gateway()),
+                    route::CREATE,
+                    "add the IPv6 default route".into(),
+                ));
+            }
+        }
+        for r in &request.routes {
+            let via = r.gateway.unwrap_or(subnet.gateway());
+            steps.push((
+                route::route_message(r.dst, r.prefix, via),
+                route::CREATE,
+                format!("add the route to {}/{} via {via}", r.dst, r.prefix),
+            ));
+        }
+        let (batch, whats): (Vec<_>, Vec<_>) =
+            steps.into_iter().map(|(m, f, w)| ((m, f), w)).unzip();
+        for (i, (reply, what)) in inside.batch(batch)?.into_iter().zip(whats).enumerate() {
+            let default_route = request.default_route && i == default_at || Some(i) == default6_at;
+            match reply {
+                Ok(_) => {}
+                // A runtime attaching a second network: the first one's route is kept,
+                // as the reference plugin does.
+                Err(Errno::EEXIST) if default_route && request.cni.is_some() => {}
+                Err(source) => {
+                    let hint = if default_route && source == Errno::EEXIST {
                         " (it has one already: use --no-default-route)"
-                    }
-                    _ => "",
-                };
-                Error::Netlink {
-                    what: format!("cannot {what} inside {path}{hint}"),
-                    source,
+                    } else {
+                        ""
+                    };
+                    return Err(Error::Netlink {
+                        what: format!("cannot {what} inside {path}{hint}"),
+                        source,
+                    });
                 }
-            })?;
+            }
         }
         Ok(())
+    }
+}
+
+/// The static IPv6 address if it is free, else the lowest free one; none on a bridge
+/// without an IPv6 subnet. (Where a static address may go was checked before anything
+/// was made.)
+fn pick_address6(
+    request: &Request,
+    subnet6: Option<Subnet6>,
+    state: &BridgeState,
+) -> Result<Option<Ipv6Addr>, Error> {
+    let Some(s6) = subnet6 else {
+        return Ok(None);
+    };
+    let (bridge, used) = (&request.bridge, state.used6());
+    match request.ip6 {
+        Some(ip6) if used.contains(&ip6) => Err(Error::NoAddress(format!(
+            "address {ip6} is already leased on bridge {bridge}"
+        ))),
+        Some(ip6) => Ok(Some(ip6)),
+        None => s6.first_free(&used).map(Some).ok_or_else(|| {
+            Error::NoAddress(format!("IPv6 subnet {s6} of bridge {bridge} is full"))
+        }),
     }
 }
 
@@ -309,12 +414,14 @@ fn pick_address(
             }
             Ok(ip)
         }
-        None => subnet.first_free(&state.used()).ok_or_else(|| {
-            Error::NoAddress(format!(
-                "subnet {subnet} of bridge {} is full ({} addresses leased)",
-                request.bridge,
-                subnet.capacity()
-            ))
-        }),
+        None => subnet
+            .first_free_in(&state.used(), &request.ranges)
+            .ok_or_else(|| {
+                Error::NoAddress(format!(
+                    "subnet {subnet} of bridge {} is full ({} addresses leased)",
+                    request.bridge,
+                    subnet.capacity()
+                ))
+            }),
     }
 }

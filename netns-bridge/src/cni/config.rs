@@ -1,15 +1,21 @@
 //! What the runtime hands the plugin: the network configuration on stdin and the
 //! `CNI_*` environment, parsed and checked before anything is touched.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use super::ipamconf::{self, Ipam};
 use super::result::{
     CniError, CODE_DECODE, CODE_INCOMPATIBLE_VERSION, CODE_INVALID_CONFIG, CODE_INVALID_ENV,
 };
 use super::SUPPORTED_VERSIONS;
+use crate::attach::Route;
 use crate::ipam::Subnet;
+use crate::ipam6::Subnet6;
+use crate::lease::CniKey;
+use crate::ports::Port;
 
 const DEFAULT_BRIDGE: &str = "cni0";
 
@@ -35,6 +41,19 @@ pub struct NetConf {
     pub is_gateway: Option<bool>,
     #[serde(default)]
     pub is_default_gateway: Option<bool>,
+    #[serde(default)]
+    pub hairpin_mode: Option<bool>,
+    #[serde(default)]
+    pub promisc_mode: Option<bool>,
+    /// `args.cni.ips`: static addresses (the conventions of CNI's `args`).
+    #[serde(default)]
+    pub args: Option<Args>,
+    /// `runtimeConfig.ips`: static addresses (the `ips` capability).
+    #[serde(default)]
+    pub runtime_config: Option<RuntimeConfig>,
+    /// CNI 1.1 GC: the attachments still in use.
+    #[serde(default, rename = "cni.dev/valid-attachments")]
+    pub valid_attachments: Option<Vec<ValidAttachment>>,
     /// netns-bridge's own: where the leases live (else NETNS_BRIDGE_STATE_DIR, else
     /// /run/netns-bridge).
     #[serde(default)]
@@ -42,25 +61,44 @@ pub struct NetConf {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Ipam {
+pub struct Args {
     #[serde(default)]
-    pub subnet: Option<String>,
-    #[serde(default)]
-    pub ranges: Option<Vec<Vec<Range>>>,
-    #[serde(default)]
-    pub routes: Option<Vec<RouteConf>>,
+    pub cni: Option<CniArgs>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct Range {
+pub struct CniArgs {
     #[serde(default)]
-    pub subnet: Option<String>,
+    pub ips: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct RouteConf {
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeConfig {
     #[serde(default)]
-    pub dst: Option<String>,
+    pub ips: Vec<String>,
+    /// The `portMappings` capability.
+    #[serde(default)]
+    pub port_mappings: Vec<PortMapping>,
+}
+
+/// One entry of `runtimeConfig.portMappings`, as the `portmap` plugin reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortMapping {
+    pub host_port: u16,
+    pub container_port: u16,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default, rename = "hostIP")]
+    pub host_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ValidAttachment {
+    #[serde(rename = "containerID")]
+    pub container_id: String,
+    pub ifname: String,
 }
 
 /// The parsed, checked configuration.
@@ -69,21 +107,36 @@ pub struct Settings {
     pub version: String,
     pub bridge: String,
     pub subnet: Option<Subnet>,
+    pub subnet6: Option<Subnet6>,
     pub mtu: Option<u32>,
     pub nat: bool,
     pub default_route: bool,
     pub state_dir: Option<PathBuf>,
+    pub ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    pub routes: Vec<Route>,
+    /// The gateway address on the bridge: `isGateway` (or `isDefaultGateway`).
+    pub gateway: bool,
+    pub hairpin: bool,
+    pub promisc: bool,
+    /// `args.cni.ips` and `runtimeConfig.ips`, with the key each came from.
+    pub ips: Vec<(&'static str, String)>,
+    /// GC's `cni.dev/valid-attachments` (container ID, interface name).
+    pub valid_attachments: Option<Vec<CniKey>>,
+    /// `runtimeConfig.portMappings`: published with the attachment.
+    pub ports: Vec<Port>,
 }
 
 /// Parses the configuration from stdin's bytes.
 pub fn parse_config(bytes: &[u8]) -> Result<Settings, CniError> {
-    let conf: NetConf = serde_json::from_slice(bytes).map_err(|e| {
+    let decode = |e: serde_json::Error| {
         CniError::new(
             CODE_DECODE,
             format!("cannot parse the network configuration: {e}"),
         )
         .with_details(e)
-    })?;
+    };
+    let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(decode)?;
+    let conf: NetConf = serde_json::from_value(raw.clone()).map_err(decode)?;
     let version = conf.cni_version.clone().unwrap_or_else(|| "1.0.0".into());
     if !SUPPORTED_VERSIONS.contains(&version.as_str()) {
         return Err(CniError::new(
@@ -97,26 +150,11 @@ pub fn parse_config(bytes: &[u8]) -> Result<Settings, CniError> {
     let bridge = conf.bridge.clone().unwrap_or_else(|| DEFAULT_BRIDGE.into());
     crate::names::check_ifname(&bridge, "bridge name")
         .map_err(|e| CniError::new(CODE_INVALID_CONFIG, e.to_string()))?;
-    let ipam = conf.ipam.as_ref();
-    let subnet_text = conf
-        .subnet
-        .clone()
-        .or_else(|| ipam.and_then(|i| i.subnet.clone()))
-        .or_else(|| {
-            ipam.and_then(|i| i.ranges.as_ref())
-                .and_then(|r| r.first())
-                .and_then(|set| set.first())
-                .and_then(|range| range.subnet.clone())
-        });
-    let subnet = subnet_text
-        .map(|s| s.parse::<Subnet>())
-        .transpose()
-        .map_err(|e| CniError::new(CODE_INVALID_CONFIG, e.to_string()))?;
-    let ipam_default = ipam
-        .and_then(|i| i.routes.as_ref())
-        .is_some_and(|routes| routes.iter().any(|r| r.dst.as_deref() == Some("0.0.0.0/0")));
-    let default_route =
-        conf.is_default_gateway == Some(true) || ipam_default || conf.is_gateway != Some(false);
+    super::unsupported::check(&raw)?;
+    let addressing = ipamconf::addressing(conf.subnet.as_deref(), conf.ipam.as_ref())?;
+    let default_route = conf.is_default_gateway == Some(true)
+        || addressing.default_route
+        || conf.is_gateway != Some(false);
     if let Some(mtu) = conf.mtu {
         if !(68..=65535).contains(&mtu) {
             return Err(CniError::new(
@@ -128,12 +166,73 @@ pub fn parse_config(bytes: &[u8]) -> Result<Settings, CniError> {
     Ok(Settings {
         version,
         bridge,
-        subnet,
+        subnet: addressing.subnet,
+        subnet6: addressing.subnet6,
         mtu: conf.mtu,
         nat: conf.ip_masq.unwrap_or(false),
         default_route,
         state_dir: conf.state_dir,
+        ranges: addressing.ranges,
+        routes: addressing.routes,
+        gateway: conf.is_gateway != Some(false) || conf.is_default_gateway == Some(true),
+        hairpin: conf.hairpin_mode.unwrap_or(false),
+        promisc: conf.promisc_mode.unwrap_or(false),
+        ports: port_mappings(
+            conf.runtime_config
+                .as_ref()
+                .map(|r| r.port_mappings.as_slice())
+                .unwrap_or_default(),
+        )?,
+        ips: conf
+            .args
+            .and_then(|a| a.cni)
+            .map(|c| c.ips)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|ip| ("args.cni.ips", ip))
+            .chain(
+                conf.runtime_config
+                    .map(|r| r.ips)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|ip| ("runtimeConfig.ips", ip)),
+            )
+            .collect(),
+        valid_attachments: conf.valid_attachments.map(|list| {
+            list.into_iter()
+                .map(|v| CniKey {
+                    container_id: v.container_id,
+                    ifname: v.ifname,
+                })
+                .collect()
+        }),
     })
+}
+
+/// `runtimeConfig.portMappings` as published ports (IPv4 only).
+fn port_mappings(list: &[PortMapping]) -> Result<Vec<Port>, CniError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let key = format!("runtimeConfig.portMappings[{i}]");
+            let proto = m.protocol.as_deref().unwrap_or("tcp").to_ascii_lowercase();
+            let mut port: Port = format!("{}:{}/{proto}", m.host_port, m.container_port)
+                .parse()
+                .map_err(|e: crate::Error| {
+                    CniError::new(CODE_INVALID_CONFIG, format!("{key}: {e}"))
+                })?;
+            port.host_ip = match m.host_ip.as_deref().filter(|ip| !ip.is_empty()) {
+                None | Some("0.0.0.0") => None,
+                Some(ip) => Some(crate::ipam::parse_ipv4(ip).ok_or_else(|| {
+                    CniError::new(
+                        CODE_INVALID_CONFIG,
+                        format!("{key}.hostIP {ip}: an IPv4 address of the host is needed"),
+                    )
+                })?),
+            };
+            Ok(port)
+        })
+        .collect()
 }
 
 /// The container's side of a command, from the `CNI_*` environment.
@@ -143,6 +242,8 @@ pub struct Invocation {
     pub ifname: String,
     /// The namespace file; needed by ADD and CHECK, optional for DEL.
     pub netns: Option<String>,
+    /// `CNI_ARGS`, as given.
+    pub args: Option<String>,
 }
 
 impl Invocation {
@@ -160,6 +261,7 @@ impl Invocation {
             container_id,
             ifname,
             netns: env("CNI_NETNS"),
+            args: env("CNI_ARGS"),
         })
     }
 
@@ -205,9 +307,10 @@ mod tests {
     #[test]
     fn gateway_flags_decide_the_default_route() {
         let off = parse_config(br#"{"isGateway":false}"#).expect("valid");
-        assert!(!off.default_route);
+        assert!(!off.default_route && !off.gateway);
         let on = parse_config(br#"{"isGateway":false,"isDefaultGateway":true}"#).expect("valid");
-        assert!(on.default_route);
+        assert!(on.default_route && on.gateway);
+        assert!(parse_config(b"{}").expect("valid").gateway);
     }
 
     #[test]
@@ -276,6 +379,7 @@ mod tests {
                 container_id: "c1".into(),
                 ifname: "eth1".into(),
                 netns: Some("/run/netns/c1".into()),
+                args: None,
             }
         );
         assert_eq!(inv.need_netns().ok(), Some("/run/netns/c1"));

@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::attach::Attachment;
-use crate::error::{io_text, Error};
+use nscli::errno::io_text;
+
+use crate::error::Error;
 
 // CNI's well-known error codes.
 pub const CODE_INCOMPATIBLE_VERSION: u32 = 1;
@@ -12,6 +14,8 @@ pub const CODE_INVALID_ENV: u32 = 4;
 pub const CODE_IO: u32 = 5;
 pub const CODE_DECODE: u32 = 6;
 pub const CODE_INVALID_CONFIG: u32 = 7;
+/// CNI 1.1 STATUS: the plugin cannot serve ADD now.
+pub const CODE_NOT_AVAILABLE: u32 = 50;
 /// Plugin-specific: no address left, or the static one is taken.
 pub const CODE_NO_ADDRESS: u32 = 100;
 /// Plugin-specific: CHECK found the attachment missing or changed.
@@ -59,7 +63,7 @@ impl CniError {
 fn cause(e: &Error) -> Option<String> {
     match e {
         Error::Netlink { source, .. } | Error::Sys { source, .. } => Some(source.desc().into()),
-        Error::File { source, .. } => Some(io_text(source)),
+        Error::File { source, .. } => Some(io_text(source).to_string()),
         Error::Protocol { why, .. } | Error::State { why, .. } | Error::Nft { why, .. } => {
             Some(why.clone())
         }
@@ -67,6 +71,8 @@ fn cause(e: &Error) -> Option<String> {
             let causes: Vec<String> = errors.iter().filter_map(cause).collect();
             (!causes.is_empty()).then(|| causes.join("; "))
         }
+        Error::Process(e) => e.errno().map(|errno| errno.desc().into()),
+        Error::Output(e) | Error::Undelivered(e) => Some(e.to_string()),
         Error::Invalid(_) | Error::NoAddress(_) | Error::Vanished(_) | Error::Busy(_) => None,
     }
 }
@@ -170,18 +176,40 @@ impl AddResult {
                     sandbox: Some(a.netns_path.clone()),
                 },
             ],
-            ips: vec![IpConfig {
-                version: (version != "1.0.0").then_some("4"),
+            ips: std::iter::once(IpConfig {
+                version: version.starts_with("0.").then_some("4"),
                 interface: 2,
                 address: a.address.clone(),
                 gateway: gateway.clone(),
-            }],
-            routes: a.default_route.then(|| {
-                vec![Route {
+            })
+            .chain(
+                a.address6
+                    .iter()
+                    .zip(a.gateway6)
+                    .map(|(address, gw)| IpConfig {
+                        version: version.starts_with("0.").then_some("6"),
+                        interface: 2,
+                        address: address.clone(),
+                        gateway: gw.to_string(),
+                    }),
+            )
+            .collect(),
+            routes: {
+                let default = a.default_route.then(|| Route {
                     dst: "0.0.0.0/0".into(),
-                    gw: gateway,
-                }]
-            }),
+                    gw: gateway.clone(),
+                });
+                let default6 = a.gateway6.filter(|_| a.default_route).map(|gw| Route {
+                    dst: "::/0".into(),
+                    gw: gw.to_string(),
+                });
+                let others = a.routes.iter().map(|r| Route {
+                    dst: format!("{}/{}", r.dst, r.prefix),
+                    gw: r.gateway.unwrap_or(a.gateway).to_string(),
+                });
+                let all: Vec<Route> = default.into_iter().chain(default6).chain(others).collect();
+                (!all.is_empty()).then_some(all)
+            },
             dns: Dns {},
         }
     }
@@ -212,9 +240,12 @@ mod tests {
             mac: "02:00:00:00:00:03".into(),
             address: "10.1.0.2/24".into(),
             gateway: Ipv4Addr::new(10, 1, 0, 1),
-            netns: "4:1".into(),
+            address6: None,
+            gateway6: None,
+            netns: nsproc::NsId { dev: 4, ino: 1 },
             netns_path: "/run/netns/x".into(),
             default_route,
+            routes: Vec::new(),
         }
     }
 
@@ -246,6 +277,20 @@ mod tests {
         let r = parsed(&AddResult::new("0.4.0", &attachment(false)));
         assert_eq!(r["ips"][0]["version"], "4");
         assert!(r.get("routes").is_none());
+        // 1.1.0 is shaped as 1.0.0; extra routes follow the default one.
+        let mut a = attachment(true);
+        a.routes.push(crate::attach::Route {
+            dst: Ipv4Addr::new(192, 168, 0, 0),
+            prefix: 16,
+            gateway: None,
+        });
+        let r = parsed(&AddResult::new("1.1.0", &a));
+        assert!(r["ips"][0].get("version").is_none());
+        assert_eq!(
+            r["routes"],
+            json!([{"dst": "0.0.0.0/0", "gw": "10.1.0.1"},
+                   {"dst": "192.168.0.0/16", "gw": "10.1.0.1"}])
+        );
     }
 
     #[test]

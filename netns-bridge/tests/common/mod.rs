@@ -6,8 +6,9 @@
 use std::fs::File;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -22,15 +23,40 @@ pub fn tool() -> Tool {
 pub struct Host {
     pub ns: NetnsGuard,
     file: File,
-    pub state: tempfile::TempDir,
+    /// The state directory; shared by the hosts made with [`Host::sharing`].
+    pub state: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl Host {
     pub fn new() -> Host {
         let ns = NetnsGuard::new();
         let file = File::open(ns.path()).expect("open the host namespace");
-        let state = tempfile::tempdir().expect("state dir");
+        let state = std::sync::Arc::new(tempfile::tempdir().expect("state dir"));
         Host { ns, file, state }
+    }
+
+    /// Another host namespace, with the same state directory as `other`.
+    pub fn sharing(other: &Host) -> Host {
+        let ns = NetnsGuard::new();
+        let file = File::open(ns.path()).expect("open the host namespace");
+        Host {
+            ns,
+            file,
+            state: other.state.clone(),
+        }
+    }
+
+    /// This host namespace's directory in the state directory: `netns-DEV-INO`.
+    pub fn host_dir(&self) -> PathBuf {
+        let meta = self.file.metadata().expect("stat the host namespace");
+        self.state
+            .path()
+            .join(format!("netns-{}-{}", meta.dev(), meta.ino()))
+    }
+
+    /// The state directory of `bridge` in this host namespace.
+    pub fn bridge_dir(&self, bridge: &str) -> PathBuf {
+        self.host_dir().join(bridge)
     }
 
     /// netns-bridge with `args`, run inside the host namespace.
@@ -67,7 +93,7 @@ impl Host {
 
     /// The leases in the state directory of `bridge` (0 when it has none).
     pub fn lease_count(&self, bridge: &str) -> usize {
-        let path = self.state.path().join(bridge).join("state.json");
+        let path = self.bridge_dir(bridge).join("state.json");
         match std::fs::read(&path) {
             Ok(text) => {
                 let v: serde_json::Value = serde_json::from_slice(&text).expect("state json");
