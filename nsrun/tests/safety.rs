@@ -257,7 +257,11 @@ fn a_child_that_dies_during_setup_is_undone_too() {
         "--pid-file",
         pid_file.to_str().unwrap(),
         "--setup",
-        "kill -STOP $NSRUN_PID; (sleep 0.5; kill -KILL $NSRUN_PID) &",
+        // kill(2) returns before the child has stopped: wait until it has, or it may
+        // still take the go-ahead that is already in the pipe.
+        "kill -STOP $NSRUN_PID; \
+         until grep -q '^State:.*stopped' /proc/$NSRUN_PID/status; do sleep 0.01; done; \
+         (sleep 0.5; kill -KILL $NSRUN_PID) &",
         "true",
     ]);
     let leaked = is_mounted(&net);
