@@ -33,9 +33,15 @@ Values: sizes are bytes or K/M/G/T/P/E with optional B or iB, any case, base 102
 (100M = 104857600), or N% of physical memory; 'max', 'infinity' or -1 remove a limit.
 Memory limits below one page are refused (the kernel would make them 0).
 cpu is a decimal number of CPUs (0.5 = 50000 µs every 100000 µs). cpu-weight and
-io-weight are 1-10000 (v2 scale). On v1, cpu.shares = 2 + (weight-1)*262142/9999
-rounded up (1 -> 2, 100 -> 2598, 10000 -> 262144; the inverse of runc's mapping) and
-blkio.weight = 10 + (weight-1)*990/9999.
+io-weight are 1-10000 (v2 scale, default 100). On v1, as systemd maps CPUWeight=,
+cpu.shares = weight*1024/100 clamped to 2-262144 (100 -> 1024, the default on both;
+show gives the weight and the raw cpu.shares) and blkio.weight = 10 + (weight-1)*990/9999.
+RESOURCE also takes libcgroup's names: memory (mem), io and blkio (io-weight); so do
+CONTROLLERS (mem for memory, io and blkio for each other).
+
+Which hierarchies (v1, hybrid): limit and exec -l create cgroups and move processes
+only in the hierarchy of each resource named (and those of exec -c); create and add
+without -c use every hierarchy with controllers (plus cgroup2 on a hybrid host).
 
 Exit status:
   0        success (also when stdout's reader went away)
@@ -73,6 +79,7 @@ pub enum Command {
     /// Set a limit on PIDs (moved into cgctl/PID) or cgroups; prints the cgroup
     Limit(LimitArgs),
     /// Run COMMAND in a cgroup (created if needed) with limits; exits with its status
+    #[command(override_usage = "cgctl exec [OPTIONS] CGROUP -- COMMAND...")]
     Exec(ExecArgs),
     /// Limits and usage of a cgroup, or of a PID's cgroups
     Show(ShowArgs),
@@ -97,6 +104,14 @@ pub enum Command {
     Umount(UmountArgs),
 }
 
+/// `-q` of a command that prints what it did, one path a line.
+#[derive(Args, Debug)]
+pub struct QuietArg {
+    /// Print nothing on success (errors still go to stderr)
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
 /// `--json` of a command that prints no table.
 #[derive(Args, Debug)]
 pub struct JsonArg {
@@ -115,6 +130,8 @@ pub struct ModeArgs {
 pub struct CreateArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Controllers whose hierarchies get the cgroup [default: all with controllers]
@@ -126,6 +143,8 @@ pub struct CreateArgs {
 pub struct AddArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     cgroup: String,
     #[arg(required = true, value_name = "PID")]
     pids: Vec<String>,
@@ -166,10 +185,12 @@ pub struct LimitArgs {
 pub struct ExecArgs {
     #[command(flatten)]
     json: JsonArg,
-    /// RESOURCE=VALUE, repeatable
+    /// A limit, repeatable (-l mem=100M -l cpu=0.5); only the hierarchies of the
+    /// resources named (and of -c) get the cgroup
     #[arg(short = 'l', long = "limit", value_name = "RESOURCE=VALUE", value_parser = parse_pair)]
     limits: Vec<(Resource, String)>,
-    /// Controllers whose hierarchies get the cgroup [default: all with controllers]
+    /// Also the hierarchies of these controllers (-c pids,memory) [default: with -l,
+    /// none; without -l, all with controllers]
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
     /// CPU period in microseconds, for a cpu limit [default: 100000]
@@ -179,7 +200,11 @@ pub struct ExecArgs {
     #[arg(long)]
     force: bool,
     cgroup: String,
-    #[arg(required = true, last = true, value_name = "COMMAND")]
+    /// Words after CGROUP but before `--`: a usage error that names the `--`.
+    #[arg(hide = true, value_name = "WORD")]
+    stray: Vec<OsString>,
+    /// The command to run, after `--`
+    #[arg(last = true, value_name = "COMMAND")]
     command: Vec<OsString>,
 }
 
@@ -210,6 +235,8 @@ pub struct WhichArgs {
 pub struct RmArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Also remove the cgroups below
@@ -233,6 +260,8 @@ pub struct FreezeArgs {
 pub struct MountArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     /// Name of a v1 hierarchy (name=NAME)
     #[arg(long)]
     name: Option<String>,
@@ -266,6 +295,8 @@ pub struct Invocation {
     pub root: Option<String>,
     /// `--json`, before or after the command (tables: in `Request`'s [`OutputArgs`]).
     pub json: bool,
+    /// `-q`: `create`, `add`, `rm` and `mount` print nothing on success.
+    pub quiet: bool,
     pub request: Request,
 }
 
@@ -292,6 +323,7 @@ impl Cli {
     /// looked up or written. PIDs given as '-' are read from `stdin`.
     pub fn into_invocation(self, stdin: impl BufRead) -> Result<Invocation> {
         let json = self.json || self.command.json();
+        let quiet = self.command.quiet();
         let mut request = self.command.into_request(stdin)?;
         if let Request::Mode(o)
         | Request::Ls(_, o)
@@ -303,12 +335,24 @@ impl Cli {
         Ok(Invocation {
             root: self.root,
             json,
+            quiet,
             request,
         })
     }
 }
 
 impl Command {
+    /// `-q` of the commands that print what they did.
+    fn quiet(&self) -> bool {
+        match self {
+            Command::Create(CreateArgs { quiet, .. })
+            | Command::Add(AddArgs { quiet, .. })
+            | Command::Rm(RmArgs { quiet, .. })
+            | Command::Mount(MountArgs { quiet, .. }) => quiet.quiet,
+            _ => false,
+        }
+    }
+
     /// `--json` given after the command.
     fn json(&self) -> bool {
         match self {
@@ -415,6 +459,19 @@ impl TryFrom<LimitArgs> for LimitRequest {
 impl TryFrom<ExecArgs> for ExecRequest {
     type Error = Error;
     fn try_from(a: ExecArgs) -> Result<Self> {
+        if let Some(word) = a.stray.first() {
+            return Err(Error::Usage(format!(
+                "unexpected argument '{}' after CGROUP '{}': COMMAND goes after '--' (cgctl exec [OPTIONS] CGROUP -- COMMAND...)",
+                word.to_string_lossy(),
+                a.cgroup
+            )));
+        }
+        if a.command.is_empty() {
+            return Err(Error::Usage(
+                "no COMMAND given: it goes after '--' (cgctl exec [OPTIONS] CGROUP -- COMMAND...)"
+                    .to_string(),
+            ));
+        }
         if a.period.is_some() && !a.limits.iter().any(|(r, _)| *r == Resource::Cpu) {
             return Err(Error::Usage(
                 "--period only applies to a cpu limit (-l cpu=N)".to_string(),
@@ -538,6 +595,19 @@ mod tests {
         };
         assert_eq!(r.limits, [(Limit::Pids(OrMax::Max), "max".to_string())]);
         assert!(request(&["exec", "-l", "cpu=0", "g", "--", "true"], "").is_err());
+    }
+
+    #[test]
+    fn exec_without_the_double_dash_names_it() {
+        for args in [&["exec", "-l", "mem=100M", "x", "true"][..], &["exec", "x"]] {
+            let err = request(args, "").unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+            assert!(err.to_string().contains("'--'"), "{err}");
+        }
+        let Request::Exec(r) = request(&["exec", "x", "--", "true", "-l"], "").unwrap() else {
+            panic!("not exec")
+        };
+        assert_eq!(r.command, ["true", "-l"]);
     }
 
     #[test]

@@ -243,14 +243,16 @@ pub fn tree(out: &mut Output, trees: &[tree::Node], args: &OutputArgs) -> Result
     Ok(())
 }
 
-/// `cgctl mount`: JSON `{"dir": "...", "version": "v1"|"v2"}`.
-pub fn mount(out: &mut Output, dir: &Path, v2: bool, as_json: bool) -> Result<()> {
+/// `cgctl mount`: DIR on stdout (nothing with `-q`). JSON `{"dir": "...", "version":
+/// "v1"|"v2"}`.
+pub fn mount(out: &mut Output, dir: &Path, v2: bool, as_json: bool, quiet: bool) -> Result<()> {
     let version = if v2 { "v2" } else { "v1" };
-    json_only(
-        out,
-        &serde_json::json!({ "dir": dir, "version": version }),
-        as_json,
-    )
+    if as_json {
+        out.json(&serde_json::json!({ "dir": dir, "version": version }))?;
+    } else if !quiet {
+        out.line(dir.display())?;
+    }
+    Ok(())
 }
 
 /// `cgctl umount`: a note when the hierarchy lives on. JSON: `{"dir": "...",
@@ -266,7 +268,20 @@ pub fn umount(out: &mut Output, dir: &Path, children: usize, as_json: bool) -> R
     )
 }
 
-/// Directories, for `create`, `add`, `rm`, `freeze` and `thaw`: a JSON array.
+/// What `create`, `add` and `rm` did: one directory a line (nothing with `-q`), so
+/// scripts can chain them; JSON: an array.
+pub fn paths(out: &mut Output, dirs: &[PathBuf], as_json: bool, quiet: bool) -> Result<()> {
+    if as_json {
+        out.json(dirs)?;
+    } else if !quiet {
+        for d in dirs {
+            out.line(d.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// Directories, for `freeze` and `thaw`: a JSON array.
 pub fn dirs(out: &mut Output, dirs: &[PathBuf], as_json: bool) -> Result<()> {
     json_only(out, dirs, as_json)
 }
