@@ -81,7 +81,8 @@ pub enum Command {
     /// Run COMMAND in a cgroup (created if needed) with limits; exits with its status
     #[command(override_usage = "cgctl exec [OPTIONS] CGROUP -- COMMAND...")]
     Exec(ExecArgs),
-    /// Limits and usage of a cgroup, or of a PID's cgroups
+    /// Limits, usage and pressure of a cgroup, or of the cgroups a PID is in (root
+    /// cgroups marked, their host-wide figures left out)
     Show(ShowArgs),
     /// List the cgroups below CGROUP [default: the root]
     #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]

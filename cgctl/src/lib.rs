@@ -24,6 +24,7 @@ pub mod mount;
 pub mod ops;
 pub mod print;
 pub mod procs;
+pub mod psi;
 pub mod remove;
 pub mod resource;
 pub mod run;

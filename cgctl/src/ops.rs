@@ -212,7 +212,8 @@ pub fn pid_locations(ctx: &Ctx, pid: i32) -> Result<Vec<Location>> {
 /// `cgctl show`.
 pub fn show(ctx: &Ctx, target: &str) -> Result<Report> {
     let locs = target_locations(ctx, target)?;
-    Ok(show::gather(&ctx.layout, &locs))
+    let for_pid = matches!(Target::parse(target)?, Target::Pid(_));
+    Ok(show::gather(&ctx.layout, &locs, for_pid))
 }
 
 /// The locations `ls`/`tree`/`rm`/`freeze` work on: a cgroup (default: the root) in
