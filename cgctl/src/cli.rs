@@ -12,7 +12,7 @@ use nscli::format::OutputArgs;
 use crate::columns::{CgroupColumn, ModeColumn, TreeColumn};
 use crate::error::{Error, Result};
 use crate::exec::ExecRequest;
-use crate::ops::{AddRequest, CreateRequest, LimitRequest, ListRequest, RmRequest};
+use crate::ops::{AddRequest, CreateRequest, LimitRequest, ListRequest, RmRequest, TreeRequest};
 use crate::resource::{Limit, Resource};
 use crate::value::DEFAULT_PERIOD_US;
 use crate::{mount, procs};
@@ -88,8 +88,8 @@ pub enum Command {
     #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
     Ls(ListArgs),
     /// The cgroups below CGROUP with their processes, like systemd-cgls
-    #[command(after_help = format!("Columns:\n{}", column_help::<TreeColumn>()))]
-    Tree(ListArgs),
+    #[command(after_help = format!("Examples:\n  cgctl tree --depth 1 --no-procs     the top two levels, cgroups only\n  cgctl tree -c memory --full box     box's memory cgroups, whole command lines\n\nColumns:\n{}", column_help::<TreeColumn>()))]
+    Tree(TreeArgs),
     /// A PID's cgroup in every hierarchy
     #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
     Which(WhichArgs),
@@ -226,6 +226,25 @@ pub struct ListArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct TreeArgs {
+    #[command(flatten)]
+    list: ListArgs,
+    /// Whole command lines [default: cut to the terminal's width, else $COLUMNS or 80;
+    /// JSON keeps them whole]
+    #[arg(long)]
+    full: bool,
+    /// Also kernel threads (hidden by default: they sit in the root cgroups)
+    #[arg(long)]
+    kernel: bool,
+    /// Only N levels of cgroups below CGROUP (--depth 0: CGROUP alone, 1: its children)
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+    /// Cgroups only, no processes
+    #[arg(long)]
+    no_procs: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct WhichArgs {
     #[command(flatten)]
     output: OutputArgs,
@@ -311,7 +330,7 @@ pub enum Request {
     Exec(ExecRequest),
     Show { target: String },
     Ls(ListRequest, OutputArgs),
-    Tree(ListRequest, OutputArgs),
+    Tree(TreeRequest, OutputArgs),
     Which { pid: i32, output: OutputArgs },
     Rm(RmRequest),
     Freeze { cgroup: String, frozen: bool },
@@ -358,7 +377,8 @@ impl Command {
     fn json(&self) -> bool {
         match self {
             Command::Mode(a) => a.output.json,
-            Command::Ls(a) | Command::Tree(a) => a.output.json,
+            Command::Ls(a) => a.output.json,
+            Command::Tree(a) => a.list.output.json,
             Command::Which(a) => a.output.json,
             Command::Create(CreateArgs { json, .. })
             | Command::Add(AddArgs { json, .. })
@@ -386,7 +406,7 @@ impl Command {
                 Request::Ls(a.into(), output)
             }
             Command::Tree(a) => {
-                let output = a.output.clone();
+                let output = a.list.output.clone();
                 Request::Tree(a.into(), output)
             }
             Command::Which(a) => Request::Which {
@@ -499,6 +519,20 @@ impl From<ListArgs> for ListRequest {
         ListRequest {
             cgroup: a.cgroup,
             controllers: a.controllers,
+        }
+    }
+}
+
+impl From<TreeArgs> for TreeRequest {
+    fn from(a: TreeArgs) -> Self {
+        TreeRequest {
+            options: crate::tree::TreeOptions {
+                depth: a.depth,
+                procs: !a.no_procs,
+                kernel: a.kernel,
+            },
+            full: a.full,
+            list: a.list.into(),
         }
     }
 }

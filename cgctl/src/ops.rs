@@ -246,11 +246,20 @@ pub fn ls(ctx: &Ctx, req: &ListRequest) -> Result<Vec<tree::Entry>> {
 }
 
 /// `cgctl tree`.
-pub fn tree(ctx: &Ctx, req: &ListRequest) -> Result<Vec<tree::Node>> {
+#[derive(Debug)]
+pub struct TreeRequest {
+    pub list: ListRequest,
+    pub options: tree::TreeOptions,
+    /// Whole command lines, not cut to the width.
+    pub full: bool,
+}
+
+/// `cgctl tree`.
+pub fn tree(ctx: &Ctx, req: &TreeRequest) -> Result<Vec<tree::Node>> {
     let mut out = Vec::new();
-    for loc in locations(ctx, req.cgroup.as_deref(), &req.controllers)? {
+    for loc in locations(ctx, req.list.cgroup.as_deref(), &req.list.controllers)? {
         let label = ctx.layout.hierarchies[loc.hierarchy].label();
-        out.push(tree::tree(&label, &loc.path, &loc.dir)?);
+        out.push(tree::tree(&label, &loc.path, &loc.dir, req.options)?);
     }
     Ok(out)
 }

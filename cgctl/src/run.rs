@@ -34,7 +34,10 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
         Request::Exec(req) => exec(&req, root.as_deref(), json, out).map_err(Error::before_exec),
         Request::Show { target } => print::show(out, &ops::show(&ctx()?, &target)?, json),
         Request::Ls(req, o) => print::ls(out, &ops::ls(&ctx()?, &req)?, &o),
-        Request::Tree(req, o) => print::tree(out, &ops::tree(&ctx()?, &req)?, &o),
+        Request::Tree(req, o) => {
+            let width = (!req.full).then(nscli::term::width);
+            print::tree(out, &ops::tree(&ctx()?, &req)?, &o, width)
+        }
         Request::Which { pid, output } => print::which(out, &ops::which(&ctx()?, pid)?, &output),
         Request::Rm(req) => print::paths(out, &ops::rm(&ctx()?, &req)?, json, quiet),
         Request::Freeze { cgroup, frozen } => {

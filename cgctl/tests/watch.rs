@@ -92,3 +92,77 @@ fn show_has_pressure_where_cgroup2_has_psi() {
     assert!(text.contains("pressure"), "{text}");
     assert!(text.contains("memory   some "), "{text}");
 }
+
+/// `sh -c 'sleep 300' sh a1 ... a1000`: a command line of 1,000 arguments, killed on drop.
+fn long_command() -> testkit::ProcessGuard {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "sleep 300", "sh"]);
+    cmd.args((1..=1000).map(|i| format!("argument-{i}")));
+    testkit::ProcessGuard::new(cmd.spawn().expect("spawn sh"))
+}
+
+/// cgctl --root self ARGS with COLUMNS=width (stdout is a pipe, not a terminal).
+fn run_width(width: usize, args: &[&str]) -> testkit::Outcome {
+    let mut all = vec!["--root", "self"];
+    all.extend_from_slice(args);
+    let mut cmd = common::cgctl().command(all);
+    cmd.env("COLUMNS", width.to_string());
+    testkit::Outcome::of(&mut cmd)
+}
+
+#[test]
+fn tree_cuts_command_lines_to_the_width() {
+    testkit::require_root!();
+    let s = Scope::new();
+    let g = s.sub("deep/er");
+    run(&["create", "-q", "-c", "pids", &g]).success();
+    let p = long_command();
+    let pid = p.pid().to_string();
+    run(&["add", "-q", "-c", "pids", &g, &pid]).success();
+    let text = run_width(70, &["tree", "-c", "pids", &s.name]).success();
+    assert!(
+        text.contains(&format!("{pid} sh -c sleep 300 sh argument-1 ")),
+        "{text}"
+    );
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 70,
+            "{} chars: {line}",
+            line.chars().count()
+        );
+    }
+    assert!(text.lines().count() < 10, "{text}");
+    // --full keeps the whole command line
+    let full = run_width(70, &["tree", "--full", "-c", "pids", &s.name]).success();
+    assert!(full.contains("argument-1000"), "cut with --full");
+    // JSON keeps it whole too
+    let v = json(&run_width(70, &["tree", "--json", "-c", "pids", &s.name]).success());
+    let er = &v["cgroups"][0]["children"][0]["children"][0];
+    assert!(
+        er["children"][0]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("argument-1000"),
+        "{er}"
+    );
+    // --depth and --no-procs
+    let top = run(&["tree", "--depth", "1", "-c", "pids", &s.name]).success();
+    assert!(top.contains("deep") && !top.contains("er\n"), "{top}");
+    assert!(!top.contains(&pid), "{top}");
+    let bare = run(&["tree", "--no-procs", "-c", "pids", &s.name]).success();
+    assert!(bare.contains("└─er") && !bare.contains(&pid), "{bare}");
+}
+
+#[test]
+fn tree_hides_kernel_threads_unless_asked() {
+    testkit::require_root!();
+    // kthreadd (PID 2) sits in the root cgroup of every hierarchy
+    let plain = common::cgctl()
+        .run(["tree", "-c", "pids", "--depth", "0"])
+        .success();
+    assert!(!plain.contains("[kthreadd]"), "{plain}");
+    let all = common::cgctl()
+        .run(["tree", "-c", "pids", "--depth", "0", "--kernel"])
+        .success();
+    assert!(all.contains("2 [kthreadd]"), "{all}");
+}
