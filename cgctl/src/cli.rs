@@ -52,6 +52,31 @@ Exit status:
   exec:    COMMAND's status; 125 if cgctl failed, 126 COMMAND cannot be executed,
            127 COMMAND not found";
 
+const EVENTS_HELP: &str = "\
+Without --follow: each cgroup's counters so far (oom, oom_kill, max, high, populated,
+frozen; - where the host has none). With --follow: one line per event as the kernel
+reports it, flushed at once (TIME CGROUP KIND COUNT; --json: one object a line,
+{\"time\": seconds since the epoch, \"cgroup\", \"event\", \"count\"}), until every
+cgroup is removed. Kinds: oom (limit reached, reclaim failed), oom_kill (COUNT
+processes killed), max / high (limit hits), populated / empty, frozen / thawed, removed.
+v2: inotify on memory.events and cgroup.events. v1: an eventfd through
+cgroup.event_control for memory.oom_control and for memory use crossing the limit
+(memory.failcnt then gives the hits); v1 has no populated or freezer notification.
+
+Examples:
+  cgctl --root self events --follow build
+  cgctl events --follow --json box | while read -r ev; do ...; done";
+
+const WAIT_HELP: &str = "\
+Exit status 0 once it happened (also at once if it already is so: empty, frozen), 1
+after --timeout. Notifications, not polling: v2 inotify on cgroup.events and
+memory.events; v1 an eventfd on memory.oom_control (--oom) and each process's pidfd
+(--empty); only v1's freezer.state, which has no notification, is read every 100 ms.
+
+Examples:
+  cgctl wait --empty build --timeout 60
+  cgctl wait --oom box && echo 'box ran out of memory'";
+
 /// Create cgroups, move processes, set limits and read usage on cgroup v1, hybrid
 /// and v2 hosts.
 #[derive(Parser, Debug)]
@@ -99,6 +124,12 @@ pub enum Command {
     Freeze(FreezeArgs),
     /// Thaw a frozen cgroup
     Thaw(FreezeArgs),
+    /// OOMs, OOM kills, limit hits, populated/empty, frozen/thawed of cgroups
+    #[command(after_help = EVENTS_HELP)]
+    Events(EventsArgs),
+    /// Wait until a cgroup is empty, sees an OOM, or is frozen (exit 1 on timeout)
+    #[command(after_help = WAIT_HELP)]
+    Wait(WaitArgs),
     /// Mount a v1 hierarchy (named, or with controllers) or cgroup2 on DIR
     Mount(MountArgs),
     /// Unmount a cgroup filesystem mounted on DIR
@@ -277,6 +308,35 @@ pub struct FreezeArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    json: JsonArg,
+    #[arg(required = true, value_name = "CGROUP")]
+    cgroups: Vec<String>,
+    /// Keep reporting events as they happen, one a line
+    #[arg(short = 'f', long)]
+    follow: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("until").args(["empty", "oom", "frozen"]).required(true)))]
+pub struct WaitArgs {
+    cgroup: String,
+    /// Until no process is left in the cgroup (or below)
+    #[arg(long)]
+    empty: bool,
+    /// Until an OOM happens in it (memory.events oom/oom_kill, v1 memory.oom_control)
+    #[arg(long)]
+    oom: bool,
+    /// Until it is frozen
+    #[arg(long)]
+    frozen: bool,
+    /// Give up after SECONDS (decimal, e.g. 2.5) with exit status 1 [default: never]
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+}
+
+#[derive(Args, Debug)]
 pub struct MountArgs {
     #[command(flatten)]
     json: JsonArg,
@@ -334,6 +394,8 @@ pub enum Request {
     Which { pid: i32, output: OutputArgs },
     Rm(RmRequest),
     Freeze { cgroup: String, frozen: bool },
+    Events { cgroups: Vec<String>, follow: bool },
+    Wait(crate::watch::WaitRequest),
     Mount { kind: mount::Kind, dir: PathBuf },
     Umount { dir: PathBuf },
 }
@@ -380,12 +442,14 @@ impl Command {
             Command::Ls(a) => a.output.json,
             Command::Tree(a) => a.list.output.json,
             Command::Which(a) => a.output.json,
+            Command::Wait(_) => false,
             Command::Create(CreateArgs { json, .. })
             | Command::Add(AddArgs { json, .. })
             | Command::Limit(LimitArgs { json, .. })
             | Command::Exec(ExecArgs { json, .. })
             | Command::Show(ShowArgs { json, .. })
             | Command::Rm(RmArgs { json, .. })
+            | Command::Events(EventsArgs { json, .. })
             | Command::Freeze(FreezeArgs { json, .. })
             | Command::Thaw(FreezeArgs { json, .. })
             | Command::Mount(MountArgs { json, .. })
@@ -422,6 +486,11 @@ impl Command {
                 cgroup: a.cgroup,
                 frozen: false,
             },
+            Command::Events(a) => Request::Events {
+                cgroups: a.cgroups,
+                follow: a.follow,
+            },
+            Command::Wait(a) => Request::Wait(a.try_into()?),
             Command::Mount(a) => a.into(),
             Command::Umount(a) => Request::Umount { dir: a.dir },
         })
@@ -534,6 +603,33 @@ impl From<TreeArgs> for TreeRequest {
             full: a.full,
             list: a.list.into(),
         }
+    }
+}
+
+impl TryFrom<WaitArgs> for crate::watch::WaitRequest {
+    type Error = Error;
+    fn try_from(a: WaitArgs) -> Result<Self> {
+        use crate::watch::Until;
+        let until = if a.empty {
+            Until::Empty
+        } else if a.oom {
+            Until::Oom
+        } else {
+            Until::Frozen
+        };
+        let timeout = a
+            .timeout
+            .map(|t| {
+                std::time::Duration::try_from_secs_f64(t).map_err(|_| {
+                    Error::value("timeout", t.to_string(), "not a number of seconds >= 0")
+                })
+            })
+            .transpose()?;
+        Ok(crate::watch::WaitRequest {
+            cgroup: a.cgroup,
+            until,
+            timeout,
+        })
     }
 }
 

@@ -266,6 +266,51 @@ pub fn tree(
     Ok(())
 }
 
+/// One event of `events --follow`, flushed at once: `TIME CGROUP KIND COUNT`, or one
+/// JSON object on one line.
+pub fn event(out: &mut Output, ev: &crate::watch::Event, as_json: bool) -> Result<()> {
+    if as_json {
+        let line = serde_json::to_string(ev).map_err(nscli::output::OutputError::from)?;
+        out.line(line)?;
+    } else {
+        out.line(format!(
+            "{} {} {} {}",
+            ev.time_text,
+            ev.cgroup.display(),
+            ev.event,
+            ev.count
+        ))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `events` without `--follow`: a line per cgroup with its counters (`-` for none).
+/// JSON: `{"cgroups": [{"cgroup", "oom", "oom_kill", "max", "high", "populated",
+/// "frozen"}]}`.
+pub fn snapshots(out: &mut Output, snaps: &[crate::watch::Snapshot], as_json: bool) -> Result<()> {
+    if as_json {
+        out.json(&serde_json::json!({ "cgroups": snaps }))?;
+        return Ok(());
+    }
+    let n = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+    let b = |v: Option<bool>| v.map_or("-", |b| if b { "yes" } else { "no" });
+    for s in snaps {
+        let c = &s.counters;
+        out.line(format!(
+            "{} oom {} oom_kill {} max {} high {} populated {} frozen {}",
+            s.cgroup.display(),
+            n(c.oom),
+            n(c.oom_kill),
+            n(c.max),
+            n(c.high),
+            b(c.populated),
+            b(c.frozen)
+        ))?;
+    }
+    Ok(())
+}
+
 /// `cgctl mount`: DIR on stdout (nothing with `-q`). JSON `{"dir": "...", "version":
 /// "v1"|"v2"}`.
 pub fn mount(out: &mut Output, dir: &Path, v2: bool, as_json: bool, quiet: bool) -> Result<()> {

@@ -6,7 +6,7 @@ use nscli::output::Output;
 use crate::cli::{Invocation, Request};
 use crate::error::{Error, Result};
 use crate::print::ExecReport;
-use crate::{exec, mount, ops, print, Ctx};
+use crate::{exec, mount, ops, print, watch, Ctx};
 
 /// Runs one request and prints its result on `out`. `exec` returns only if it failed.
 pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
@@ -18,6 +18,15 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
     } = inv;
     let ctx = || Ctx::new(root.as_deref());
     match request {
+        Request::Events { cgroups, follow } => {
+            let ctx = ctx()?;
+            if follow {
+                watch::follow(&ctx, &cgroups, |ev| print::event(out, ev, json))
+            } else {
+                print::snapshots(out, &watch::snapshot(&ctx, &cgroups)?, json)
+            }
+        }
+        Request::Wait(req) => watch::wait(&ctx()?, &req),
         Request::Mount { kind, dir } => {
             let v2 = kind == mount::Kind::V2;
             mount::mount_at(&kind, &dir)?;

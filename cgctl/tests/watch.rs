@@ -166,3 +166,124 @@ fn tree_hides_kernel_threads_unless_asked() {
         .success();
     assert!(all.contains("2 [kthreadd]"), "{all}");
 }
+
+/// `cgctl --root self ARGS` started, stdout piped, killed and reaped on drop.
+fn start(args: &[&str]) -> testkit::ProcessGuard {
+    let mut all = vec!["--root", "self"];
+    all.extend_from_slice(args);
+    let mut cmd = common::cgctl().command(all);
+    cmd.stdout(std::process::Stdio::piped());
+    testkit::ProcessGuard::new(cmd.spawn().expect("spawn cgctl"))
+}
+
+/// The memory limit of 100 MiB (and no swap on v2, where swap is apart) for stress-ng.
+fn limit_args() -> Vec<&'static str> {
+    let mut args = vec!["-l", "mem=100M"];
+    if common::v2() {
+        args.extend(["-l", "swap=0"]);
+    }
+    args
+}
+
+/// stress-ng asking twice the limit for 4 s inside `name`.
+fn stress(name: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path().display().to_string();
+    let mut args = vec!["exec"];
+    args.extend(limit_args());
+    args.extend([
+        name,
+        "--",
+        "stress-ng",
+        "--temp-path",
+        &tmp,
+        "--vm",
+        "1",
+        "--vm-bytes",
+        "200M",
+        "--vm-keep",
+        "--timeout",
+        "4s",
+        "--quiet",
+    ]);
+    // stress-ng's workers are OOM-killed and restarted; its exit status varies
+    let _ = run(&args).code();
+}
+
+#[test]
+fn events_follow_and_wait_oom_see_the_oom_killer() {
+    testkit::require_root!();
+    testkit::require_program!("stress-ng");
+    let s = Scope::new();
+    // the cgroup with its limit first, so that events and wait can watch it
+    let mut args = vec!["exec"];
+    args.extend(limit_args());
+    args.extend([s.name.as_str(), "--", "true"]);
+    run(&args).success();
+    let snap = json(&run(&["events", "--json", &s.name]).success());
+    let kills_before = snap["cgroups"][0]["oom_kill"].as_u64().unwrap_or(0);
+    let mut follower = start(&["events", "--follow", "--json", &s.name]);
+    let mut waiter = start(&["wait", "--oom", "--timeout", "60", &s.name]);
+    // both have registered with the kernel once they run: give them a moment
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let stdout = follower.child().stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    stress(&s.name);
+    // each line is one JSON object, flushed as it happened
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = Vec::new();
+    let kill = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            panic!("no oom_kill event; saw: {seen:?}");
+        };
+        let ev = json(&line);
+        if ev["event"] == "oom_kill" {
+            break ev;
+        }
+        seen.push(line);
+    };
+    assert!(kill["count"].as_u64().unwrap() >= 1, "{kill}");
+    assert!(kill["time"].is_f64(), "{kill}");
+    assert!(
+        kill["cgroup"].as_str().unwrap().ends_with(&s.name),
+        "{kill}"
+    );
+    let status = waiter.child().wait().unwrap();
+    assert_eq!(status.code(), Some(0), "wait --oom did not return 0");
+    let snap = json(&run(&["events", "--json", &s.name]).success());
+    assert!(
+        snap["cgroups"][0]["oom_kill"].as_u64().unwrap() > kills_before,
+        "{snap}"
+    );
+}
+
+#[test]
+fn wait_empty_returns_when_the_last_process_exits() {
+    testkit::require_root!();
+    let s = Scope::new();
+    run(&["create", "-q", &s.name]).success();
+    // already empty: at once
+    run(&["wait", "--empty", &s.name, "--timeout", "5"]).success();
+    let _inside = start(&["exec", "-c", "memory", &s.name, "--", "sleep", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // still there after the timeout: exit 1
+    let out = run(&["wait", "--empty", &s.name, "--timeout", "0.2"]);
+    out.expect_code(1);
+    assert!(out.stderr().contains("timed out"), "{}", out.stderr());
+    let t = std::time::Instant::now();
+    run(&["wait", "--empty", &s.name, "--timeout", "10"]).success();
+    let took = t.elapsed();
+    assert!(
+        took > std::time::Duration::from_millis(300) && took < std::time::Duration::from_secs(5),
+        "{took:?}"
+    );
+}
