@@ -67,6 +67,23 @@ Examples:
   cgctl --root self events --follow build
   cgctl events --follow --json box | while read -r ev; do ...; done";
 
+const TOP_HELP: &str = "\
+A row per cgroup, its figures merged from every hierarchy it is in: processes, CPU %
+(of one CPU, from the usage over the interval), memory current / limit / peak, swap,
+pids current/max, IO read and write per second (v2 io.stat, v1 blkio.throttle), and
+PSI some avg10 of memory (MPSI) and CPU (CPSI) where cgroup2 has it; - where the host
+has none. On a terminal it redraws in place until Ctrl-C (the screen is restored);
+otherwise, or with -n, it prints a table per iteration, a blank line between (as
+systemd-cgtop -b). --json: one JSON document per iteration, one a line:
+{\"time\", \"cgroups\": [{\"path\", \"processes\", \"cpu_percent\", \"memory_current\",
+\"memory_limit\", \"memory_peak\", \"swap_current\", \"pids_current\", \"pids_max\",
+\"io_read_bps\", \"io_write_bps\", \"memory_pressure\", \"cpu_pressure\"}]}.
+
+Examples:
+  cgctl top                                   the whole host, every second
+  cgctl --root self top -d 2 --sort mem --depth 1
+  cgctl top box -n 5 --json | jq .cgroups[0].cpu_percent";
+
 const WAIT_HELP: &str = "\
 Exit status 0 once it happened (also at once if it already is so: empty, frozen), 1
 after --timeout. Notifications, not polling: v2 inotify on cgroup.events and
@@ -127,6 +144,9 @@ pub enum Command {
     /// OOMs, OOM kills, limit hits, populated/empty, frozen/thawed of cgroups
     #[command(after_help = EVENTS_HELP)]
     Events(EventsArgs),
+    /// Live usage of the cgroups below CGROUP [default: the root], like systemd-cgtop
+    #[command(after_help = TOP_HELP)]
+    Top(TopArgs),
     /// Wait until a cgroup is empty, sees an OOM, or is frozen (exit 1 on timeout)
     #[command(after_help = WAIT_HELP)]
     Wait(WaitArgs),
@@ -319,6 +339,25 @@ pub struct EventsArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct TopArgs {
+    #[command(flatten)]
+    json: JsonArg,
+    cgroup: Option<String>,
+    /// Seconds between iterations, a decimal (-d 0.5) [default: 1]
+    #[arg(short = 'd', long, value_name = "SECONDS")]
+    delay: Option<f64>,
+    /// Stop after N iterations (-n 2), printing batches even on a terminal
+    #[arg(short = 'n', long, value_name = "N")]
+    iterations: Option<u64>,
+    /// Order of the rows, biggest first (--sort mem)
+    #[arg(long, value_enum, default_value = "cpu")]
+    sort: crate::top::SortBy,
+    /// Only N levels of cgroups below CGROUP (--depth 1: its children)
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+}
+
+#[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("until").args(["empty", "oom", "frozen"]).required(true)))]
 pub struct WaitArgs {
     cgroup: String,
@@ -396,6 +435,7 @@ pub enum Request {
     Freeze { cgroup: String, frozen: bool },
     Events { cgroups: Vec<String>, follow: bool },
     Wait(crate::watch::WaitRequest),
+    Top(crate::topview::TopRequest),
     Mount { kind: mount::Kind, dir: PathBuf },
     Umount { dir: PathBuf },
 }
@@ -407,6 +447,9 @@ impl Cli {
         let json = self.json || self.command.json();
         let quiet = self.command.quiet();
         let mut request = self.command.into_request(stdin)?;
+        if let Request::Top(t) = &mut request {
+            t.json |= json;
+        }
         if let Request::Mode(o)
         | Request::Ls(_, o)
         | Request::Tree(_, o)
@@ -450,6 +493,7 @@ impl Command {
             | Command::Show(ShowArgs { json, .. })
             | Command::Rm(RmArgs { json, .. })
             | Command::Events(EventsArgs { json, .. })
+            | Command::Top(TopArgs { json, .. })
             | Command::Freeze(FreezeArgs { json, .. })
             | Command::Thaw(FreezeArgs { json, .. })
             | Command::Mount(MountArgs { json, .. })
@@ -491,6 +535,7 @@ impl Command {
                 follow: a.follow,
             },
             Command::Wait(a) => Request::Wait(a.try_into()?),
+            Command::Top(a) => Request::Top(a.try_into()?),
             Command::Mount(a) => a.into(),
             Command::Umount(a) => Request::Umount { dir: a.dir },
         })
@@ -603,6 +648,30 @@ impl From<TreeArgs> for TreeRequest {
             full: a.full,
             list: a.list.into(),
         }
+    }
+}
+
+impl TryFrom<TopArgs> for crate::topview::TopRequest {
+    type Error = Error;
+    fn try_from(a: TopArgs) -> Result<Self> {
+        let secs = a.delay.unwrap_or(1.0);
+        let delay = std::time::Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Error::value("delay", secs.to_string(), "not a number of seconds > 0")
+            })?;
+        if a.iterations == Some(0) {
+            return Err(Error::value("iterations", "0".to_string(), "at least 1"));
+        }
+        Ok(crate::topview::TopRequest {
+            cgroup: a.cgroup,
+            delay,
+            iterations: a.iterations,
+            sort: a.sort,
+            depth: a.depth,
+            json: a.json.json,
+        })
     }
 }
 

@@ -32,6 +32,8 @@ pub mod resource;
 pub mod run;
 pub mod show;
 pub mod subtree;
+pub mod top;
+pub mod topview;
 pub mod tree;
 pub mod value;
 pub mod watch;

@@ -27,6 +27,7 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
             }
         }
         Request::Wait(req) => watch::wait(&ctx()?, &req),
+        Request::Top(req) => crate::topview::run(&ctx()?, &req, out),
         Request::Mount { kind, dir } => {
             let v2 = kind == mount::Kind::V2;
             mount::mount_at(&kind, &dir)?;

@@ -206,7 +206,7 @@ pub fn gather(layout: &Layout, locs: &[Location], for_pid: bool) -> Report {
     r
 }
 
-fn memory(d: &Path, version: Version) -> Memory {
+pub fn memory(d: &Path, version: Version) -> Memory {
     match version {
         Version::V2 => Memory {
             current: read_u64(&d.join("memory.current")),

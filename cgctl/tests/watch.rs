@@ -287,3 +287,83 @@ fn wait_empty_returns_when_the_last_process_exits() {
         "{took:?}"
     );
 }
+
+/// The CPU time the cgroup `name` (below this test's) has used, in seconds.
+fn cpu_used(name: &str) -> f64 {
+    if common::v2() {
+        let stat = common::read(&common::dir("cpu", name).join("cpu.stat"));
+        let us: f64 = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        us / 1e6
+    } else {
+        let ns: f64 = common::read(&common::dir("cpuacct", name).join("cpuacct.usage"))
+            .parse()
+            .unwrap();
+        ns / 1e9
+    }
+}
+
+#[test]
+fn top_json_shows_memory_at_most_the_limit_and_the_cpu_used() {
+    testkit::require_root!();
+    testkit::require_program!("stress-ng");
+    let s = Scope::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path().display().to_string();
+    // memory for the limit, cpuacct for the CPU time: figures from two hierarchies
+    let mut args = vec!["exec"];
+    args.extend(limit_args());
+    args.extend([
+        "-c",
+        "cpuacct",
+        &s.name,
+        "--",
+        "stress-ng",
+        "--temp-path",
+        &tmp,
+        "--vm",
+        "1",
+        "--vm-bytes",
+        "200M",
+        "--vm-keep",
+        "--timeout",
+        "8s",
+        "--quiet",
+    ]);
+    let _stress = start(&args);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let used_before = cpu_used(&s.name);
+    let out = run(&["top", "-n", "2", "-d", "1", "--json", &s.name]).success();
+    let used = cpu_used(&s.name) - used_before;
+    let docs: Vec<Value> = out.lines().map(json).collect();
+    assert_eq!(docs.len(), 2, "one document per iteration: {out}");
+    for doc in &docs {
+        assert!(doc["time"].is_f64(), "{doc}");
+        let row = doc["cgroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["path"].as_str().unwrap().ends_with(&s.name))
+            .unwrap_or_else(|| panic!("no row for {}: {doc}", s.name));
+        assert_eq!(row["memory_limit"], 104_857_600u64, "{row}");
+        let mem = row["memory_current"].as_u64().unwrap();
+        assert!(mem > 0 && mem <= 104_857_600, "memory {mem}: {row}");
+        assert!(row["memory_peak"].as_u64().unwrap() <= 104_857_600, "{row}");
+        assert!(row["processes"].as_u64().unwrap() >= 1, "{row}");
+        // over its 1 s interval, the cgroup cannot have used more than it used in all
+        let cpu = row["cpu_percent"].as_f64().unwrap();
+        assert!(
+            cpu >= 0.0 && cpu / 100.0 <= used * 1.1 + 0.05,
+            "cpu {cpu}% but used {used} s"
+        );
+    }
+    let text = run(&["top", "-n", "1", "-d", "0.2", &s.name]).success();
+    assert!(
+        text.starts_with("PROCS") && text.contains(&s.name),
+        "{text}"
+    );
+}
