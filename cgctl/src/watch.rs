@@ -122,8 +122,12 @@ pub fn follow(
                 Some(after) => events::diff(&before, after),
                 None => vec![(Kind::Removed, 1)],
             };
-            // v1 counts no OOMs: the eventfd firing is one.
-            if woken.oom.contains(&i) && !found.iter().any(|(k, _)| *k == Kind::Oom) {
+            // v1 counts no OOMs: the eventfd firing is one (it also fires when the
+            // cgroup is removed, which is no OOM).
+            let oom_seen = found
+                .iter()
+                .any(|(k, _)| matches!(k, Kind::Oom | Kind::Removed));
+            if woken.oom.contains(&i) && !oom_seen {
                 found.insert(0, (Kind::Oom, 1));
             }
             for (kind, count) in found {
@@ -208,7 +212,8 @@ pub fn wait(ctx: &Ctx, req: &WaitRequest) -> Result<()> {
             return Ok(());
         }
         let woken = watcher.wait(notify::left(deadline, &what)?)?;
-        if req.until == Until::Oom && !woken.oom.is_empty() {
+        // The v1 eventfd fires on an OOM, and also when the cgroup is removed.
+        if req.until == Until::Oom && !woken.oom.is_empty() && s.read().is_some() {
             return Ok(());
         }
         if woken.timed_out {

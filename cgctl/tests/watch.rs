@@ -286,6 +286,12 @@ fn wait_empty_returns_when_the_last_process_exits() {
         took > std::time::Duration::from_millis(300) && took < std::time::Duration::from_secs(5),
         "{took:?}"
     );
+    // removing the cgroup is no OOM (v1's eventfd fires then too): wait --oom fails
+    let mut waiter = start(&["wait", "--oom", "--timeout", "20", &s.name]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    run(&["rm", "-q", &s.name]).success();
+    let status = waiter.child().wait().unwrap();
+    assert_eq!(status.code(), Some(1), "wait --oom on a removed cgroup");
 }
 
 /// The CPU time the cgroup `name` (below this test's) has used, in seconds.
