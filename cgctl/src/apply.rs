@@ -183,7 +183,7 @@ mod tests {
                 "max",
                 Version::V1
             ),
-            "weight 39 (cpu.shares 1024)"
+            "weight 100 (cpu.shares 1024)"
         );
         let mem = &[
             ("memory.limit_in_bytes", "104857600\n"),

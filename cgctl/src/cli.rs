@@ -12,7 +12,7 @@ use nscli::format::OutputArgs;
 use crate::columns::{CgroupColumn, ModeColumn, TreeColumn};
 use crate::error::{Error, Result};
 use crate::exec::ExecRequest;
-use crate::ops::{AddRequest, CreateRequest, LimitRequest, ListRequest, RmRequest};
+use crate::ops::{AddRequest, CreateRequest, LimitRequest, ListRequest, RmRequest, TreeRequest};
 use crate::resource::{Limit, Resource};
 use crate::value::DEFAULT_PERIOD_US;
 use crate::{mount, procs};
@@ -33,9 +33,15 @@ Values: sizes are bytes or K/M/G/T/P/E with optional B or iB, any case, base 102
 (100M = 104857600), or N% of physical memory; 'max', 'infinity' or -1 remove a limit.
 Memory limits below one page are refused (the kernel would make them 0).
 cpu is a decimal number of CPUs (0.5 = 50000 µs every 100000 µs). cpu-weight and
-io-weight are 1-10000 (v2 scale). On v1, cpu.shares = 2 + (weight-1)*262142/9999
-rounded up (1 -> 2, 100 -> 2598, 10000 -> 262144; the inverse of runc's mapping) and
-blkio.weight = 10 + (weight-1)*990/9999.
+io-weight are 1-10000 (v2 scale, default 100). On v1, as systemd maps CPUWeight=,
+cpu.shares = weight*1024/100 clamped to 2-262144 (100 -> 1024, the default on both;
+show gives the weight and the raw cpu.shares) and blkio.weight = 10 + (weight-1)*990/9999.
+RESOURCE also takes libcgroup's names: memory (mem), io and blkio (io-weight); so do
+CONTROLLERS (mem for memory, io and blkio for each other).
+
+Which hierarchies (v1, hybrid): limit and exec -l create cgroups and move processes
+only in the hierarchy of each resource named (and those of exec -c); create and add
+without -c use every hierarchy with controllers (plus cgroup2 on a hybrid host).
 
 Exit status:
   0        success (also when stdout's reader went away)
@@ -45,6 +51,48 @@ Exit status:
            ancestor of cgctl without --force; nothing was written
   exec:    COMMAND's status; 125 if cgctl failed, 126 COMMAND cannot be executed,
            127 COMMAND not found";
+
+const EVENTS_HELP: &str = "\
+Without --follow: each cgroup's counters so far (oom, oom_kill, max, high, populated,
+frozen; - where the host has none). With --follow: one line per event as the kernel
+reports it, flushed at once (TIME CGROUP KIND COUNT; --json: one object a line,
+{\"time\": seconds since the epoch, \"cgroup\", \"event\", \"count\"}), until every
+cgroup is removed. Kinds: oom (limit reached, reclaim failed), oom_kill (COUNT
+processes killed), max / high (limit hits), populated / empty, frozen / thawed, removed.
+v2: inotify on memory.events and cgroup.events. v1: an eventfd through
+cgroup.event_control for memory.oom_control and for memory use crossing the limit
+(memory.failcnt then gives the hits); v1 has no populated or freezer notification.
+
+Examples:
+  cgctl --root self events --follow build
+  cgctl events --follow --json box | while read -r ev; do ...; done";
+
+const TOP_HELP: &str = "\
+A row per cgroup, its figures merged from every hierarchy it is in: processes, CPU %
+(of one CPU, from the usage over the interval), memory current / limit / peak, swap,
+pids current/max, IO read and write per second (v2 io.stat, v1 blkio.throttle), and
+PSI some avg10 of memory (MPSI) and CPU (CPSI) where cgroup2 has it; - where the host
+has none. On a terminal it redraws in place until Ctrl-C (the screen is restored);
+otherwise, or with -n, it prints a table per iteration, a blank line between (as
+systemd-cgtop -b). --json: one JSON document per iteration, one a line:
+{\"time\", \"cgroups\": [{\"path\", \"processes\", \"cpu_percent\", \"memory_current\",
+\"memory_limit\", \"memory_peak\", \"swap_current\", \"pids_current\", \"pids_max\",
+\"io_read_bps\", \"io_write_bps\", \"memory_pressure\", \"cpu_pressure\"}]}.
+
+Examples:
+  cgctl top                                   the whole host, every second
+  cgctl --root self top -d 2 --sort mem --depth 1
+  cgctl top box -n 5 --json | jq .cgroups[0].cpu_percent";
+
+const WAIT_HELP: &str = "\
+Exit status 0 once it happened (also at once if it already is so: empty, frozen), 1
+after --timeout. Notifications, not polling: v2 inotify on cgroup.events and
+memory.events; v1 an eventfd on memory.oom_control (--oom) and each process's pidfd
+(--empty); only v1's freezer.state, which has no notification, is read every 100 ms.
+
+Examples:
+  cgctl wait --empty build --timeout 60
+  cgctl wait --oom box && echo 'box ran out of memory'";
 
 /// Create cgroups, move processes, set limits and read usage on cgroup v1, hybrid
 /// and v2 hosts.
@@ -73,15 +121,17 @@ pub enum Command {
     /// Set a limit on PIDs (moved into cgctl/PID) or cgroups; prints the cgroup
     Limit(LimitArgs),
     /// Run COMMAND in a cgroup (created if needed) with limits; exits with its status
+    #[command(override_usage = "cgctl exec [OPTIONS] CGROUP -- COMMAND...")]
     Exec(ExecArgs),
-    /// Limits and usage of a cgroup, or of a PID's cgroups
+    /// Limits, usage and pressure of a cgroup, or of the cgroups a PID is in (root
+    /// cgroups marked, their host-wide figures left out)
     Show(ShowArgs),
     /// List the cgroups below CGROUP [default: the root]
     #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
     Ls(ListArgs),
     /// The cgroups below CGROUP with their processes, like systemd-cgls
-    #[command(after_help = format!("Columns:\n{}", column_help::<TreeColumn>()))]
-    Tree(ListArgs),
+    #[command(after_help = format!("Examples:\n  cgctl tree --depth 1 --no-procs     the top two levels, cgroups only\n  cgctl tree -c memory --full box     box's memory cgroups, whole command lines\n\nColumns:\n{}", column_help::<TreeColumn>()))]
+    Tree(TreeArgs),
     /// A PID's cgroup in every hierarchy
     #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
     Which(WhichArgs),
@@ -91,10 +141,27 @@ pub enum Command {
     Freeze(FreezeArgs),
     /// Thaw a frozen cgroup
     Thaw(FreezeArgs),
+    /// OOMs, OOM kills, limit hits, populated/empty, frozen/thawed of cgroups
+    #[command(after_help = EVENTS_HELP)]
+    Events(EventsArgs),
+    /// Live usage of the cgroups below CGROUP [default: the root], like systemd-cgtop
+    #[command(after_help = TOP_HELP)]
+    Top(TopArgs),
+    /// Wait until a cgroup is empty, sees an OOM, or is frozen (exit 1 on timeout)
+    #[command(after_help = WAIT_HELP)]
+    Wait(WaitArgs),
     /// Mount a v1 hierarchy (named, or with controllers) or cgroup2 on DIR
     Mount(MountArgs),
     /// Unmount a cgroup filesystem mounted on DIR
     Umount(UmountArgs),
+}
+
+/// `-q` of a command that prints what it did, one path a line.
+#[derive(Args, Debug)]
+pub struct QuietArg {
+    /// Print nothing on success (errors still go to stderr)
+    #[arg(short = 'q', long)]
+    quiet: bool,
 }
 
 /// `--json` of a command that prints no table.
@@ -115,6 +182,8 @@ pub struct ModeArgs {
 pub struct CreateArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Controllers whose hierarchies get the cgroup [default: all with controllers]
@@ -126,6 +195,8 @@ pub struct CreateArgs {
 pub struct AddArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     cgroup: String,
     #[arg(required = true, value_name = "PID")]
     pids: Vec<String>,
@@ -166,10 +237,12 @@ pub struct LimitArgs {
 pub struct ExecArgs {
     #[command(flatten)]
     json: JsonArg,
-    /// RESOURCE=VALUE, repeatable
+    /// A limit, repeatable (-l mem=100M -l cpu=0.5); only the hierarchies of the
+    /// resources named (and of -c) get the cgroup
     #[arg(short = 'l', long = "limit", value_name = "RESOURCE=VALUE", value_parser = parse_pair)]
     limits: Vec<(Resource, String)>,
-    /// Controllers whose hierarchies get the cgroup [default: all with controllers]
+    /// Also the hierarchies of these controllers (-c pids,memory) [default: with -l,
+    /// none; without -l, all with controllers]
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
     /// CPU period in microseconds, for a cpu limit [default: 100000]
@@ -179,7 +252,11 @@ pub struct ExecArgs {
     #[arg(long)]
     force: bool,
     cgroup: String,
-    #[arg(required = true, last = true, value_name = "COMMAND")]
+    /// Words after CGROUP but before `--`: a usage error that names the `--`.
+    #[arg(hide = true, value_name = "WORD")]
+    stray: Vec<OsString>,
+    /// The command to run, after `--`
+    #[arg(last = true, value_name = "COMMAND")]
     command: Vec<OsString>,
 }
 
@@ -200,6 +277,25 @@ pub struct ListArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct TreeArgs {
+    #[command(flatten)]
+    list: ListArgs,
+    /// Whole command lines [default: cut to the terminal's width, else $COLUMNS or 80;
+    /// JSON keeps them whole]
+    #[arg(long)]
+    full: bool,
+    /// Also kernel threads (hidden by default: they sit in the root cgroups)
+    #[arg(long)]
+    kernel: bool,
+    /// Only N levels of cgroups below CGROUP (--depth 0: CGROUP alone, 1: its children)
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+    /// Cgroups only, no processes
+    #[arg(long)]
+    no_procs: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct WhichArgs {
     #[command(flatten)]
     output: OutputArgs,
@@ -210,6 +306,8 @@ pub struct WhichArgs {
 pub struct RmArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Also remove the cgroups below
@@ -230,9 +328,59 @@ pub struct FreezeArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    json: JsonArg,
+    #[arg(required = true, value_name = "CGROUP")]
+    cgroups: Vec<String>,
+    /// Keep reporting events as they happen, one a line
+    #[arg(short = 'f', long)]
+    follow: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    #[command(flatten)]
+    json: JsonArg,
+    cgroup: Option<String>,
+    /// Seconds between iterations, a decimal (-d 0.5) [default: 1]
+    #[arg(short = 'd', long, value_name = "SECONDS")]
+    delay: Option<f64>,
+    /// Stop after N iterations (-n 2), printing batches even on a terminal
+    #[arg(short = 'n', long, value_name = "N")]
+    iterations: Option<u64>,
+    /// Order of the rows, biggest first (--sort mem)
+    #[arg(long, value_enum, default_value = "cpu")]
+    sort: crate::top::SortBy,
+    /// Only N levels of cgroups below CGROUP (--depth 1: its children)
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("until").args(["empty", "oom", "frozen"]).required(true)))]
+pub struct WaitArgs {
+    cgroup: String,
+    /// Until no process is left in the cgroup (or below)
+    #[arg(long)]
+    empty: bool,
+    /// Until an OOM happens in it (memory.events oom/oom_kill, v1 memory.oom_control)
+    #[arg(long)]
+    oom: bool,
+    /// Until it is frozen
+    #[arg(long)]
+    frozen: bool,
+    /// Give up after SECONDS (decimal, e.g. 2.5) with exit status 1 [default: never]
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+}
+
+#[derive(Args, Debug)]
 pub struct MountArgs {
     #[command(flatten)]
     json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     /// Name of a v1 hierarchy (name=NAME)
     #[arg(long)]
     name: Option<String>,
@@ -266,6 +414,8 @@ pub struct Invocation {
     pub root: Option<String>,
     /// `--json`, before or after the command (tables: in `Request`'s [`OutputArgs`]).
     pub json: bool,
+    /// `-q`: `create`, `add`, `rm` and `mount` print nothing on success.
+    pub quiet: bool,
     pub request: Request,
 }
 
@@ -279,10 +429,13 @@ pub enum Request {
     Exec(ExecRequest),
     Show { target: String },
     Ls(ListRequest, OutputArgs),
-    Tree(ListRequest, OutputArgs),
+    Tree(TreeRequest, OutputArgs),
     Which { pid: i32, output: OutputArgs },
     Rm(RmRequest),
     Freeze { cgroup: String, frozen: bool },
+    Events { cgroups: Vec<String>, follow: bool },
+    Wait(crate::watch::WaitRequest),
+    Top(crate::topview::TopRequest),
     Mount { kind: mount::Kind, dir: PathBuf },
     Umount { dir: PathBuf },
 }
@@ -292,7 +445,11 @@ impl Cli {
     /// looked up or written. PIDs given as '-' are read from `stdin`.
     pub fn into_invocation(self, stdin: impl BufRead) -> Result<Invocation> {
         let json = self.json || self.command.json();
+        let quiet = self.command.quiet();
         let mut request = self.command.into_request(stdin)?;
+        if let Request::Top(t) = &mut request {
+            t.json |= json;
+        }
         if let Request::Mode(o)
         | Request::Ls(_, o)
         | Request::Tree(_, o)
@@ -303,24 +460,40 @@ impl Cli {
         Ok(Invocation {
             root: self.root,
             json,
+            quiet,
             request,
         })
     }
 }
 
 impl Command {
+    /// `-q` of the commands that print what they did.
+    fn quiet(&self) -> bool {
+        match self {
+            Command::Create(CreateArgs { quiet, .. })
+            | Command::Add(AddArgs { quiet, .. })
+            | Command::Rm(RmArgs { quiet, .. })
+            | Command::Mount(MountArgs { quiet, .. }) => quiet.quiet,
+            _ => false,
+        }
+    }
+
     /// `--json` given after the command.
     fn json(&self) -> bool {
         match self {
             Command::Mode(a) => a.output.json,
-            Command::Ls(a) | Command::Tree(a) => a.output.json,
+            Command::Ls(a) => a.output.json,
+            Command::Tree(a) => a.list.output.json,
             Command::Which(a) => a.output.json,
+            Command::Wait(_) => false,
             Command::Create(CreateArgs { json, .. })
             | Command::Add(AddArgs { json, .. })
             | Command::Limit(LimitArgs { json, .. })
             | Command::Exec(ExecArgs { json, .. })
             | Command::Show(ShowArgs { json, .. })
             | Command::Rm(RmArgs { json, .. })
+            | Command::Events(EventsArgs { json, .. })
+            | Command::Top(TopArgs { json, .. })
             | Command::Freeze(FreezeArgs { json, .. })
             | Command::Thaw(FreezeArgs { json, .. })
             | Command::Mount(MountArgs { json, .. })
@@ -341,7 +514,7 @@ impl Command {
                 Request::Ls(a.into(), output)
             }
             Command::Tree(a) => {
-                let output = a.output.clone();
+                let output = a.list.output.clone();
                 Request::Tree(a.into(), output)
             }
             Command::Which(a) => Request::Which {
@@ -357,6 +530,12 @@ impl Command {
                 cgroup: a.cgroup,
                 frozen: false,
             },
+            Command::Events(a) => Request::Events {
+                cgroups: a.cgroups,
+                follow: a.follow,
+            },
+            Command::Wait(a) => Request::Wait(a.try_into()?),
+            Command::Top(a) => Request::Top(a.try_into()?),
             Command::Mount(a) => a.into(),
             Command::Umount(a) => Request::Umount { dir: a.dir },
         })
@@ -415,6 +594,19 @@ impl TryFrom<LimitArgs> for LimitRequest {
 impl TryFrom<ExecArgs> for ExecRequest {
     type Error = Error;
     fn try_from(a: ExecArgs) -> Result<Self> {
+        if let Some(word) = a.stray.first() {
+            return Err(Error::Usage(format!(
+                "unexpected argument '{}' after CGROUP '{}': COMMAND goes after '--' (cgctl exec [OPTIONS] CGROUP -- COMMAND...)",
+                word.to_string_lossy(),
+                a.cgroup
+            )));
+        }
+        if a.command.is_empty() {
+            return Err(Error::Usage(
+                "no COMMAND given: it goes after '--' (cgctl exec [OPTIONS] CGROUP -- COMMAND...)"
+                    .to_string(),
+            ));
+        }
         if a.period.is_some() && !a.limits.iter().any(|(r, _)| *r == Resource::Cpu) {
             return Err(Error::Usage(
                 "--period only applies to a cpu limit (-l cpu=N)".to_string(),
@@ -442,6 +634,71 @@ impl From<ListArgs> for ListRequest {
             cgroup: a.cgroup,
             controllers: a.controllers,
         }
+    }
+}
+
+impl From<TreeArgs> for TreeRequest {
+    fn from(a: TreeArgs) -> Self {
+        TreeRequest {
+            options: crate::tree::TreeOptions {
+                depth: a.depth,
+                procs: !a.no_procs,
+                kernel: a.kernel,
+            },
+            full: a.full,
+            list: a.list.into(),
+        }
+    }
+}
+
+impl TryFrom<TopArgs> for crate::topview::TopRequest {
+    type Error = Error;
+    fn try_from(a: TopArgs) -> Result<Self> {
+        let secs = a.delay.unwrap_or(1.0);
+        let delay = std::time::Duration::try_from_secs_f64(secs)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Error::value("delay", secs.to_string(), "not a number of seconds > 0")
+            })?;
+        if a.iterations == Some(0) {
+            return Err(Error::value("iterations", "0".to_string(), "at least 1"));
+        }
+        Ok(crate::topview::TopRequest {
+            cgroup: a.cgroup,
+            delay,
+            iterations: a.iterations,
+            sort: a.sort,
+            depth: a.depth,
+            json: a.json.json,
+        })
+    }
+}
+
+impl TryFrom<WaitArgs> for crate::watch::WaitRequest {
+    type Error = Error;
+    fn try_from(a: WaitArgs) -> Result<Self> {
+        use crate::watch::Until;
+        let until = if a.empty {
+            Until::Empty
+        } else if a.oom {
+            Until::Oom
+        } else {
+            Until::Frozen
+        };
+        let timeout = a
+            .timeout
+            .map(|t| {
+                std::time::Duration::try_from_secs_f64(t).map_err(|_| {
+                    Error::value("timeout", t.to_string(), "not a number of seconds >= 0")
+                })
+            })
+            .transpose()?;
+        Ok(crate::watch::WaitRequest {
+            cgroup: a.cgroup,
+            until,
+            timeout,
+        })
     }
 }
 
@@ -538,6 +795,19 @@ mod tests {
         };
         assert_eq!(r.limits, [(Limit::Pids(OrMax::Max), "max".to_string())]);
         assert!(request(&["exec", "-l", "cpu=0", "g", "--", "true"], "").is_err());
+    }
+
+    #[test]
+    fn exec_without_the_double_dash_names_it() {
+        for args in [&["exec", "-l", "mem=100M", "x", "true"][..], &["exec", "x"]] {
+            let err = request(args, "").unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::EXIT_USAGE);
+            assert!(err.to_string().contains("'--'"), "{err}");
+        }
+        let Request::Exec(r) = request(&["exec", "x", "--", "true", "-l"], "").unwrap() else {
+            panic!("not exec")
+        };
+        assert_eq!(r.command, ["true", "-l"]);
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl Ctx {
             } else if c.starts_with("name=") {
                 self.layout.hierarchies.iter().position(|h| h.has(c))
             } else {
-                self.layout.hierarchy_for(c)
+                self.hierarchy_of(c)
             };
             let h = h.ok_or_else(|| {
                 Error::Unsupported(format!(
@@ -101,14 +101,54 @@ impl Ctx {
         controllers
             .iter()
             .filter(|c| !c.starts_with("name=") && *c != "unified" && *c != "cgroup2")
+            .map(|c| canonical_controller(c, hier.version).to_string())
             .filter(|c| !crate::layout::V2_BUILTIN.contains(&c.as_str()))
             .filter(|c| self.layout.hierarchy_for(c) == Some(h))
-            .cloned()
             .collect()
+    }
+
+    /// The hierarchy of a controller named as libcgroup or cgctl spells it (`memory` or
+    /// `mem`, `blkio` or `io`).
+    pub fn hierarchy_of(&self, controller: &str) -> Option<usize> {
+        self.layout.hierarchy_for(controller).or_else(|| {
+            [Version::V1, Version::V2].iter().find_map(|v| {
+                let c = canonical_controller(controller, *v);
+                (c != controller).then(|| self.layout.hierarchy_for(c))?
+            })
+        })
     }
 
     /// The locations of an existing cgroup (in the hierarchies it exists in).
     pub fn existing(&self, name: &Name, hiers: &[usize]) -> Result<Vec<Location>> {
         self.resolver().existing(name, hiers)
+    }
+}
+
+/// A controller's kernel name on `version` for the names users type: cgctl's resource
+/// names (`mem`, `cpu-weight`, `io-weight`...) and libcgroup's v1 names (`blkio` is `io`
+/// on v2, and the other way round).
+pub fn canonical_controller(name: &str, version: Version) -> &str {
+    match (name, version) {
+        ("mem" | "mem-high" | "swap", _) => "memory",
+        ("cpu-weight", _) => "cpu",
+        ("mems", _) => "cpuset",
+        ("io-weight" | "io", Version::V1) | ("blkio", Version::V1) => "blkio",
+        ("io-weight" | "blkio", Version::V2) => "io",
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controller_aliases() {
+        assert_eq!(canonical_controller("mem", Version::V1), "memory");
+        assert_eq!(canonical_controller("memory", Version::V2), "memory");
+        assert_eq!(canonical_controller("io", Version::V1), "blkio");
+        assert_eq!(canonical_controller("blkio", Version::V2), "io");
+        assert_eq!(canonical_controller("io", Version::V2), "io");
+        assert_eq!(canonical_controller("cpuacct", Version::V1), "cpuacct");
     }
 }

@@ -87,12 +87,17 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         let res = limit.resource();
         values.push((res, limit, text.as_str(), ctx.resource_hierarchy(res)?));
     }
-    // Hierarchies: those asked for (default: all), plus those the limits need.
+    // Hierarchies: those the limits need plus those of -c; with neither, the default
+    // ones. A hierarchy no limit needs and -c does not name is left alone.
     let mut controllers = req.controllers.clone();
     let hiers = if matches!(name, Name::Absolute(_)) {
         Vec::new()
     } else {
-        let mut hiers = ctx.hierarchies(&req.controllers)?;
+        let mut hiers = if req.controllers.is_empty() && !values.is_empty() {
+            Vec::new()
+        } else {
+            ctx.hierarchies(&req.controllers)?
+        };
         for (_, _, _, h) in &values {
             if !hiers.contains(h) {
                 hiers.push(*h);

@@ -212,7 +212,8 @@ pub fn pid_locations(ctx: &Ctx, pid: i32) -> Result<Vec<Location>> {
 /// `cgctl show`.
 pub fn show(ctx: &Ctx, target: &str) -> Result<Report> {
     let locs = target_locations(ctx, target)?;
-    Ok(show::gather(&ctx.layout, &locs))
+    let for_pid = matches!(Target::parse(target)?, Target::Pid(_));
+    Ok(show::gather(&ctx.layout, &locs, for_pid))
 }
 
 /// The locations `ls`/`tree`/`rm`/`freeze` work on: a cgroup (default: the root) in
@@ -245,11 +246,20 @@ pub fn ls(ctx: &Ctx, req: &ListRequest) -> Result<Vec<tree::Entry>> {
 }
 
 /// `cgctl tree`.
-pub fn tree(ctx: &Ctx, req: &ListRequest) -> Result<Vec<tree::Node>> {
+#[derive(Debug)]
+pub struct TreeRequest {
+    pub list: ListRequest,
+    pub options: tree::TreeOptions,
+    /// Whole command lines, not cut to the width.
+    pub full: bool,
+}
+
+/// `cgctl tree`.
+pub fn tree(ctx: &Ctx, req: &TreeRequest) -> Result<Vec<tree::Node>> {
     let mut out = Vec::new();
-    for loc in locations(ctx, req.cgroup.as_deref(), &req.controllers)? {
+    for loc in locations(ctx, req.list.cgroup.as_deref(), &req.list.controllers)? {
         let label = ctx.layout.hierarchies[loc.hierarchy].label();
-        out.push(tree::tree(&label, &loc.path, &loc.dir)?);
+        out.push(tree::tree(&label, &loc.path, &loc.dir, req.options)?);
     }
     Ok(out)
 }

@@ -172,15 +172,16 @@ pub fn which(out: &mut Output, lines: &[Which], args: &OutputArgs) -> Result<()>
     Ok(())
 }
 
-/// A row of `tree`: a cgroup, or a process in the cgroup above it.
+/// A row of `tree`: a cgroup, or a process in the cgroup above it, at its depth.
 enum TreeRow<'a> {
     Cgroup { node: &'a tree::Node, top: bool },
-    Process(&'a tree::Process),
+    Process(&'a tree::Process, usize),
 }
 
 fn flatten<'a>(
     node: &'a tree::Node,
     parent: Option<usize>,
+    depth: usize,
     rows: &mut Vec<TreeRow<'a>>,
     parents: &mut Vec<Option<usize>>,
 ) {
@@ -191,15 +192,29 @@ fn flatten<'a>(
     });
     parents.push(parent);
     for p in &node.processes {
-        rows.push(TreeRow::Process(p));
+        rows.push(TreeRow::Process(p, depth + 1));
         parents.push(Some(me));
     }
     for c in &node.children {
-        flatten(c, Some(me), rows, parents);
+        flatten(c, Some(me), depth + 1, rows, parents);
     }
 }
 
-fn tree_cell(row: &TreeRow, c: TreeColumn) -> Cell {
+/// A process's PID and command as NAME shows it, the command cut so that the line,
+/// drawn at `depth` (two columns a level), fits in `width`.
+fn process_name(p: &tree::Process, depth: usize, width: Option<usize>) -> String {
+    let pid = p.pid.to_string();
+    let command = match width {
+        Some(w) => {
+            let room = w.saturating_sub(2 * depth + pid.len() + 1).max(1);
+            nscli::term::cut(&p.command, room)
+        }
+        None => p.command.clone(),
+    };
+    format!("{pid} {command}")
+}
+
+fn tree_cell(row: &TreeRow, c: TreeColumn, width: Option<usize>) -> Cell {
     match row {
         TreeRow::Cgroup { node, top } => match c {
             TreeColumn::Name if *top => Cell::Shown(
@@ -212,9 +227,9 @@ fn tree_cell(row: &TreeRow, c: TreeColumn) -> Cell {
             TreeColumn::Path => Cell::text(node.path.as_str()),
             TreeColumn::Dir => path_cell(&node.dir),
         },
-        TreeRow::Process(p) => match c {
+        TreeRow::Process(p, depth) => match c {
             TreeColumn::Name => Cell::Shown(
-                format!("{} {}", p.pid, p.command),
+                process_name(p, *depth, width),
                 Box::new(Cell::text(p.command.as_str())),
             ),
             TreeColumn::Pid => Cell::Int(p.pid.into()),
@@ -223,34 +238,89 @@ fn tree_cell(row: &TreeRow, c: TreeColumn) -> Cell {
     }
 }
 
-/// `cgctl tree`: the cgroups with their processes, drawn like systemd-cgls. JSON:
-/// `{"cgroups": [rows with "children"]}`.
-pub fn tree(out: &mut Output, trees: &[tree::Node], args: &OutputArgs) -> Result<()> {
+/// `cgctl tree`: the cgroups with their processes, drawn like systemd-cgls; with a
+/// `width`, every line is cut to it (command lines first). JSON: `{"cgroups": [rows
+/// with "children"]}`, commands whole.
+pub fn tree(
+    out: &mut Output,
+    trees: &[tree::Node],
+    args: &OutputArgs,
+    width: Option<usize>,
+) -> Result<()> {
     let cols = columns_for(args, columns::TREE_DEFAULT)?;
     let (mut rows, mut parents) = (Vec::new(), Vec::new());
     for t in trees {
-        flatten(t, None, &mut rows, &mut parents);
+        flatten(t, None, 0, &mut rows, &mut parents);
     }
-    format::write_tree(
-        out,
-        args.format(),
-        "cgroups",
-        &cols,
-        &rows,
-        &parents,
-        tree_cell,
-    )?;
+    let cell = |r: &TreeRow, c| tree_cell(r, c, width);
+    let format = args.format();
+    let Some(width) = width.filter(|_| !matches!(format, Format::Json)) else {
+        format::write_tree(out, format, "cgroups", &cols, &rows, &parents, cell)?;
+        return Ok(());
+    };
+    let mut text = Vec::new();
+    format::write_tree(&mut text, format, "cgroups", &cols, &rows, &parents, cell)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        out.line(nscli::term::cut(line, width))?;
+    }
     Ok(())
 }
 
-/// `cgctl mount`: JSON `{"dir": "...", "version": "v1"|"v2"}`.
-pub fn mount(out: &mut Output, dir: &Path, v2: bool, as_json: bool) -> Result<()> {
+/// One event of `events --follow`, flushed at once: `TIME CGROUP KIND COUNT`, or one
+/// JSON object on one line.
+pub fn event(out: &mut Output, ev: &crate::watch::Event, as_json: bool) -> Result<()> {
+    if as_json {
+        let line = serde_json::to_string(ev).map_err(nscli::output::OutputError::from)?;
+        out.line(line)?;
+    } else {
+        out.line(format!(
+            "{} {} {} {}",
+            ev.time_text,
+            ev.cgroup.display(),
+            ev.event,
+            ev.count
+        ))?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `events` without `--follow`: a line per cgroup with its counters (`-` for none).
+/// JSON: `{"cgroups": [{"cgroup", "oom", "oom_kill", "max", "high", "populated",
+/// "frozen"}]}`.
+pub fn snapshots(out: &mut Output, snaps: &[crate::watch::Snapshot], as_json: bool) -> Result<()> {
+    if as_json {
+        out.json(&serde_json::json!({ "cgroups": snaps }))?;
+        return Ok(());
+    }
+    let n = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+    let b = |v: Option<bool>| v.map_or("-", |b| if b { "yes" } else { "no" });
+    for s in snaps {
+        let c = &s.counters;
+        out.line(format!(
+            "{} oom {} oom_kill {} max {} high {} populated {} frozen {}",
+            s.cgroup.display(),
+            n(c.oom),
+            n(c.oom_kill),
+            n(c.max),
+            n(c.high),
+            b(c.populated),
+            b(c.frozen)
+        ))?;
+    }
+    Ok(())
+}
+
+/// `cgctl mount`: DIR on stdout (nothing with `-q`). JSON `{"dir": "...", "version":
+/// "v1"|"v2"}`.
+pub fn mount(out: &mut Output, dir: &Path, v2: bool, as_json: bool, quiet: bool) -> Result<()> {
     let version = if v2 { "v2" } else { "v1" };
-    json_only(
-        out,
-        &serde_json::json!({ "dir": dir, "version": version }),
-        as_json,
-    )
+    if as_json {
+        out.json(&serde_json::json!({ "dir": dir, "version": version }))?;
+    } else if !quiet {
+        out.line(dir.display())?;
+    }
+    Ok(())
 }
 
 /// `cgctl umount`: a note when the hierarchy lives on. JSON: `{"dir": "...",
@@ -266,7 +336,20 @@ pub fn umount(out: &mut Output, dir: &Path, children: usize, as_json: bool) -> R
     )
 }
 
-/// Directories, for `create`, `add`, `rm`, `freeze` and `thaw`: a JSON array.
+/// What `create`, `add` and `rm` did: one directory a line (nothing with `-q`), so
+/// scripts can chain them; JSON: an array.
+pub fn paths(out: &mut Output, dirs: &[PathBuf], as_json: bool, quiet: bool) -> Result<()> {
+    if as_json {
+        out.json(dirs)?;
+    } else if !quiet {
+        for d in dirs {
+            out.line(d.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// Directories, for `freeze` and `thaw`: a JSON array.
 pub fn dirs(out: &mut Output, dirs: &[PathBuf], as_json: bool) -> Result<()> {
     json_only(out, dirs, as_json)
 }

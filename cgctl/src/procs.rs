@@ -171,7 +171,11 @@ fn parse_pids(text: &str) -> Vec<i32> {
 /// A process's command line (or its name in brackets for a kernel thread), read
 /// through nsproc (control characters shown as spaces); None if it has gone.
 pub fn command(pid: i32) -> Option<String> {
-    let proc = nsproc::Process::open(pid).ok()?;
+    command_of(&nsproc::Process::open(pid).ok()?)
+}
+
+/// [`command`] of a process already open.
+pub fn command_of(proc: &nsproc::Process) -> Option<String> {
     let cmdline = proc.read(c"cmdline").ok()?;
     if !cmdline.is_empty() {
         return Some(nsproc::procinfo::format_cmdline(&cmdline));

@@ -10,7 +10,8 @@ use crate::value::{self, CpuQuota, OrMax};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Resource {
-    /// Hard memory limit (v2 memory.max, v1 memory.limit_in_bytes)
+    /// Hard memory limit (v2 memory.max, v1 memory.limit_in_bytes); alias: memory
+    #[value(alias = "memory")]
     Mem,
     /// Memory throttling limit (v2 memory.high, v1 memory.soft_limit_in_bytes)
     MemHigh,
@@ -26,7 +27,8 @@ pub enum Resource {
     Mems,
     /// Number of tasks (pids.max)
     Pids,
-    /// IO weight 1-10000 (v2 io.weight, v1 blkio.weight)
+    /// IO weight 1-10000 (v2 io.weight, v1 blkio.weight); aliases: io, blkio
+    #[value(alias = "io", alias = "blkio")]
     IoWeight,
 }
 
@@ -51,7 +53,7 @@ impl std::str::FromStr for Resource {
     fn from_str(s: &str) -> Result<Self> {
         <Resource as clap::ValueEnum>::from_str(s, true).map_err(|_| {
             Error::Usage(format!(
-                "unknown resource '{s}' (use mem, mem-high, swap, cpu, cpu-weight, cpuset, mems, pids or io-weight)"
+                "unknown resource '{s}' (use mem, mem-high, swap, cpu, cpu-weight, cpuset, mems, pids or io-weight; memory, io and blkio are aliases)"
             ))
         })
     }
@@ -189,16 +191,19 @@ fn nonzero_size(res: Resource, s: &str, physical: u64) -> Result<OrMax<u64>> {
     Ok(v)
 }
 
-/// v2 cpu.weight → v1 cpu.shares: the inverse of runc's and crun's
-/// `weight = 1 + (shares - 2) * 9999 / 262142`, rounded up so that converting back
-/// gives the same weight: 1 → 2, 100 → 2598, 10000 → 262144.
+/// The default v1 cpu.shares, which the default weight 100 maps to.
+pub const DEFAULT_SHARES: u64 = 1024;
+
+/// v2 cpu.weight → v1 cpu.shares as systemd maps `CPUWeight=` on v1: shares = weight ×
+/// 1024 / 100, clamped to the kernel's 2–262144, so the defaults (100 ⇔ 1024) agree.
 pub fn weight_to_shares(weight: u64) -> u64 {
-    2 + ((weight.clamp(1, 10000) - 1) * 262_142).div_ceil(9_999)
+    (weight.clamp(1, 10000) * DEFAULT_SHARES / 100).clamp(2, 262_144)
 }
 
-/// v1 cpu.shares → v2 cpu.weight.
+/// v1 cpu.shares → v2 cpu.weight, the inverse of [`weight_to_shares`] (rounded to the
+/// nearest weight, clamped to 1–10000): 1024 → 100.
 pub fn shares_to_weight(shares: u64) -> u64 {
-    1 + (shares.clamp(2, 262_144) - 2) * 9_999 / 262_142
+    ((shares * 100 + DEFAULT_SHARES / 2) / DEFAULT_SHARES).clamp(1, 10000)
 }
 
 /// v2 io.weight (1-10000) → v1 blkio.weight (10-1000).
@@ -217,18 +222,36 @@ mod tests {
 
     #[test]
     fn weight_conversions() {
-        assert_eq!(weight_to_shares(1), 2);
-        assert_eq!(weight_to_shares(10000), 262_144);
-        assert_eq!(weight_to_shares(100), 2598);
+        // systemd's mapping: the defaults agree (100 ⇔ 1024)
+        assert_eq!(weight_to_shares(100), 1024);
+        assert_eq!(shares_to_weight(1024), 100);
+        assert_eq!(weight_to_shares(1), 10);
+        assert_eq!(weight_to_shares(50), 512);
+        assert_eq!(weight_to_shares(10000), 102_400);
         assert_eq!(shares_to_weight(2), 1);
         assert_eq!(shares_to_weight(262_144), 10000);
-        assert_eq!(shares_to_weight(1024), 39);
         for wgt in 1..=10000 {
             assert_eq!(shares_to_weight(weight_to_shares(wgt)), wgt);
         }
         assert_eq!(weight_to_blkio(1), 10);
         assert_eq!(weight_to_blkio(10000), 1000);
         assert_eq!(weight_to_bfq(10000), 1000);
+    }
+
+    #[test]
+    fn libcgroup_controller_names_are_aliases() {
+        for (alias, res) in [
+            ("memory", Resource::Mem),
+            ("io", Resource::IoWeight),
+            ("blkio", Resource::IoWeight),
+            ("cpu", Resource::Cpu),
+            ("pids", Resource::Pids),
+            ("cpuset", Resource::Cpuset),
+        ] {
+            assert_eq!(alias.parse::<Resource>().unwrap(), res, "{alias}");
+        }
+        let msg = "bogus".parse::<Resource>().unwrap_err().to_string();
+        assert!(msg.contains("memory, io and blkio are aliases"), "{msg}");
     }
 
     #[test]

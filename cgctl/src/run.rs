@@ -6,36 +6,50 @@ use nscli::output::Output;
 use crate::cli::{Invocation, Request};
 use crate::error::{Error, Result};
 use crate::print::ExecReport;
-use crate::{exec, mount, ops, print, Ctx};
+use crate::{exec, mount, ops, print, watch, Ctx};
 
 /// Runs one request and prints its result on `out`. `exec` returns only if it failed.
 pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
     let Invocation {
         root,
         json,
+        quiet,
         request,
     } = inv;
     let ctx = || Ctx::new(root.as_deref());
     match request {
+        Request::Events { cgroups, follow } => {
+            let ctx = ctx()?;
+            if follow {
+                watch::follow(&ctx, &cgroups, |ev| print::event(out, ev, json))
+            } else {
+                print::snapshots(out, &watch::snapshot(&ctx, &cgroups)?, json)
+            }
+        }
+        Request::Wait(req) => watch::wait(&ctx()?, &req),
+        Request::Top(req) => crate::topview::run(&ctx()?, &req, out),
         Request::Mount { kind, dir } => {
             let v2 = kind == mount::Kind::V2;
             mount::mount_at(&kind, &dir)?;
-            print::mount(out, &dir, v2, json)
+            print::mount(out, &dir, v2, json, quiet)
         }
         Request::Umount { dir } => {
             let children = mount::umount_at(&dir)?;
             print::umount(out, &dir, children, json)
         }
         Request::Mode(o) => print::mode(out, &ctx()?.layout, &o),
-        Request::Create(req) => print::dirs(out, &ops::create(&ctx()?, &req)?, json),
-        Request::Add(req) => print::dirs(out, &ops::add(&ctx()?, &req)?, json),
+        Request::Create(req) => print::paths(out, &ops::create(&ctx()?, &req)?, json, quiet),
+        Request::Add(req) => print::paths(out, &ops::add(&ctx()?, &req)?, json, quiet),
         Request::Limit(req) => print::limit(out, &ops::limit(&ctx()?, &req)?, json),
         Request::Exec(req) => exec(&req, root.as_deref(), json, out).map_err(Error::before_exec),
         Request::Show { target } => print::show(out, &ops::show(&ctx()?, &target)?, json),
         Request::Ls(req, o) => print::ls(out, &ops::ls(&ctx()?, &req)?, &o),
-        Request::Tree(req, o) => print::tree(out, &ops::tree(&ctx()?, &req)?, &o),
+        Request::Tree(req, o) => {
+            let width = (!req.full).then(nscli::term::width);
+            print::tree(out, &ops::tree(&ctx()?, &req)?, &o, width)
+        }
         Request::Which { pid, output } => print::which(out, &ops::which(&ctx()?, pid)?, &output),
-        Request::Rm(req) => print::dirs(out, &ops::rm(&ctx()?, &req)?, json),
+        Request::Rm(req) => print::paths(out, &ops::rm(&ctx()?, &req)?, json, quiet),
         Request::Freeze { cgroup, frozen } => {
             print::dirs(out, &ops::freeze(&ctx()?, &cgroup, frozen)?, json)
         }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cgfs::{read_key, read_opt, read_u64};
 use crate::cgpath::Location;
 use crate::layout::{Layout, Version};
+use crate::psi::{self, Pressure, Psi};
 use crate::resource::shares_to_weight;
 use crate::value::{human, human_limit, parse_kernel_limit, OrMax};
 
@@ -18,6 +19,13 @@ pub struct Report {
     pub pids: Option<Pids>,
     pub cpuset: Option<Cpuset>,
     pub freezer: Option<String>,
+    /// memory.pressure, cpu.pressure, io.pressure of the cgroup2 cgroup.
+    pub pressure: Option<Pressure>,
+    /// Why there are no pressure figures, when there are none.
+    pub pressure_unavailable: Option<String>,
+    /// For a PID: the sections (`memory`, `cpu`, `pids`, `pressure`) left out because
+    /// the process is in the root cgroup there, whose figures are the whole host's.
+    pub root_left_out: Vec<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -25,6 +33,13 @@ pub struct Place {
     pub hierarchy: String,
     pub path: String,
     pub dir: PathBuf,
+    /// The hierarchy's root cgroup (the whole host, for a PID that sits there).
+    pub root: bool,
+}
+
+/// Whether a cgroup path is its hierarchy's root.
+pub fn is_root(path: &str) -> bool {
+    path.trim_matches('/').is_empty()
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -70,18 +85,29 @@ fn limit(p: &Path) -> Option<OrMax<u64>> {
     parse_kernel_limit(&read_opt(p)?)
 }
 
-/// Gathers the report for a cgroup found at `locs`.
-pub fn gather(layout: &Layout, locs: &[Location]) -> Report {
+/// Gathers the report for a cgroup found at `locs`. `for_pid`: the locations are a
+/// process's cgroups, and a root cgroup's usage (the host's) is left out, not shown as
+/// the process's.
+pub fn gather(layout: &Layout, locs: &[Location], for_pid: bool) -> Report {
     let mut r = Report::default();
-    let find = |c: &str| {
+    let mut left_out = Vec::new();
+    let mut find = |c: &str, section: &str| {
         let h = layout.hierarchy_for(c)?;
-        locs.iter().find(|l| l.hierarchy == h)
+        let l = locs.iter().find(|l| l.hierarchy == h)?;
+        if for_pid && is_root(&l.path) {
+            if !left_out.iter().any(|s| s == section) {
+                left_out.push(section.to_string());
+            }
+            return None;
+        }
+        Some(l)
     };
     for l in locs {
         r.cgroups.push(Place {
             hierarchy: layout.hierarchies[l.hierarchy].label(),
             path: l.path.clone(),
             dir: l.dir.clone(),
+            root: is_root(&l.path),
         });
     }
     // Count in the most specific cgroup (a PID's root-level v1 cgroups hold everyone).
@@ -90,11 +116,11 @@ pub fn gather(layout: &Layout, locs: &[Location]) -> Report {
         .max_by_key(|l| l.path.len())
         .and_then(|l| crate::procs::pids(&l.dir).ok())
         .map_or(0, |p| p.len());
-    if let Some(l) = find("memory") {
+    if let Some(l) = find("memory", "memory") {
         r.memory = Some(memory(&l.dir, layout.hierarchies[l.hierarchy].version));
     }
-    let cpu = find("cpu");
-    let cpuacct = find("cpuacct");
+    let cpu = find("cpu", "cpu");
+    let cpuacct = find("cpuacct", "cpu");
     if cpu.is_some() || cpuacct.is_some() {
         let mut c = Cpu::default();
         if let Some(l) = cpu {
@@ -126,13 +152,16 @@ pub fn gather(layout: &Layout, locs: &[Location]) -> Report {
         }
         r.cpu = Some(c);
     }
-    if let Some(l) = find("pids") {
+    if let Some(l) = find("pids", "pids") {
         r.pids = Some(Pids {
             current: read_u64(&l.dir.join("pids.current")),
             max: limit(&l.dir.join("pids.max")),
         });
     }
-    if let Some(l) = find("cpuset") {
+    let cpuset = layout
+        .hierarchy_for("cpuset")
+        .and_then(|h| locs.iter().find(|l| l.hierarchy == h));
+    if let Some(l) = cpuset {
         let d = &l.dir;
         let get = |f: &str| read_opt(&d.join(f)).map(|s| s.trim().to_string());
         let (effective_cpus, effective_mems) = match layout.hierarchies[l.hierarchy].version {
@@ -146,8 +175,10 @@ pub fn gather(layout: &Layout, locs: &[Location]) -> Report {
             effective_mems: get(effective_mems),
         });
     }
-    let v1_freezer =
-        find("freezer").filter(|l| layout.hierarchies[l.hierarchy].version == Version::V1);
+    let v1_freezer = layout
+        .hierarchy_for("freezer")
+        .and_then(|h| locs.iter().find(|l| l.hierarchy == h))
+        .filter(|l| layout.hierarchies[l.hierarchy].version == Version::V1);
     if let Some(l) = v1_freezer {
         r.freezer = read_opt(&l.dir.join("freezer.state")).map(|s| s.trim().to_string());
     } else if let Some(l) = locs
@@ -157,10 +188,25 @@ pub fn gather(layout: &Layout, locs: &[Location]) -> Report {
         r.freezer = read_key(&l.dir.join("cgroup.events"), "frozen")
             .map(|f| if f == 1 { "FROZEN" } else { "THAWED" }.to_string());
     }
+    let v2 = locs
+        .iter()
+        .find(|l| layout.hierarchies[l.hierarchy].version == Version::V2);
+    match v2 {
+        Some(l) if for_pid && is_root(&l.path) => left_out.push("pressure".to_string()),
+        Some(l) => match psi::read(&l.dir) {
+            Some(p) => r.pressure = Some(p),
+            None => r.pressure_unavailable = Some(psi::why_missing(&l.dir)),
+        },
+        None => r.pressure_unavailable = Some(match layout.v2() {
+            None => "no cgroup2 hierarchy is mounted (a v1-only host); PSI per cgroup needs cgroup2".to_string(),
+            Some(_) => "the cgroup is not in the cgroup2 hierarchy ('unified'), the only one with pressure files (create it there too with -c unified)".to_string(),
+        }),
+    }
+    r.root_left_out = left_out;
     r
 }
 
-fn memory(d: &Path, version: Version) -> Memory {
+pub fn memory(d: &Path, version: Version) -> Memory {
     match version {
         Version::V2 => Memory {
             current: read_u64(&d.join("memory.current")),
@@ -213,10 +259,17 @@ impl Report {
         let mut out = String::new();
         for p in &self.cgroups {
             out.push_str(&format!(
-                "cgroup     {} {} ({})\n",
+                "cgroup     {} {} ({}){}\n",
                 p.hierarchy,
                 p.path,
-                p.dir.display()
+                p.dir.display(),
+                if p.root { ", the root cgroup" } else { "" }
+            ));
+        }
+        if !self.root_left_out.is_empty() {
+            out.push_str(&format!(
+                "note       {} left out: the process is in the root cgroup there, whose figures are the whole host's\n",
+                self.root_left_out.join(", ")
             ));
         }
         out.push_str(&format!("processes  {}\n", self.processes));
@@ -282,8 +335,37 @@ impl Report {
         if let Some(f) = &self.freezer {
             out.push_str(&format!("freezer    {f}\n"));
         }
+        if let Some(p) = &self.pressure {
+            out.push_str("pressure   stalled % avg10/avg60/avg300, total stall time\n");
+            for (name, psi) in [("memory", p.memory), ("cpu", p.cpu), ("io", p.io)] {
+                if let Some(psi) = psi {
+                    out.push_str(&format!("  {name:<8} {}\n", render_psi(&psi)));
+                }
+            }
+        } else if let Some(why) = &self.pressure_unavailable {
+            out.push_str(&format!("pressure   not available: {why}\n"));
+        }
         out
     }
+}
+
+fn render_psi(psi: &Psi) -> String {
+    let line = |kind: &str, s: Option<crate::psi::Stall>| {
+        s.map(|s| {
+            format!(
+                "{kind} {:.2}/{:.2}/{:.2} {:.3} s",
+                s.avg10,
+                s.avg60,
+                s.avg300,
+                s.total as f64 / 1e6
+            )
+        })
+    };
+    [line("some", psi.some), line("full", psi.full)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn dash(s: &str) -> &str {

@@ -31,6 +31,17 @@ pub struct Process {
     pub command: String,
 }
 
+/// What `tree` shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TreeOptions {
+    /// Levels of cgroups below the top one (None: all).
+    pub depth: Option<usize>,
+    /// Processes too.
+    pub procs: bool,
+    /// Kernel threads too.
+    pub kernel: bool,
+}
+
 /// `dir` (hierarchy path `path`) and every cgroup below it, parents first.
 pub fn list(label: &str, path: &str, dir: &Path) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
@@ -45,22 +56,41 @@ pub fn list(label: &str, path: &str, dir: &Path) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-/// The tree below `dir`, with processes.
-pub fn tree(label: &str, path: &str, dir: &Path) -> Result<Node> {
+/// The tree below `dir`, with processes as `opts` says.
+pub fn tree(label: &str, path: &str, dir: &Path, opts: TreeOptions) -> Result<Node> {
     let mut processes = Vec::new();
     // A cgroup may vanish while we read; show what is there.
-    for pid in procs::pids(dir).unwrap_or_default() {
-        if let Some(command) = procs::command(pid) {
+    let pids = if opts.procs {
+        procs::pids(dir).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    for pid in pids {
+        let Ok(proc) = nsproc::Process::open(pid) else {
+            continue;
+        };
+        if !opts.kernel && proc.is_kernel_thread().unwrap_or(false) {
+            continue;
+        }
+        if let Some(command) = procs::command_of(&proc) {
             processes.push(Process { pid, command });
         }
     }
     let mut children = Vec::new();
-    for child in cgfs::children(dir).unwrap_or_default() {
+    let below = match opts.depth {
+        Some(0) => Vec::new(),
+        _ => cgfs::children(dir).unwrap_or_default(),
+    };
+    let opts = TreeOptions {
+        depth: opts.depth.map(|d| d.saturating_sub(1)),
+        ..opts
+    };
+    for child in below {
         let name = child
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        children.push(tree(label, &join_cgroup(path, &name), &child)?);
+        children.push(tree(label, &join_cgroup(path, &name), &child, opts)?);
     }
     Ok(Node {
         hierarchy: label.to_string(),

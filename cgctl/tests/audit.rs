@@ -16,13 +16,17 @@ fn usage_errors_are_one_line_with_the_details() {
     let err = out.stderr();
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("<VALUE>") && err.contains("<TARGET>"), "{err}");
-    let out = common::cgctl().run(["limit", "memory", "1", "x"]);
+    // libcgroup's 'memory' is an alias of mem (issue 13); a misspelling lists the names
+    let out = common::cgctl().run(["limit", "memry", "1", "x"]);
     out.expect_code(2);
     assert!(
         out.stderr().contains("possible values: mem,"),
         "{}",
         out.stderr()
     );
+    let out = common::cgctl().run(["limit", "memory", "1", "x"]);
+    out.expect_code(2);
+    assert!(out.stderr().contains("below one page"), "{}", out.stderr());
     // --period belongs to cpu only
     let out = common::cgctl().run(["limit", "pids", "5", "--period", "1000", "x"]);
     out.expect_code(2);

@@ -333,10 +333,12 @@ fn named_v1_hierarchy_in_a_temporary_directory() {
             let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
         }
     }
-    common::cgctl()
+    let printed = common::cgctl()
         .run(["mount", "--name", &name, &mnt.display().to_string()])
         .success();
     let _guard = Unmount(mnt.clone());
+    // mount prints the directory it mounted, for scripts to chain
+    assert_eq!(printed.trim(), mnt.display().to_string());
     for f in [
         "cgroup.procs",
         "tasks",

@@ -73,8 +73,17 @@ fn each_resource_lands_in_its_v1_file() {
     run(&["limit", "cpu", "max", &s.name]).success();
     assert_eq!(read(&cpu.join("cpu.cfs_quota_us")), "-1");
 
+    // systemd's mapping: weight 100 is the default 1024 on v1 as on v2
     run(&["limit", "cpu-weight", "100", &s.name]).success();
-    assert_eq!(read(&cpu.join("cpu.shares")), "2598");
+    assert_eq!(read(&cpu.join("cpu.shares")), "1024");
+    run(&["limit", "cpu-weight", "50", &s.name]).success();
+    assert_eq!(read(&cpu.join("cpu.shares")), "512");
+    let v: serde_json::Value =
+        serde_json::from_str(&run(&["--json", "show", &s.name]).success()).unwrap();
+    assert_eq!(
+        (v["cpu"]["weight"].as_u64(), v["cpu"]["shares"].as_u64()),
+        (Some(50), Some(512))
+    );
     run(&["limit", "cpu-weight", "max", &s.name]).success();
     assert_eq!(read(&cpu.join("cpu.shares")), "1024");
 
@@ -403,10 +412,13 @@ fn pids_stops_a_fork_loop() {
 fn exec_runs_inside_and_exits_with_the_status() {
     testkit::require_root!();
     let s = Scope::new();
+    // -c adds the memory hierarchy to the cpu limit's
     let out = run(&[
         "exec",
         "-l",
         "cpu=0.5",
+        "-c",
+        "memory",
         &s.name,
         "--",
         "sh",
@@ -428,4 +440,52 @@ fn exec_runs_inside_and_exits_with_the_status() {
         !dir("memory", &s.sub("x")).exists(),
         "exec of nothing left a cgroup"
     );
+}
+
+#[test]
+fn exec_with_a_memory_limit_touches_only_the_memory_hierarchy() {
+    testkit::require_root!();
+    if !testkit::cgroup_layout_is(
+        &[Layout::V1, Layout::Hybrid],
+        "v2 has one hierarchy: nothing else to leave alone",
+    ) {
+        return;
+    }
+    let s = Scope::new();
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    // libcgroup's spelling 'memory' is an alias of mem
+    let out = run(&[
+        "exec",
+        "-l",
+        "memory=50M",
+        &s.name,
+        "--",
+        "cat",
+        "/proc/self/cgroup",
+    ]);
+    let inside = out.success();
+    assert!(common::in_cgroup(&inside, "memory", &s.name), "{inside}");
+    assert_eq!(
+        read(&dir("memory", &s.name).join("memory.limit_in_bytes")),
+        "52428800"
+    );
+    // every other hierarchy: the same cgroup as this test's, and nothing made there
+    let others = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| {
+                !l.split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .split(',')
+                    .any(|c| c == "memory")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(others(&inside), others(&own), "{inside}");
+    for c in ["cpu", "pids", "cpuset", "blkio", "freezer", "unified"] {
+        if testkit::cgroup_mount_of(c).is_some() {
+            assert!(!dir(c, &s.name).exists(), "made in the {c} hierarchy");
+        }
+    }
 }

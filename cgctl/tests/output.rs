@@ -165,3 +165,33 @@ fn a_closed_pipe_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn create_add_rm_and_mount_print_what_they_did() {
+    testkit::require_root!();
+    let s = Scope::new();
+    let g = s.sub("g");
+    let made = run(&["create", "-c", "pids", &g]).success();
+    let pids_dir = dir("pids", &g);
+    // the scope's own cgroup and g, one directory a line
+    assert_eq!(
+        made.lines().last(),
+        Some(pids_dir.display().to_string().as_str()),
+        "{made}"
+    );
+    assert!(
+        made.lines().all(|l| std::path::Path::new(l).is_dir()),
+        "{made}"
+    );
+    assert_eq!(
+        run(&["create", "-q", "-c", "pids", &s.sub("h")]).success(),
+        ""
+    );
+    let p = sleeper();
+    let moved = run(&["add", "-c", "pids", &g, &p.pid().to_string()]).success();
+    assert_eq!(moved.trim(), pids_dir.display().to_string());
+    drop(p);
+    let removed = run(&["rm", "-c", "pids", "-r", &s.name]).success();
+    assert_eq!(removed.trim(), dir("pids", &s.name).display().to_string());
+    assert!(!pids_dir.exists());
+}

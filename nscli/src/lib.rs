@@ -8,7 +8,8 @@
 //!   failed system calls, several errors as one;
 //! - [`output`]: stdout, where a closed pipe ends quietly;
 //! - [`cell`], [`columns`], [`table`], [`format`], [`json`], [`tree`]: the tables of
-//!   every tool, with `-o`, `-r`, `-n` and `--json`.
+//!   every tool, with `-o`, `-r`, `-n` and `--json`;
+//! - [`term`]: the width of the terminal on stdout, text cut to fit.
 //!
 //! Nothing here runs before it is called: no statics, no set-up at start-up.
 
@@ -23,4 +24,5 @@ pub mod json;
 pub mod output;
 pub mod report;
 pub mod table;
+pub mod term;
 pub mod tree;

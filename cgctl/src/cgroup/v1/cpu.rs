@@ -64,7 +64,7 @@ mod tests {
         let cg = cgroup(CPU, &[]);
         assert_eq!(
             set(&cg, &limit(Resource::CpuWeight, "100"), Version::V1, false).unwrap(),
-            pairs(&[("cpu.shares", "2598")])
+            pairs(&[("cpu.shares", "1024")])
         );
         assert_eq!(
             set(&cg, &limit(Resource::CpuWeight, "max"), Version::V1, false).unwrap(),
