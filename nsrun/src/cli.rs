@@ -245,15 +245,17 @@ const SIMPLE_FLAGS: [(&str, Option<u8>); 10] = [
 
 impl Cli {
     /// The common command line without clap: the namespace flags, `--fork` and a bare
-    /// `--mount-proc`, each given once and spelled alone (`--uts`, `-u`), then COMMAND.
-    /// Building clap's parser costs about two thirds of nsrun's instructions before the
-    /// exec; `None` for anything else (other options, `--KIND=FILE`, `-ui`, a repeat,
-    /// `--help`), which clap then parses. Gives what clap would for the same arguments.
+    /// `--mount-proc`, each given once and spelled alone (`--uts`, `-u`), and `--join
+    /// TARGET[:TYPES]`, then COMMAND. Building clap's parser costs about two thirds of
+    /// nsrun's instructions before the exec; `None` for anything else (other options,
+    /// `--KIND=FILE`, `-ui`, a repeat, a --join value that does not parse, `--help`),
+    /// which clap then parses. Gives what clap would for the same arguments.
     pub fn parse_simple(args: &[OsString]) -> Option<Cli> {
         let mut seen = [false; SIMPLE_FLAGS.len()];
+        let mut join = Vec::new();
         let mut rest = args.iter().skip(1);
         let mut command = Vec::new();
-        for arg in rest.by_ref() {
+        while let Some(arg) = rest.next() {
             let bytes = arg.as_encoded_bytes();
             if bytes == b"--" {
                 break;
@@ -261,6 +263,19 @@ impl Cli {
             if !bytes.starts_with(b"-") {
                 command.push(arg.clone());
                 break;
+            }
+            let value = match bytes.strip_prefix(b"--join") {
+                Some(b"") => Some(rest.next()?.to_str()?),
+                Some(v) if v.starts_with(b"=") => Some(arg.to_str()?.get("--join=".len()..)?),
+                _ => None,
+            };
+            if let Some(value) = value {
+                // What clap would take as another option, or an empty value: clap's.
+                if value.is_empty() || value.starts_with('-') {
+                    return None;
+                }
+                join.push(value.parse::<JoinSpec>().ok()?);
+                continue;
             }
             let index = SIMPLE_FLAGS.iter().position(|(long, short)| {
                 bytes.strip_prefix(b"--") == Some(long.as_bytes())
@@ -287,7 +302,7 @@ impl Cli {
             user: flag("user"),
             cgroup: flag("cgroup"),
             time: flag("time"),
-            join: Vec::new(),
+            join,
             fork: given("fork"),
             hostname: None,
             domainname: None,
@@ -535,6 +550,9 @@ mod tests {
             &["--uts", "true", "--ipc", "--pid"],
             &["--pid", "", "x"],
             &["--", "true"],
+            &["--join", "1:net", "true"],
+            &["--join=1:net,ipc", "--pid", "--mount-proc", "true"],
+            &["--join", "/run/netns/a", "--join", "2", "--uts", "sh"],
         ];
         for line in lines {
             let args = argv(line);
@@ -555,7 +573,11 @@ mod tests {
             &["--uts=/run/uts", "true"],
             &["--mount-proc=/p", "true"],
             &["--hostname", "box", "true"],
-            &["--join", "1:net", "true"],
+            &["--join", "1:bogus", "true"],
+            &["--join"],
+            &["--join", "--uts", "true"],
+            &["--join=", "true"],
+            &["--joinx", "true"],
             &["-", "true"],
             &["--ut", "true"],
         ];
