@@ -40,6 +40,11 @@ Without --init, COMMAND is PID 1 of a new PID namespace, and the kernel drops ev
 signal PID 1 has no handler for (only SIGKILL gets through). Use --init for commands
 that do not handle SIGTERM or do not reap orphans.
 
+Examples:
+  nsrun --pid --mount-proc --hostname box bash        a shell with its own PIDs and /proc
+  nsrun --map-root-user --net sh -c 'id -u'           root inside, your uid outside
+  nsrun --join $(cat /run/pod.pid):net --pid true     enter a pod's network, new PIDs
+
 Exit status:
   N        COMMAND's own exit status
   128+N    COMMAND was killed by signal N, or nsrun was before COMMAND started

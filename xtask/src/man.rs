@@ -198,11 +198,12 @@ fn value_names(arg: &Arg) -> Vec<String> {
     }
 }
 
-/// Text with blank lines between paragraphs; indented lines are kept as they are. An
-/// "Exit status:" paragraph is left out: EXIT STATUS has it.
+/// Text with blank lines between paragraphs; indented lines are kept as they are.
+/// "Examples:" and "Exit status:" paragraphs are left out: EXAMPLES and EXIT STATUS
+/// have them.
 fn paragraphs(roff: &mut Roff, text: &str) {
     for block in text.split("\n\n") {
-        if block.starts_with("Exit status") {
+        if block.starts_with("Exit status") || block.starts_with("Examples") {
             continue;
         }
         roff.control("PP", []);
