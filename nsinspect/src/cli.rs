@@ -80,7 +80,8 @@ pub struct Cli {
     /// With --all: exit with status 1 if some process could not be read
     #[arg(long)]
     pub strict: bool,
-    /// A PID, 'self', or a namespace file
+    /// A PID, 'self', or a namespace file (/proc/PID/ns/TYPE, /run/netns/NAME, a file kept
+    /// by nsrun --net=FILE); two or more are compared
     #[arg(value_name = "TARGET")]
     pub targets: Vec<OsString>,
 }

@@ -14,7 +14,12 @@ extern "C" fn main(
     _argc: std::ffi::c_int,
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
-    match nscli::args::parse::<Cli>(TOOL) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = match Cli::parse_simple(&args) {
+        Some(cli) => Ok(cli),
+        None => nscli::args::parse_from::<Cli, _, _>(TOOL, args),
+    };
+    match parsed {
         Ok(cli) => exit::status(
             TOOL,
             cli.into_config().and_then(|cfg| nsrun::launch::run(&cfg)),

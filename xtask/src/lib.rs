@@ -1,9 +1,13 @@
-//! xtask: the project's own build steps (release and static builds, install, dist). Man pages and shell completions are generated
-//! from each tool's clap definition (its library's `cli::command()`), the same one its
-//! binary parses with, so the documentation cannot drift from the options.
+//! xtask: the project's own build steps (release and static builds, install, dist). Man
+//! pages and shell completions are generated from each tool's clap definition (its
+//! library's `cli::command()`), the same one its binary parses with, so the
+//! documentation cannot drift from the options; the pages' EXAMPLES, EXIT STATUS, FILES
+//! and SEE ALSO are in [`pages`].
 
 mod build;
 mod dist;
+pub mod man;
+pub mod pages;
 mod stage;
 
 pub use build::{build, target_dir, Build, STATIC_TARGET};
@@ -51,6 +55,14 @@ fn io_err(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
     move |source| Error::Io { what, path, source }
 }
 
+/// Every argument of the four tools that has no help text (see [`man::missing_help`]).
+pub fn missing_help() -> Vec<String> {
+    tools()
+        .iter()
+        .flat_map(|(name, cmd)| man::missing_help(name, cmd))
+        .collect()
+}
+
 /// What [`generate`] wrote below its directory.
 #[derive(Debug, Default)]
 pub struct Generated {
@@ -67,8 +79,11 @@ pub fn generate(dir: &Path) -> Result<Generated, Error> {
     let man_dir = dir.join("man1");
     fs::create_dir_all(&man_dir).map_err(io_err("create", &man_dir))?;
     for (name, cmd) in tools() {
-        clap_mangen::generate_to(cmd.clone(), &man_dir).map_err(io_err("write to", &man_dir))?;
-        out.man_pages.extend(man_pages_of(&cmd, &man_dir));
+        for page in man::pages(name, cmd.clone()) {
+            let path = man_dir.join(&page.file_name);
+            fs::write(&path, page.text).map_err(io_err("write", &path))?;
+            out.man_pages.push(path);
+        }
         for (shell, _) in SHELLS {
             let shell_dir = dir.join("completions").join(shell.to_string());
             fs::create_dir_all(&shell_dir).map_err(io_err("create", &shell_dir))?;
@@ -80,20 +95,6 @@ pub fn generate(dir: &Path) -> Result<Generated, Error> {
         }
     }
     Ok(out)
-}
-
-/// The pages clap_mangen writes for `cmd`: its own and one per visible subcommand
-/// (`TOOL-SUB.1`, `TOOL-SUB-SUBSUB.1`, ...).
-fn man_pages_of(cmd: &clap::Command, dir: &Path) -> Vec<PathBuf> {
-    fn walk(cmd: &clap::Command, name: &str, dir: &Path, out: &mut Vec<PathBuf>) {
-        out.push(dir.join(format!("{name}.1")));
-        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-            walk(sub, &format!("{name}-{}", sub.get_name()), dir, out);
-        }
-    }
-    let mut pages = Vec::new();
-    walk(cmd, cmd.get_name(), dir, &mut pages);
-    pages
 }
 
 /// The file name `shell` loads the completions of `tool` from.

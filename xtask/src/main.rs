@@ -45,6 +45,16 @@ fn main() -> ExitCode {
                 g.completions.len(),
                 dir.join("completions").display()
             );
+            let missing = xtask::missing_help();
+            if !missing.is_empty() {
+                eprintln!(
+                    "xtask: warning: {} arguments have no help text (empty in the man pages):",
+                    missing.len()
+                );
+                for arg in missing {
+                    eprintln!("  {arg}");
+                }
+            }
         }),
         Task::Install { prefix } => xtask::install(&prefix).map(|files| {
             for f in files {
