@@ -299,13 +299,18 @@ impl Store {
     }
 
     fn take(root_path: &Path, bridge: &str, create: bool) -> Result<Option<Store>, Error> {
-        let Some(root) = Dir::open_root(root_path, create)? else {
-            return Ok(None);
-        };
         loop {
             // Inside the loop: the holder we waited for may have removed the directory
-            // (a failed first attach, `down`).
-            let Some(dir) = root.child(bridge, create)? else {
+            // (a failed first attach, `down`), or the host's (`release_host_root`).
+            let Some(root) = Dir::open_root(root_path, create)? else {
+                return Ok(None);
+            };
+            let dir = match root.child(bridge, create) {
+                Ok(dir) => dir,
+                Err(_) if create && !root.linked() => continue,
+                Err(e) => return Err(e),
+            };
+            let Some(dir) = dir else {
                 if create {
                     continue;
                 }
@@ -437,24 +442,74 @@ pub struct HostLock {
     _lock: Flock<File>,
 }
 
+fn host_lock_name(host: NsId) -> String {
+    format!(".host-{}-{}.lock", host.dev, host.ino)
+}
+
 impl HostLock {
     /// Takes the lock `.host-DEV-INO.lock` in `root` for the host namespace `host`.
     pub fn take(root_path: &Path, host: NsId) -> Result<HostLock, Error> {
-        let root = Dir::open_root(root_path, true)?.ok_or_else(|| Error::File {
-            what: "cannot create state directory",
-            path: root_path.to_path_buf(),
-            source: std::io::ErrorKind::NotFound.into(),
-        })?;
-        let name = format!(".host-{}-{}.lock", host.dev, host.ino);
-        let file = root.lock_file(&name, true)?.ok_or_else(|| Error::File {
-            what: "cannot open lock file",
-            path: root.path().join(&name),
-            source: std::io::ErrorKind::NotFound.into(),
-        })?;
-        Ok(HostLock {
-            _lock: lock(file, &root.path().join(&name))?,
-        })
+        let name = host_lock_name(host);
+        loop {
+            let root = Dir::open_root(root_path, true)?.ok_or_else(|| Error::File {
+                what: "cannot create state directory",
+                path: root_path.to_path_buf(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })?;
+            let file = match root.lock_file(&name, true) {
+                Ok(Some(file)) => file,
+                // The directory went (release_host_root) between open and create.
+                Ok(None) | Err(_) if !root.linked() => continue,
+                Ok(None) => {
+                    return Err(Error::File {
+                        what: "cannot open lock file",
+                        path: root.path().join(&name),
+                        source: std::io::ErrorKind::NotFound.into(),
+                    })
+                }
+                Err(e) => return Err(e),
+            };
+            let lock = lock(file, &root.path().join(&name))?;
+            // A holder that released the directory unlinked the file we waited on.
+            let held = nix::sys::stat::fstat(lock.as_fd())
+                .ok()
+                .map(|m| (m.st_dev, m.st_ino));
+            if held.is_some() && root.linked() && held == root.identity(&name) {
+                return Ok(HostLock { _lock: lock });
+            }
+        }
     }
+}
+
+/// Removes the host namespace's state directory `root` once no bridge has state in it
+/// (after `down` or `gc` removed the last), under the host lock so that an attach
+/// choosing a subnet meanwhile waits and then starts afresh.
+pub fn release_host_root(root: &Path) -> Result<(), Error> {
+    let Some(dir) = Dir::open_root(root, false)? else {
+        return Ok(());
+    };
+    let own = crate::netns::own_id()?;
+    let name = host_lock_name(own);
+    let unused = |dir: &Dir| -> Result<bool, Error> {
+        Ok(dir
+            .names()?
+            .iter()
+            .all(|n| *n == name || n.starts_with(crate::statedir::TEMP_PREFIX)))
+    };
+    if !unused(&dir)? {
+        return Ok(());
+    }
+    let _held = HostLock::take(root, own)?;
+    if unused(&dir)? && dir.linked() {
+        dir.clean()?;
+        dir.remove(&name)?;
+        if let (Some(parent), Some(base)) = (root.parent(), root.file_name()) {
+            if let Some(top) = Dir::open_root(parent, false)? {
+                top.remove_dir(&base.to_string_lossy());
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

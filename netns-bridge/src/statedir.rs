@@ -17,7 +17,7 @@ use nix::unistd::UnlinkatFlags;
 use crate::error::Error;
 
 /// The start of every temporary file's name; what `clean` removes.
-const TEMP_PREFIX: &str = ".tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
 /// A directory opened by fd; `path` is for messages only.
 #[derive(Debug)]

@@ -298,6 +298,7 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         let links = route::links(&mut socket)?;
         let released = collect(&mut socket, bridge, &links, &mut BridgeState::default())?;
         remove_tagged_bridge(&mut socket, bridge, &links)?;
+        lease::release_host_root(root)?;
         return Ok(released);
     };
     let mut state = store.load()?;
@@ -320,6 +321,8 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
     crate::publish::follow(bridge, &before, &state)?;
     if state == BridgeState::default() {
         store.remove()?;
+        drop(store);
+        lease::release_host_root(root)?;
     } else if state != before {
         store.save(&state)?;
     }
@@ -427,7 +430,8 @@ pub fn down(request: &Down) -> Result<(), Error> {
         // No state: only what carries netns-bridge's tag for this bridge goes.
         let links = route::links(&mut socket)?;
         collect(&mut socket, bridge, &links, &mut BridgeState::default())?;
-        return remove_tagged_bridge(&mut socket, bridge, &links);
+        remove_tagged_bridge(&mut socket, bridge, &links)?;
+        return lease::release_host_root(root);
     };
     let mut state = store.load()?;
     let before = state.clone();
@@ -454,6 +458,8 @@ pub fn down(request: &Down) -> Result<(), Error> {
     }
     if errors.is_empty() {
         store.remove()?;
+        drop(store);
+        lease::release_host_root(root)?;
     } else {
         store.save(&state)?;
     }

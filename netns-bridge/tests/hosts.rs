@@ -47,6 +47,13 @@ fn two_hosts_sharing_a_state_directory_never_share_leases() {
     assert_eq!(attach(&one, &b2), "10.96.0.4/24\n");
     assert_eq!(one.lease_count("nsbr0"), 3);
     one.run(["down", "--force"]).expect_code(0);
+
+    // With their last bridge gone, neither host keeps a directory of its own.
+    let left: Vec<_> = std::fs::read_dir(one.path())
+        .expect("state directory")
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .collect();
+    assert!(left.is_empty(), "left in the state directory: {left:?}");
 }
 
 #[test]
