@@ -9,12 +9,10 @@ pub const EXIT_FAILED: i32 = nscli::exit::EXIT_FAILURE;
 /// Exit status for a usage error: bad arguments, a bad value or a bad name; nothing
 /// was written.
 pub const EXIT_USAGE: i32 = nscli::exit::EXIT_USAGE;
-/// Exit status of `exec` when cgctl itself failed before COMMAND ran.
-pub const EXIT_EXEC_FAILED: i32 = 125;
-/// Exit status of `exec` when COMMAND was found but cannot be executed.
-pub const EXIT_CANNOT_EXECUTE: i32 = 126;
-/// Exit status of `exec` when COMMAND was not found.
-pub const EXIT_NOT_FOUND: i32 = 127;
+/// Exit statuses of `exec` when COMMAND did not run, as `env(1)` has them.
+pub use nscli::exit::{
+    EXIT_BEFORE_COMMAND as EXIT_EXEC_FAILED, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

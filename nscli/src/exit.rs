@@ -1,7 +1,8 @@
 //! The exit statuses every tool shares, and how `main` ends after an error.
 //!
-//! Tools add their own above these (nsrun's 125/126/127 as `env` has them, nsinspect's
-//! "differs" 1, netns-bridge's "no address" 3) next to their error type.
+//! A tool that runs a COMMAND (nsrun, `cgctl exec`) ends as `env(1)` and `chroot(1)` do
+//! when it cannot: 125, 126, 127. Tools add their own next to their error type
+//! (nsinspect's "differs" 1, netns-bridge's "no address" 3).
 
 use std::fmt::Display;
 use std::process::ExitCode;
@@ -14,6 +15,12 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 /// Bad arguments: clap's errors and the tool's own usage errors; nothing was done.
 pub const EXIT_USAGE: i32 = 2;
+/// The tool itself failed before COMMAND ran.
+pub const EXIT_BEFORE_COMMAND: i32 = 125;
+/// COMMAND was found but cannot be executed.
+pub const EXIT_CANNOT_EXECUTE: i32 = 126;
+/// COMMAND was not found.
+pub const EXIT_NOT_FOUND: i32 = 127;
 
 /// What `main` needs to know of a tool's error type.
 pub trait Failure: Display {

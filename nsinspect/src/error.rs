@@ -44,27 +44,8 @@ pub enum Error {
     )]
     NotANamespace { path: PathBuf },
 
-    /// A system call on a path failed: `cannot open /proc/42/ns/net: Permission denied`.
-    #[error("cannot {what} {}: {}", path.display(), source.desc())]
-    Sys {
-        what: &'static str,
-        path: PathBuf,
-        source: Errno,
-    },
-
-    /// An ioctl on a namespace file failed.
-    #[error("ioctl {request} on {}: {}", path.display(), source.desc())]
-    Ioctl {
-        request: &'static str,
-        path: PathBuf,
-        source: Errno,
-    },
-
-    /// A /proc file nsinspect reads did not have the kernel's shape.
-    #[error("cannot parse {}: {why}", path.display())]
-    Parse { path: PathBuf, why: String },
-
-    /// A failure of nsproc's with no counterpart above (a pidfd that cannot be opened).
+    /// A system call, an ioctl or a /proc file that went wrong, in nsproc's words:
+    /// `cannot open /proc/42/ns/net: Permission denied`.
     #[error(transparent)]
     Process(nsproc::Error),
 
@@ -81,17 +62,12 @@ impl From<UnknownColumn> for Error {
 
 impl Error {
     pub fn sys(what: &'static str, path: impl Into<PathBuf>, source: Errno) -> Self {
-        Error::Sys {
-            what,
-            path: path.into(),
-            source,
-        }
+        Error::Process(nsproc::Error::sys(what, path, source))
     }
 
     /// The errno of a failed system call or ioctl, if that is what this is.
     pub fn errno(&self) -> Option<Errno> {
         match self {
-            Error::Sys { source, .. } | Error::Ioctl { source, .. } => Some(*source),
             Error::Process(e) => e.errno(),
             _ => None,
         }
@@ -109,26 +85,16 @@ impl Failure for Error {
     }
 }
 
-/// nsproc's errors, in nsinspect's words.
+/// nsproc's errors: those of a target named by the user in nsinspect's words, the
+/// rest as nsproc says them.
 impl From<nsproc::Error> for Error {
     fn from(e: nsproc::Error) -> Self {
         match e {
-            nsproc::Error::Sys { what, path, source } => Error::Sys { what, path, source },
-            nsproc::Error::Ioctl {
-                request,
-                path,
-                source,
-            } => Error::Ioctl {
-                request,
-                path,
-                source,
-            },
             nsproc::Error::NotANamespace { path } => Error::NotANamespace { path },
             nsproc::Error::NoSuchProcess { pid } | nsproc::Error::Exited { pid } => {
                 Error::NoSuchProcess { pid }
             }
-            nsproc::Error::Parse { path, why } => Error::Parse { path, why },
-            e @ nsproc::Error::Process { .. } => Error::Process(e),
+            e => Error::Process(e),
         }
     }
 }

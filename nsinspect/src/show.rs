@@ -110,8 +110,10 @@ fn differs(own: NsId, children: nsproc::Result<Option<NsId>>) -> Option<NsId> {
 
 fn read_map(proc: &Process, name: &std::ffi::CStr) -> Result<IdMap, Error> {
     let text = proc.read(name)?;
-    IdMap::parse(&String::from_utf8_lossy(&text)).map_err(|why| Error::Parse {
-        path: format!("/proc/{}/{}", proc.pid(), name.to_string_lossy()).into(),
-        why: why.to_string(),
+    IdMap::parse(&String::from_utf8_lossy(&text)).map_err(|why| {
+        Error::Process(nsproc::Error::Parse {
+            path: format!("/proc/{}/{}", proc.pid(), name.to_string_lossy()).into(),
+            why: why.to_string(),
+        })
     })
 }

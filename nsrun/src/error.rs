@@ -14,12 +14,9 @@ pub use nscli::errno::io_errno;
 /// `nix_call().context(|| ...)?`: a failed system call, with what was being done.
 pub use nscli::error::Context;
 
-/// Exit status when nsrun itself fails (as `env`, `chroot`, `timeout`).
-pub const EXIT_FAILED: i32 = 125;
-/// Exit status when COMMAND was found but cannot be executed.
-pub const EXIT_CANNOT_EXECUTE: i32 = 126;
-/// Exit status when COMMAND was not found.
-pub const EXIT_NOT_FOUND: i32 = 127;
+/// Exit statuses when nsrun itself fails (125), and when COMMAND cannot be executed
+/// (126) or was not found (127), as `env`, `chroot`, `timeout` have them.
+pub use nscli::exit::{EXIT_BEFORE_COMMAND as EXIT_FAILED, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
