@@ -144,6 +144,7 @@ pub fn ensure<'a>(
     let subnet6 = remembered6.or(requested6);
     state.bridge = Some(BridgeRecord {
         subnet: subnet.to_string(),
+        gateway: subnet.custom_gateway(),
         subnet6: subnet6.map(|s| s.to_string()),
         nat: state.bridge.as_ref().is_some_and(|b| b.nat),
         mtu: state.bridge.as_ref().and_then(|b| b.mtu).or(mtu),
@@ -262,6 +263,13 @@ pub fn ensure<'a>(
 }
 
 fn mismatch(name: &str, known: Subnet, requested: Subnet) -> Error {
+    if known.to_string() == requested.to_string() {
+        return Error::invalid(format!(
+            "bridge {name} already has gateway {} in subnet {known}, not {}",
+            known.gateway(),
+            requested.gateway()
+        ));
+    }
     Error::invalid(format!(
         "bridge {name} already serves subnet {known}, not {requested}"
     ))
@@ -350,7 +358,7 @@ fn link_subnet(socket: &mut Socket, link: &Link) -> Result<Option<Subnet>, Error
     let addresses = route::addresses(socket, link.index)?;
     Ok(addresses.into_iter().find_map(|(ip, prefix)| {
         let network = Ipv4Addr::from(u32::from(ip) & mask(prefix));
-        Subnet::new(network, prefix).ok()
+        Subnet::new(network, prefix).ok()?.with_gateway(ip).ok()
     }))
 }
 

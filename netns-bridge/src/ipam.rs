@@ -9,10 +9,13 @@ use std::str::FromStr;
 use crate::error::Error;
 
 /// An IPv4 subnet with a prefix of /8 to /30: room for a gateway and at least one host.
+/// The gateway (the bridge's address) is the first host address unless set otherwise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Subnet {
     network: Ipv4Addr,
     prefix: u8,
+    /// The gateway's offset from the network address.
+    gateway: u32,
 }
 
 impl Subnet {
@@ -22,7 +25,11 @@ impl Subnet {
                 "subnet {network}/{prefix}: the prefix length must be between 8 and 30"
             )));
         }
-        let subnet = Subnet { network, prefix };
+        let subnet = Subnet {
+            network,
+            prefix,
+            gateway: 1,
+        };
         if subnet.network_u32() != u32::from(network) {
             return Err(Error::invalid(format!(
                 "subnet {network}/{prefix} has host bits set (did you mean {subnet}?)"
@@ -51,9 +58,36 @@ impl Subnet {
         Ipv4Addr::from(self.network_u32() | !self.mask())
     }
 
-    /// The first host address: the bridge's.
+    /// The bridge's address: the first host address unless [`Subnet::with_gateway`].
     pub fn gateway(&self) -> Ipv4Addr {
-        Ipv4Addr::from(self.network_u32() + 1)
+        Ipv4Addr::from(self.network_u32() + self.gateway)
+    }
+
+    /// The same subnet with `gateway` as the bridge's address: a host address in it.
+    pub fn with_gateway(self, gateway: Ipv4Addr) -> Result<Subnet, Error> {
+        if !self.contains(gateway) || gateway == self.network() || gateway == self.broadcast() {
+            return Err(Error::invalid(format!(
+                "gateway {gateway} is not a host address of subnet {self}"
+            )));
+        }
+        Ok(Subnet {
+            gateway: u32::from(gateway) - self.network_u32(),
+            ..self
+        })
+    }
+
+    /// The gateway when it is not the first host address.
+    pub fn custom_gateway(&self) -> Option<Ipv4Addr> {
+        (self.gateway != 1).then(|| self.gateway())
+    }
+
+    /// The first and last addresses that may be handed out, the gateway aside.
+    pub fn hosts(&self) -> (Ipv4Addr, Ipv4Addr) {
+        let first = if self.gateway == 1 { 2 } else { 1 };
+        (
+            Ipv4Addr::from(self.network_u32() + first),
+            Ipv4Addr::from(u32::from(self.broadcast()) - 1),
+        )
     }
 
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
@@ -74,11 +108,10 @@ impl Subnet {
 
     /// The lowest assignable address not in `used`.
     pub fn first_free(&self, used: &BTreeSet<Ipv4Addr>) -> Option<Ipv4Addr> {
-        let first = self.network_u32() + 2;
-        let last = u32::from(self.broadcast()) - 1;
-        (first..=last)
+        let (first, last) = self.hosts();
+        (u32::from(first)..=u32::from(last))
             .map(Ipv4Addr::from)
-            .find(|ip| !used.contains(ip))
+            .find(|ip| self.is_assignable(*ip) && !used.contains(ip))
     }
 
     /// The lowest free address within `ranges` (first, last; tried in order), or in the
@@ -91,11 +124,11 @@ impl Subnet {
         if ranges.is_empty() {
             return self.first_free(used);
         }
-        let (first, last) = (self.network_u32() + 2, u32::from(self.broadcast()) - 1);
+        let (first, last) = self.hosts();
         ranges.iter().find_map(|&(start, end)| {
-            (u32::from(start).max(first)..=u32::from(end).min(last))
+            (u32::from(start).max(u32::from(first))..=u32::from(end).min(u32::from(last)))
                 .map(Ipv4Addr::from)
-                .find(|ip| !used.contains(ip))
+                .find(|ip| self.is_assignable(*ip) && !used.contains(ip))
         })
     }
 
@@ -192,6 +225,32 @@ mod tests {
 
     fn s(text: &str) -> Subnet {
         text.parse().expect("valid subnet")
+    }
+
+    #[test]
+    fn a_gateway_other_than_the_first_address_is_skipped_and_frees_the_first() {
+        let s: Subnet = "10.7.0.0/24".parse().expect("subnet");
+        let g = s
+            .with_gateway(Ipv4Addr::new(10, 7, 0, 254))
+            .expect("gateway");
+        assert_eq!(g.gateway(), Ipv4Addr::new(10, 7, 0, 254));
+        assert_eq!(g.to_string(), "10.7.0.0/24");
+        assert_ne!(g, s);
+        assert_eq!(g.custom_gateway(), Some(Ipv4Addr::new(10, 7, 0, 254)));
+        assert_eq!(s.custom_gateway(), None);
+        assert!(g.is_assignable(Ipv4Addr::new(10, 7, 0, 1)));
+        assert!(!g.is_assignable(Ipv4Addr::new(10, 7, 0, 254)));
+        assert_eq!(
+            g.first_free(&BTreeSet::new()),
+            Some(Ipv4Addr::new(10, 7, 0, 1))
+        );
+        let upper = [(Ipv4Addr::new(10, 7, 0, 253), Ipv4Addr::new(10, 7, 0, 254))];
+        let used = [Ipv4Addr::new(10, 7, 0, 253)].into_iter().collect();
+        assert_eq!(g.first_free_in(&used, &upper), None);
+        assert_eq!(g.capacity(), s.capacity());
+        for bad in [[10, 7, 0, 0], [10, 7, 0, 255], [10, 8, 0, 1]] {
+            assert!(s.with_gateway(Ipv4Addr::from(bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub fn host_root(top: &Path) -> Result<PathBuf, Error> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeRecord {
     pub subnet: String,
+    /// The bridge's address when it is not the subnet's first (CNI `gateway`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Ipv4Addr>,
     /// The IPv6 subnet (`--subnet6`), when the bridge serves both families.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet6: Option<String>,
@@ -167,7 +170,12 @@ pub struct BridgeState {
 
 impl BridgeState {
     pub fn subnet(&self) -> Option<Subnet> {
-        self.bridge.as_ref().and_then(|b| b.subnet.parse().ok())
+        let b = self.bridge.as_ref()?;
+        let subnet: Subnet = b.subnet.parse().ok()?;
+        match b.gateway {
+            Some(gw) => subnet.with_gateway(gw).ok(),
+            None => Some(subnet),
+        }
     }
 
     pub fn subnet6(&self) -> Option<Subnet6> {
@@ -202,12 +210,18 @@ impl BridgeState {
     /// corrupt, and acting on it would hand out wrong addresses.
     pub fn check(&self) -> Result<(), String> {
         let subnet = match &self.bridge {
-            Some(record) => Some(
-                record
+            Some(record) => {
+                let subnet = record
                     .subnet
                     .parse::<Subnet>()
-                    .map_err(|e| format!("bridge subnet: {e}"))?,
-            ),
+                    .map_err(|e| format!("bridge subnet: {e}"))?;
+                Some(match record.gateway {
+                    Some(gw) => subnet
+                        .with_gateway(gw)
+                        .map_err(|e| format!("bridge gateway: {e}"))?,
+                    None => subnet,
+                })
+            }
             None => None,
         };
         let subnet6 = match self.bridge.as_ref().and_then(|b| b.subnet6.as_deref()) {
@@ -573,6 +587,22 @@ mod tests {
     }
 
     #[test]
+    fn a_remembered_gateway_frees_the_first_address() {
+        let mut state: BridgeState = serde_json::from_str(
+            r#"{"bridge":{"subnet":"10.1.0.0/24","gateway":"10.1.0.254"},"leases":[]}"#,
+        )
+        .expect("parses");
+        state.leases.push(lease("4:1", [10, 1, 0, 1]));
+        assert_eq!(state.check(), Ok(()));
+        assert_eq!(
+            state.subnet().map(|s| s.gateway()),
+            Some(Ipv4Addr::new(10, 1, 0, 254))
+        );
+        state.leases.push(lease("4:2", [10, 1, 0, 254]));
+        assert!(state.check().is_err(), "the gateway is no lease");
+    }
+
+    #[test]
     fn saves_and_loads_atomically() {
         let root = tempfile::tempdir().expect("tempdir");
         let store = Store::lock(root.path(), "br0").expect("lock");
@@ -580,6 +610,7 @@ mod tests {
         let state = BridgeState {
             bridge: Some(BridgeRecord {
                 subnet: "10.1.0.0/24".into(),
+                gateway: None,
                 subnet6: None,
                 nat: false,
                 mtu: None,

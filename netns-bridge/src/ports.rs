@@ -221,6 +221,7 @@ mod tests {
         let mut state = BridgeState {
             bridge: Some(BridgeRecord {
                 subnet: subnet.to_string(),
+                gateway: None,
                 subnet6: None,
                 nat: false,
                 mtu: None,

@@ -545,3 +545,50 @@ fn is_gateway_false_leaves_the_bridge_without_an_address() {
     );
     ours(&host, "DEL", Some(&a.path()), "g", &conf).success();
 }
+
+#[test]
+fn a_gateway_other_than_the_first_address_is_the_bridges() {
+    testkit::require_root!();
+    let host = Host::new();
+    let conf = conf_on(
+        host.path(),
+        "1.0.0",
+        "cnibr6",
+        "10.96.0.0/24",
+        r#","gateway":"10.96.0.254""#,
+        "",
+    );
+    let (a, b) = (NetnsGuard::new(), NetnsGuard::new());
+    let add: Value =
+        serde_json::from_str(&ours(&host, "ADD", Some(&a.path()), "g1", &conf).success())
+            .expect("ADD result");
+    assert_eq!(add["ips"][0]["gateway"], "10.96.0.254");
+    // The first address is free to hand out; the bridge has the gateway.
+    assert_eq!(addresses_of(a.name(), "eth0"), ["10.96.0.1/24"]);
+    assert_eq!(addresses_of(host.ns.name(), "cnibr6"), ["10.96.0.254/24"]);
+    assert!(
+        routes_of(a.name()).contains("default via 10.96.0.254 dev eth0"),
+        "{}",
+        routes_of(a.name())
+    );
+    // A second attachment (the bridge known from the state) and the way out through it.
+    ours(&host, "ADD", Some(&b.path()), "g2", &conf).success();
+    assert_eq!(addresses_of(b.name(), "eth0"), ["10.96.0.2/24"]);
+    let listener = common::Listener::start(&host.ns.path(), "10.96.0.254");
+    assert!(common::connects(&b.path(), listener.addr));
+    // The same subnet with the default gateway is refused while the bridge has this one.
+    let other = NetnsGuard::new();
+    let plain = conf_on(host.path(), "1.0.0", "cnibr6", "10.96.0.0/24", "", "");
+    let out = ours(&host, "ADD", Some(&other.path()), "g3", &plain);
+    let err: Value = serde_json::from_str(&out.stdout()).expect("error JSON");
+    assert!(
+        err["msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("gateway 10.96.0.254")),
+        "{err}"
+    );
+    for (ns, id) in [(&a, "g1"), (&b, "g2")] {
+        ours(&host, "DEL", Some(&ns.path()), id, &conf).success();
+    }
+    assert_eq!(host.lease_count("cnibr6"), 0);
+}

@@ -263,6 +263,86 @@ impl Drop for CgroupScope {
     }
 }
 
+/// One absolute cgroup path below this process's own cgroup in every hierarchy, for
+/// programs that take a single path for all of them (`podman --cgroup-parent`,
+/// `ctr run --cgroup`): this process's deepest cgroup joined with a unique name. Nothing
+/// is created; on drop, whatever exists at the path is removed in every hierarchy. In a
+/// hierarchy where this process sits higher, the program creates the parents too: those
+/// missing while any guard lives are removed when the last guard drops.
+pub struct CgroupParent {
+    /// The path, e.g. `/a/b/nstools-test-1-2`.
+    pub path: String,
+    /// The path's directory in each hierarchy.
+    dirs: Vec<PathBuf>,
+}
+
+/// The live [`CgroupParent`]s, and the parents that were missing when one was made.
+static PARENTS: std::sync::Mutex<(usize, Vec<PathBuf>)> = std::sync::Mutex::new((0, Vec::new()));
+
+impl CgroupParent {
+    /// The path below the deepest of this process's cgroups; None when those are not
+    /// all on one line (no single path is below every one of them).
+    pub fn new() -> Option<Self> {
+        let own = cgroups_of("self");
+        let mounts = cgroup_mounts();
+        let paths: Vec<(&CgroupMount, &str)> = mounts
+            .iter()
+            .filter_map(|m| Some((m, m.path_in(&own)?)))
+            .collect();
+        let deepest = paths.iter().map(|(_, p)| *p).max_by_key(|p| p.len())?;
+        let below = |base: &str, path: &str| {
+            base == "/" || path == base || path.starts_with(&format!("{base}/"))
+        };
+        if !paths.iter().all(|(_, p)| below(p, deepest)) {
+            return None;
+        }
+        let path = format!(
+            "{}/{}",
+            deepest.trim_end_matches('/'),
+            crate::unique_name("nstools-test")
+        );
+        let dirs: Vec<PathBuf> = paths
+            .iter()
+            .map(|(m, _)| m.mount_point.join(path.trim_start_matches('/')))
+            .collect();
+        let mut parents = PARENTS.lock().unwrap_or_else(|e| e.into_inner());
+        parents.0 += 1;
+        for dir in &dirs {
+            let missing = dir.ancestors().skip(1).take_while(|a| !a.exists()).last();
+            if let Some(top) = missing {
+                if !parents.1.iter().any(|p| p == top) {
+                    parents.1.push(top.to_path_buf());
+                }
+            }
+        }
+        Some(CgroupParent { path, dirs })
+    }
+
+    /// `PATH/rest`.
+    pub fn sub(&self, rest: &str) -> String {
+        format!("{}/{rest}", self.path)
+    }
+}
+
+impl Drop for CgroupParent {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            if dir.exists() {
+                remove_tree_patiently(dir);
+            }
+        }
+        let mut parents = PARENTS.lock().unwrap_or_else(|e| e.into_inner());
+        parents.0 -= 1;
+        if parents.0 == 0 {
+            for top in std::mem::take(&mut parents.1) {
+                if top.exists() {
+                    remove_tree_patiently(&top);
+                }
+            }
+        }
+    }
+}
+
 /// Removes a cgroup tree, retrying for a while: killed processes take a moment to leave.
 fn remove_tree_patiently(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -283,5 +363,47 @@ fn remove_tree(path: &Path) -> std::io::Result<()> {
     match std::fs::remove_dir(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The path is below this process's cgroup in every hierarchy, and what a program made
+    /// there (parents included) is gone after the drop.
+    #[test]
+    fn cgroup_parent_is_below_every_own_cgroup_and_removed() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let Some(parent) = CgroupParent::new() else {
+            return;
+        };
+        let own = cgroups_of("self");
+        let mounts = cgroup_mounts();
+        let made: Vec<PathBuf> = mounts
+            .iter()
+            .filter_map(|m| {
+                let base = m.path_in(&own)?;
+                assert!(
+                    base == "/" || parent.path.starts_with(&format!("{base}/")),
+                    "{} is not below {base}",
+                    parent.path
+                );
+                Some(
+                    m.mount_point
+                        .join(parent.sub("a/b").trim_start_matches('/')),
+                )
+            })
+            .collect();
+        for dir in &made {
+            std::fs::create_dir_all(dir).expect("create a cgroup below the parent");
+        }
+        let tops = parent.dirs.clone();
+        drop(parent);
+        for dir in tops {
+            assert!(!dir.exists(), "{} is left", dir.display());
+        }
     }
 }

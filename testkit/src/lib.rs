@@ -13,7 +13,7 @@ mod run;
 
 pub use cgroup::{
     cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of, own_cgroup,
-    CgroupGuard, CgroupLayout, CgroupMount, CgroupScope,
+    CgroupGuard, CgroupLayout, CgroupMount, CgroupParent, CgroupScope,
 };
 pub use container::{busybox_rootfs, container_bin_dir, examples_dir, run_container_sh};
 pub use mount::{mount_points, TempMount};
@@ -98,6 +98,9 @@ pub fn debian_package(program: &str) -> &'static str {
         "hyperfine" => "hyperfine",
         "python3" => "python3",
         "dpkg-deb" => "dpkg",
+        "podman" => "podman",
+        "runc" => "runc",
+        "containerd" | "ctr" => "containerd",
         _ => "unknown: see .ci/run",
     }
 }
@@ -147,6 +150,7 @@ mod tests {
         );
         assert_eq!(debian_package("bridge"), "iproute2");
         assert_eq!(debian_package("busybox"), "busybox-static");
+        assert_eq!(debian_package("ctr"), "containerd");
         assert_eq!(debian_package("no-such-tool"), "unknown: see .ci/run");
     }
 }

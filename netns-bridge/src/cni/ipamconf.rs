@@ -99,8 +99,8 @@ fn range(r: &Range, key: &str) -> Result<(Subnet, (Ipv4Addr, Ipv4Addr)), CniErro
         .subnet
         .as_deref()
         .ok_or_else(|| invalid(format!("{key}.subnet is missing")))?;
-    let net = subnet(text, &format!("{key}.subnet"))?;
-    bounds(&net, &r.range_start, &r.range_end, &r.gateway, key).map(|b| (net, b))
+    let net = gatewayed(subnet(text, &format!("{key}.subnet"))?, &r.gateway, key)?;
+    bounds(&net, &r.range_start, &r.range_end, key).map(|b| (net, b))
 }
 
 /// One IPv6 range: its subnet, the gateway checked against the bridge's. Addresses are
@@ -130,22 +130,22 @@ fn range6(r: &Range, key: &str) -> Result<Subnet6, CniError> {
     Ok(net)
 }
 
+/// The subnet with its `gateway`, when one is given: a host address of the subnet.
+fn gatewayed(net: Subnet, gateway: &Option<String>, key: &str) -> Result<Subnet, CniError> {
+    let Some(gw) = gateway else {
+        return Ok(net);
+    };
+    let gw = ipv4(gw, &format!("{key}.gateway"))?;
+    net.with_gateway(gw)
+        .map_err(|_| invalid(format!("{key}.gateway {gw} is not a host address of {net}")))
+}
+
 fn bounds(
     net: &Subnet,
     start: &Option<String>,
     end: &Option<String>,
-    gateway: &Option<String>,
     key: &str,
 ) -> Result<(Ipv4Addr, Ipv4Addr), CniError> {
-    if let Some(gw) = gateway {
-        let gw = ipv4(gw, &format!("{key}.gateway"))?;
-        if gw != net.gateway() {
-            return Err(invalid(format!(
-                "{key}.gateway {gw}: netns-bridge's gateway is the subnet's first address, {}",
-                net.gateway()
-            )));
-        }
-    }
     let bound = |text: &Option<String>, name: &str, default: Ipv4Addr| match text {
         None => Ok(default),
         Some(t) => {
@@ -159,8 +159,7 @@ fn bounds(
             }
         }
     };
-    let first = Ipv4Addr::from(u32::from(net.network()) + 2);
-    let last = Ipv4Addr::from(u32::from(net.broadcast()) - 1);
+    let (first, last) = net.hosts();
     let (start, end) = (
         bound(start, "rangeStart", first)?,
         bound(end, "rangeEnd", last)?,
@@ -191,14 +190,8 @@ pub fn addressing(top_subnet: Option<&str>, ipam: Option<&Ipam>) -> Result<Addre
     }
     let mut found: Vec<(Subnet, (Ipv4Addr, Ipv4Addr))> = Vec::new();
     if let Some(text) = &ipam.subnet {
-        let net = subnet(text, "ipam.subnet")?;
-        let b = bounds(
-            &net,
-            &ipam.range_start,
-            &ipam.range_end,
-            &ipam.gateway,
-            "ipam",
-        )?;
+        let net = gatewayed(subnet(text, "ipam.subnet")?, &ipam.gateway, "ipam")?;
+        let b = bounds(&net, &ipam.range_start, &ipam.range_end, "ipam")?;
         found.push((net, b));
     }
     let sets = ipam.ranges.as_deref().unwrap_or_default();
@@ -245,11 +238,7 @@ pub fn addressing(top_subnet: Option<&str>, ipam: Option<&Ipam>) -> Result<Addre
     }
     // Ranges that are the whole subnet restrict nothing.
     if let Some(s) = out.subnet {
-        let whole = (
-            Ipv4Addr::from(u32::from(s.network()) + 2),
-            Ipv4Addr::from(u32::from(s.broadcast()) - 1),
-        );
-        if out.ranges.contains(&whole) {
+        if out.ranges.contains(&s.hosts()) {
             out.ranges.clear();
         }
     }
@@ -409,11 +398,34 @@ mod tests {
     }
 
     #[test]
+    fn a_gateway_may_be_any_host_address() {
+        let a = addressing(
+            None,
+            Some(&ipam(
+                r#"{"ranges":[[{"subnet":"10.7.0.0/24","gateway":"10.7.0.254"}]]}"#,
+            )),
+        )
+        .expect("ok");
+        let s = a.subnet.expect("subnet");
+        assert_eq!(s.gateway(), Ipv4Addr::new(10, 7, 0, 254));
+        assert!(a.ranges.is_empty(), "the whole subnet: {:?}", a.ranges);
+        let top = addressing(
+            None,
+            Some(&ipam(r#"{"subnet":"10.7.0.0/24","gateway":"10.7.0.9"}"#)),
+        )
+        .expect("ok");
+        assert_eq!(
+            top.subnet.map(|s| s.gateway()),
+            Some(Ipv4Addr::new(10, 7, 0, 9))
+        );
+    }
+
+    #[test]
     fn what_cannot_be_honoured_is_named() {
         for (json, key) in [
             (r#"{"type":"dhcp"}"#, "ipam.type"),
             (
-                r#"{"ranges":[[{"subnet":"10.7.0.0/24","gateway":"10.7.0.9"}]]}"#,
+                r#"{"ranges":[[{"subnet":"10.7.0.0/24","gateway":"10.7.0.255"}]]}"#,
                 "ipam.ranges[0][0].gateway",
             ),
             (
