@@ -494,6 +494,7 @@ fn dual_stack_from_an_ipv6_range_set() {
 #[test]
 fn port_mappings_are_published_and_go_with_del() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     let host = Host::new();
     let a = NetnsGuard::new();
     let conf = conf_on(

@@ -169,6 +169,7 @@ fn a_namespace_deleted_mid_attach_leaves_nothing() {
 #[test]
 fn a_pid_target_that_exits_mid_attach_is_refused_though_its_namespace_lives() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     require_test_hooks!();
     let host = Host::new();
     let before = snapshot(&host, "nsbr0");

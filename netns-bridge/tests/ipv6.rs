@@ -109,6 +109,7 @@ fn both_families_reach_each_other() {
 #[test]
 fn nat_masquerades_both_families() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     let host = Host::new();
     let a = NetnsGuard::new();
     host.run([
@@ -140,6 +141,7 @@ fn nat_masquerades_both_families() {
 #[test]
 fn a_published_port_is_reached_over_both_families() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     let host = Host::new();
     let a = NetnsGuard::new();
     let b = NetnsGuard::new();

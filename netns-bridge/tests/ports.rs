@@ -12,6 +12,7 @@ use testkit::NetnsGuard;
 #[test]
 fn a_published_port_is_reached_from_everywhere_and_goes_with_the_attachment() {
     testkit::require_root!();
+    testkit::require_program!("nft");
     let host = Host::new();
     let a = NetnsGuard::new();
     let b = NetnsGuard::new();

@@ -149,7 +149,7 @@ fn podman_containers_reach_each_other_over_tcp() {
 
 #[test]
 fn podman_published_port_is_reached_from_host_container_and_itself() {
-    require_runtimes!("podman");
+    require_runtimes!("podman", "nft");
     let _t = Timer::start("podman_published_port_is_reached_from_host_container_and_itself");
     let Some(sandbox) = Sandbox::new() else {
         return;
