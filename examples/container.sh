@@ -14,8 +14,9 @@
 # volumes. `none` keeps the host's files (a mount namespace and a new /proc only), and
 # /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (v1) or /sys/fs/cgroup (v2) show the
 # container's own cgroup, as in Docker. Run by another user than root, it is rootless:
-# the same namespaces and lockdown, but no cgroup limits and no network but loopback
-# (it says so on stderr; the README says why). When COMMAND exits, everything is removed
+# the same namespaces and lockdown, with your subordinate uid and gid ranges mapped when
+# you have them (newuidmap), but no cgroup limits and no network but loopback (it says
+# so on stderr; the README says why). When COMMAND exits, everything is removed
 # (cgroup, address, veth, the bridge if this script made it), also when the setup
 # fails. The exit status is COMMAND's (125: the container could not be made).
 #
@@ -88,6 +89,13 @@ rootfs=$1
 shift
 [ "${1:-}" = -- ] && shift
 [ $# -ge 1 ] || usage
+# Whether the caller has subordinate uid and gid ranges, and the helpers that map them.
+has_subids() {
+    local who="^($(id -un)|$(id -u)):"
+    command -v newuidmap >/dev/null && command -v newgidmap >/dev/null &&
+        grep -qE "$who" /etc/subuid 2>/dev/null && grep -qE "$who" /etc/subgid 2>/dev/null
+}
+
 rootless=no
 if [ "$(id -u)" != 0 ]; then
     rootless=yes
@@ -187,6 +195,12 @@ caps=chown,dac_override,fsetid,fowner,mknod,net_raw,setgid,setuid,setfcap,setpca
 if [ -n "$subids" ]; then
     case $subids in *[!0-9]* | '') die "bad --subids '$subids' (a number)" ;; esac
     ids=(--map-users "0:$subids:65536" --map-groups "0:$subids:65536" --setuid 0 --setgid 0)
+elif [ "$rootless" = yes ] && has_subids; then
+    # Your subordinate ranges (/etc/subuid, /etc/subgid), written by newuidmap and
+    # newgidmap: root inside is you, uids 1... inside are the range (as rootless Podman).
+    ids=(--map-auto)
+    echo "container.sh: rootless: uids and gids 1 and up inside are your subordinate" \
+        "ranges" >&2
 else
     ids=(--map-root-user)
 fi
