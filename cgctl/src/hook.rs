@@ -9,42 +9,26 @@
 //! Steps: `move` (a PID was looked up and is about to be written to cgroup.procs),
 //! `moved` (after a PID was written), `rollback` (about to write a PID back).
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
 use nix::errno::Errno;
+use nscli::testhook::Hooks;
 
 use crate::error::{Error, Result};
 
 pub const PAUSE_ENV: &str = "CGCTL_TEST_PAUSE";
 pub const FAIL_ENV: &str = "CGCTL_TEST_FAIL";
 
+const HOOKS: Hooks = Hooks {
+    fail_env: FAIL_ENV,
+    pause_env: PAUSE_ENV,
+};
+
 /// Called at each step.
 pub fn checkpoint(step: &str) -> Result<()> {
-    if !cfg!(debug_assertions) {
-        return Ok(());
-    }
-    if let Some(pause) = std::env::var_os(PAUSE_ENV) {
-        let pause = pause.to_string_lossy();
-        if let Some((at, dir)) = pause.split_once(':') {
-            if at == step {
-                wait(Path::new(dir));
-            }
-        }
-    }
-    if std::env::var_os(FAIL_ENV).is_some_and(|s| s == step) {
+    if HOOKS.checkpoint(step) {
         return Err(Error::sys(
             format!("injected failure at step {step}"),
             Errno::EIO,
         ));
     }
     Ok(())
-}
-
-fn wait(dir: &Path) {
-    let _ = std::fs::write(dir.join("paused"), b"");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !dir.join("resume").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }

@@ -8,42 +8,26 @@
 //!
 //! Steps, in order: `bridge`, `lease`, `veth`, `inside`, `nat`, `done`.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
 use nix::errno::Errno;
+use nscli::testhook::Hooks;
 
 use crate::error::Error;
 
 pub const FAIL_ENV: &str = "NETNS_BRIDGE_TEST_FAIL";
 pub const PAUSE_ENV: &str = "NETNS_BRIDGE_TEST_PAUSE";
 
+const HOOKS: Hooks = Hooks {
+    fail_env: FAIL_ENV,
+    pause_env: PAUSE_ENV,
+};
+
 /// Called by attach after each step.
 pub fn checkpoint(step: &str) -> Result<(), Error> {
-    if !cfg!(debug_assertions) {
-        return Ok(());
-    }
-    if let Some(pause) = std::env::var_os(PAUSE_ENV) {
-        let pause = pause.to_string_lossy();
-        if let Some((at, dir)) = pause.split_once(':') {
-            if at == step {
-                wait(Path::new(dir));
-            }
-        }
-    }
-    if std::env::var_os(FAIL_ENV).is_some_and(|s| s == step) {
+    if HOOKS.checkpoint(step) {
         return Err(Error::sys(
             format!("injected failure after step {step}"),
             Errno::EIO,
         ));
     }
     Ok(())
-}
-
-fn wait(dir: &Path) {
-    let _ = std::fs::write(dir.join("paused"), b"");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !dir.join("resume").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }

@@ -9,7 +9,8 @@
 //! - [`output`]: stdout, where a closed pipe ends quietly;
 //! - [`cell`], [`columns`], [`table`], [`format`], [`json`], [`tree`]: the tables of
 //!   every tool, with `-o`, `-r`, `-n` and `--json`;
-//! - [`term`]: the width of the terminal on stdout, text cut to fit.
+//! - [`term`]: the width of the terminal on stdout, text cut to fit;
+//! - [`testhook`]: debug-build hooks that make a step fail or pause, for the tests.
 //!
 //! Nothing here runs before it is called: no statics, no set-up at start-up.
 
@@ -25,4 +26,5 @@ pub mod output;
 pub mod report;
 pub mod table;
 pub mod term;
+pub mod testhook;
 pub mod tree;
