@@ -57,6 +57,20 @@ pub struct Cli {
     /// Print results as JSON on stdout (also after the command: COMMAND --json)
     #[arg(long)]
     pub json: bool,
+    /// Go through systemd (transient scopes over D-Bus) where it manages the tree
+    #[arg(
+        long,
+        global = true,
+        env = "CGCTL_SYSTEMD",
+        value_enum,
+        default_value_t,
+        value_name = "WHEN"
+    )]
+    pub systemd: crate::systemd::Use,
+    /// With systemd: the slice of the scopes made [default: system.slice; app.slice of
+    /// the user's manager when unprivileged]
+    #[arg(long, global = true, env = "CGCTL_SLICE", value_name = "SLICE")]
+    pub slice: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -266,6 +280,9 @@ pub struct Invocation {
     pub root: Option<String>,
     /// `--json`, before or after the command (tables: in `Request`'s [`OutputArgs`]).
     pub json: bool,
+    /// `--systemd` and `--slice`.
+    pub systemd: crate::systemd::Use,
+    pub slice: Option<String>,
     pub request: Request,
 }
 
@@ -303,6 +320,8 @@ impl Cli {
         Ok(Invocation {
             root: self.root,
             json,
+            systemd: self.systemd,
+            slice: self.slice,
             request,
         })
     }

@@ -29,6 +29,7 @@ pub mod resource;
 pub mod run;
 pub mod show;
 pub mod subtree;
+pub mod systemd;
 pub mod tree;
 pub mod value;
 
