@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 const DEST: &str = "org.freedesktop.systemd1";
 const PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+/// The error systemd answers for a unit it does not have (loaded).
+const NO_SUCH_UNIT: &str = "org.freedesktop.systemd1.NoSuchUnit";
 
 /// Which manager: the system's (root), or the caller's own user manager
 /// (`$XDG_RUNTIME_DIR/bus`).
@@ -133,7 +135,8 @@ impl Bus {
     }
 
     /// Stops a unit (`StopUnit`, mode "replace": SIGTERM, then SIGKILL after its
-    /// timeout) and waits until it is stopped, its cgroup removed.
+    /// timeout) and waits until it is stopped, its cgroup removed. A unit that is
+    /// already gone (a scope whose last process exited) counts as stopped.
     pub fn stop(&self, unit: &str) -> Result<()> {
         self.run_job(
             &format!("cannot stop {unit}"),
@@ -154,7 +157,16 @@ impl Bus {
         let mut removed = manager
             .receive_signal("JobRemoved")
             .map_err(|e| bus_error(what, e))?;
-        let job: OwnedObjectPath = manager.call(method, body).map_err(|e| bus_error(what, e))?;
+        let job: OwnedObjectPath = match manager.call(method, body) {
+            Ok(job) => job,
+            // Only StopUnit can find the unit gone, which is what it was asked for.
+            Err(zbus::Error::MethodError(name, _, _))
+                if method == "StopUnit" && name.as_str() == NO_SUCH_UNIT =>
+            {
+                return Ok(())
+            }
+            Err(e) => return Err(bus_error(what, e)),
+        };
         for msg in &mut removed {
             let (_, path, _, result): (u32, OwnedObjectPath, String, String) =
                 msg.body().deserialize().map_err(|e| bus_error(what, e))?;

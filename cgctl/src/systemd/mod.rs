@@ -136,13 +136,16 @@ pub fn choose(how: Use, ctx: &Ctx, slice: Option<&str>) -> Result<Option<Systemd
 }
 
 /// The scope unit for cgctl name `name`: `cgctl-NAME.scope`, with `/` as `-` and
-/// every byte systemd does not allow in a unit name as `\xHH` (systemd-escape).
+/// every other byte systemd does not allow in a unit name as `\xHH` (`-` stays: a
+/// scope's name, unlike a slice's, says nothing about where it is).
 pub fn scope_name(name: &str) -> String {
     let mut out = String::from("cgctl-");
     for b in name.trim_matches('/').bytes() {
         match b {
             b'/' => out.push('-'),
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b':' | b'_' | b'.' => out.push(b as char),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b':' | b'_' | b'.' | b'-' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("\\x{b:02x}")),
         }
     }
@@ -367,7 +370,8 @@ mod tests {
     fn scope_names_are_escaped() {
         assert_eq!(scope_name("4242"), "cgctl-4242.scope");
         assert_eq!(scope_name("box/web"), "cgctl-box-web.scope");
-        assert_eq!(scope_name("a b-c"), "cgctl-a\\x20b\\x2dc.scope");
+        assert_eq!(scope_name("sd-exec"), "cgctl-sd-exec.scope");
+        assert_eq!(scope_name("a b\\c"), "cgctl-a\\x20b\\x5cc.scope");
     }
 
     #[test]
