@@ -75,7 +75,12 @@ pub fn apply(
 }
 
 /// The effective value in words, from what was read back.
-fn effective(dir: &CgroupDir, res: Resource, version: Version, files: &[FileValue]) -> String {
+pub(crate) fn effective(
+    dir: &CgroupDir,
+    res: Resource,
+    version: Version,
+    files: &[FileValue],
+) -> String {
     let get = |name: &str| {
         files
             .iter()

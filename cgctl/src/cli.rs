@@ -105,6 +105,20 @@ pub struct Cli {
     /// Print results as JSON on stdout (also after the command: COMMAND --json)
     #[arg(long)]
     pub json: bool,
+    /// Go through systemd (transient scopes over D-Bus) where it manages the tree
+    #[arg(
+        long,
+        global = true,
+        env = "CGCTL_SYSTEMD",
+        value_enum,
+        default_value_t,
+        value_name = "WHEN"
+    )]
+    pub systemd: crate::systemd::Use,
+    /// With systemd: the slice of the scopes made [default: system.slice; app.slice of
+    /// the user's manager when unprivileged]
+    #[arg(long, global = true, env = "CGCTL_SLICE", value_name = "SLICE")]
+    pub slice: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -416,6 +430,9 @@ pub struct Invocation {
     pub json: bool,
     /// `-q`: `create`, `add`, `rm` and `mount` print nothing on success.
     pub quiet: bool,
+    /// `--systemd` and `--slice`.
+    pub systemd: crate::systemd::Use,
+    pub slice: Option<String>,
     pub request: Request,
 }
 
@@ -461,6 +478,8 @@ impl Cli {
             root: self.root,
             json,
             quiet,
+            systemd: self.systemd,
+            slice: self.slice,
             request,
         })
     }

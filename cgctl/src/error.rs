@@ -75,6 +75,10 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
+    /// A call to systemd over D-Bus failed.
+    #[error("{what}: {why}")]
+    Bus { what: String, why: String },
+
     /// Waiting for the kernel to get somewhere took too long.
     #[error("timed out: {0}")]
     Timeout(String),

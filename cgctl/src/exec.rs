@@ -155,7 +155,7 @@ impl Prepared<'_> {
 }
 
 /// Replaces cgctl with COMMAND; returns only if exec failed.
-fn exec_now(program: &Path, command: &[OsString]) -> Error {
+pub fn exec_now(program: &Path, command: &[OsString]) -> Error {
     let display = command
         .first()
         .map_or_else(String::new, |c| c.to_string_lossy().into_owned());

@@ -32,6 +32,7 @@ pub mod resource;
 pub mod run;
 pub mod show;
 pub mod subtree;
+pub mod systemd;
 pub mod top;
 pub mod topview;
 pub mod tree;

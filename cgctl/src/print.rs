@@ -60,7 +60,12 @@ fn text_list(items: &[String]) -> Cell {
 
 /// `cgctl mode`: the mode on the first line, then a row per hierarchy mount. JSON:
 /// `{"mode": "...", "hierarchies": [rows]}`.
-pub fn mode(out: &mut Output, layout: &Layout, args: &OutputArgs) -> Result<()> {
+pub fn mode(
+    out: &mut Output,
+    layout: &Layout,
+    systemd: Option<&crate::systemd::Status>,
+    args: &OutputArgs,
+) -> Result<()> {
     let cols = columns_for(args, columns::MODE_DEFAULT)?;
     let mut rows = Vec::new();
     for h in &layout.hierarchies {
@@ -88,6 +93,10 @@ pub fn mode(out: &mut Output, layout: &Layout, args: &OutputArgs) -> Result<()> 
             let doc: Map<String, Value> = [
                 ("mode".to_string(), Value::from(layout.mode.to_string())),
                 ("hierarchies".to_string(), Value::Array(hierarchies)),
+                (
+                    "systemd".to_string(),
+                    serde_json::to_value(systemd).unwrap_or(Value::Null),
+                ),
             ]
             .into_iter()
             .collect();
@@ -96,6 +105,9 @@ pub fn mode(out: &mut Output, layout: &Layout, args: &OutputArgs) -> Result<()> 
         format @ Format::Table(_) => {
             out.line(layout.mode)?;
             format::write_rows(out, format, "hierarchies", &cols, &rows, cell)?;
+            if let Some(s) = systemd {
+                out.line(crate::systemd::describe(s))?;
+            }
         }
     }
     Ok(())
