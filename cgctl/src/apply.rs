@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::cgpath::Location;
-use crate::cgroup::write::{apply_plan, FileValue};
+use crate::cgroup::write::{apply_plan, FileValue, Restore};
 use crate::cgroup::{self, CgroupDir};
 use crate::ctx::Ctx;
 use crate::error::Result;
@@ -46,15 +46,16 @@ impl Applied {
 }
 
 /// Sets `limit` on the existing cgroup `loc`, reads it back. On v2 the resource's
-/// controller is enabled along the path first. A failed write restores the files
-/// written before it.
+/// controller is enabled along the path first. A failed write or read puts back the
+/// files written before it; so does the [`Restore`] returned, if dropped without
+/// [`Restore::keep`] (a later step of the command failed).
 pub fn apply(
     ctx: &Ctx,
     loc: &Location,
     limit: &Limit,
     requested: &str,
     force: bool,
-) -> Result<Applied> {
+) -> Result<(Applied, Restore)> {
     let hier = &ctx.layout.hierarchies[loc.hierarchy];
     let version = hier.version;
     let res = limit.resource();
@@ -64,14 +65,15 @@ pub fn apply(
     }
     let dir = CgroupDir::open(&loc.dir)?;
     let writes = cgroup::plan(limit, version, force, &dir)?;
-    let files = apply_plan(&dir, &writes, res, version)?;
-    Ok(Applied {
+    let (files, restore) = apply_plan(&dir, &writes, res, version)?;
+    let applied = Applied {
         cgroup: loc.dir.clone(),
         resource: res,
         requested: requested.to_string(),
         effective: effective(&dir, res, version, &files),
         files,
-    })
+    };
+    Ok((applied, restore))
 }
 
 /// The effective value in words, from what was read back.
@@ -158,7 +160,8 @@ mod tests {
         let cg = cgroup(own, &[]);
         let l = limit(res, v);
         let writes = cgroup::plan(&l, version, false, &cg.dir).unwrap();
-        let files = apply_plan(&cg.dir, &writes, res, version).unwrap();
+        let (files, restore) = apply_plan(&cg.dir, &writes, res, version).unwrap();
+        restore.keep();
         effective(&cg.dir, res, version, &files)
     }
 

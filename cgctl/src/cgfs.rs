@@ -152,9 +152,14 @@ impl Created {
         self.dirs.push(dir);
     }
 
+    /// The directories made, in order.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
     /// The work succeeded: keep what was made.
-    pub fn keep(mut self) -> Vec<PathBuf> {
-        std::mem::take(&mut self.dirs)
+    pub fn keep(mut self) {
+        self.dirs.clear();
     }
 }
 

@@ -11,9 +11,10 @@ use crate::cgroup::{v1, v2, CgroupDir};
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::layout::Version;
+use crate::undo::Undo;
 
 /// Makes cgroups; everything it made is removed again if it is dropped before
-/// [`Creator::finish`] (a failure halfway leaves nothing behind).
+/// [`Creator::keep`] (a failure halfway leaves nothing behind).
 pub struct Creator<'a> {
     ctx: &'a Ctx,
     created: Created,
@@ -102,24 +103,29 @@ impl<'a> Creator<'a> {
         Ok(())
     }
 
-    /// Keeps everything made; returns the directories made, in order.
-    pub fn finish(self) -> Vec<PathBuf> {
-        self.created.keep()
+    /// The directories made so far, in order.
+    pub fn made(&self) -> &[PathBuf] {
+        self.created.dirs()
+    }
+
+    /// Keeps everything made.
+    pub fn keep(&mut self) {
+        std::mem::take(&mut self.created).keep();
     }
 }
 
-/// Creates every name in every location list; all or nothing.
+/// Creates every name in every location list; all or nothing (until `undo` is kept).
 pub fn create_all(
     ctx: &Ctx,
     targets: &[Vec<Location>],
     controllers: &[String],
-) -> Result<Vec<PathBuf>> {
-    let mut creator = Creator::new(ctx);
+    undo: &mut Undo,
+) -> Result<()> {
     for locs in targets {
         for loc in locs {
             let v2c = ctx.v2_controllers(loc.hierarchy, controllers);
-            creator.create(loc, &v2c)?;
+            undo.creator().create(loc, &v2c)?;
         }
     }
-    Ok(creator.finish())
+    Ok(())
 }

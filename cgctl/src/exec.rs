@@ -9,12 +9,11 @@ use nix::errno::Errno;
 
 use crate::apply::{self, Applied};
 use crate::cgpath::Name;
-use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::held::Held;
-use crate::procs;
 use crate::resource::{Limit, Resource};
+use crate::undo::Undo;
 
 /// `cgctl exec`.
 #[derive(Debug)]
@@ -67,8 +66,7 @@ pub struct Prepared<'a> {
     /// The cgroup's directory in each hierarchy.
     pub cgroups: Vec<PathBuf>,
     program: PathBuf,
-    creator: Creator<'a>,
-    moves: procs::Moves,
+    undo: Undo<'a>,
 }
 
 /// Does everything up to exec: checks COMMAND and every value and name, creates the
@@ -112,44 +110,44 @@ pub fn prepare<'a>(ctx: &'a Ctx, req: &ExecRequest) -> Result<Prepared<'a>> {
         );
     }
     let locs = ctx.resolver().resolve(&name, &hiers)?;
-    let mut creator = Creator::new(ctx);
+    let mut undo = Undo::new(ctx);
     for loc in &locs {
         let v2c = ctx.v2_controllers(loc.hierarchy, &controllers);
-        creator.create(loc, &v2c)?;
+        undo.creator().create(loc, &v2c)?;
     }
     let mut applied = Vec::new();
     for (res, val, text, h) in &values {
         let loc = locs.iter().find(|l| l.hierarchy == *h).ok_or_else(|| {
             Error::Unsupported(format!("{} has no cgroup for the {res} limit", req.cgroup))
         })?;
-        applied.push(apply::apply(ctx, loc, val, text, req.force)?);
+        let (done, restore) = apply::apply(ctx, loc, val, text, req.force)?;
+        undo.restore(restore);
+        applied.push(done);
     }
-    // Move ourselves in; on failure the moves are undone, then the cgroups removed.
+    // Move ourselves in; on failure the moves are undone, the limits put back, then
+    // the cgroups removed.
     let me = std::rc::Rc::new(Held::open(std::process::id() as i32, false)?);
     let before = me.cgroups()?;
-    let mut moves = procs::Moves::default();
     for loc in &locs {
         let from = ctx.dir_in(&before, loc.hierarchy);
         let dir = crate::cgroup::CgroupDir::open(&loc.dir)?;
-        moves.attach(&dir, from.as_deref(), ctx.version(loc), &me)?;
+        undo.moves()
+            .attach(&dir, from.as_deref(), ctx.version(loc), &me)?;
     }
     Ok(Prepared {
         applied,
         cgroups: locs.into_iter().map(|l| l.dir).collect(),
         program,
-        creator,
-        moves,
+        undo,
     })
 }
 
 impl Prepared<'_> {
     /// Replaces cgctl with COMMAND; returns only if exec failed, after moving cgctl
-    /// back and removing the cgroups it made.
+    /// back, putting the limits back and removing the cgroups it made.
     pub fn exec(self, command: &[OsString]) -> Error {
         let err = exec_now(&self.program, command);
-        let Prepared { moves, creator, .. } = self;
-        drop(moves);
-        drop(creator);
+        drop(self.undo);
         err
     }
 }

@@ -106,7 +106,10 @@ fn ancestors() -> Result<Vec<i32>> {
         out.push(pid);
         pid = match Process::open(pid).and_then(|p| p.stat()) {
             Ok(stat) => stat.ppid,
-            Err(_) => break,
+            // Gone meanwhile: its children went to a reaper, the chain ends here.
+            Err(nsproc::Error::NoSuchProcess { .. } | nsproc::Error::Exited { .. }) => break,
+            // Any other failure must not let an ancestor through unchecked.
+            Err(e) => return Err(e.into()),
         };
     }
     Ok(out)

@@ -36,6 +36,7 @@ pub mod systemd;
 pub mod top;
 pub mod topview;
 pub mod tree;
+pub mod undo;
 pub mod value;
 pub mod watch;
 

@@ -7,13 +7,13 @@ use std::rc::Rc;
 use crate::apply::{self, Applied};
 use crate::cgpath::{Location, Name};
 use crate::cgroup::CgroupDir;
-use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::held::Held;
 use crate::layout::Version;
 use crate::resource::Limit;
 use crate::show::Report;
+use crate::undo::Undo;
 use crate::{procs, remove, show, tree};
 
 /// `cgctl create`.
@@ -24,8 +24,9 @@ pub struct CreateRequest {
     pub controllers: Vec<String>,
 }
 
-/// `cgctl create`: all names, all or nothing.
-pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Vec<PathBuf>> {
+/// `cgctl create`: all names, all or nothing. Returns the directories made, and what
+/// removes them again unless kept.
+pub fn create<'a>(ctx: &'a Ctx, req: &CreateRequest) -> Result<(Vec<PathBuf>, Undo<'a>)> {
     let controllers = &req.controllers;
     let names = req
         .cgroups
@@ -42,7 +43,9 @@ pub fn create(ctx: &Ctx, req: &CreateRequest) -> Result<Vec<PathBuf>> {
         }
         targets.push(resolver.resolve(n, &ctx.hierarchies_for(n, controllers)?)?);
     }
-    crate::create::create_all(ctx, &targets, controllers)
+    let mut undo = Undo::new(ctx);
+    crate::create::create_all(ctx, &targets, controllers, &mut undo)?;
+    Ok((undo.made().to_vec(), undo))
 }
 
 /// Whether a limit TARGET is a PID (digits only) rather than a cgroup.
@@ -75,9 +78,10 @@ pub struct LimitRequest {
 
 /// `cgctl limit`: for a PID, create its cgroup, set the limit, move the process in;
 /// for a cgroup, set the limit. Every value, name and PID is checked before anything
-/// is written; if a later step fails, the processes moved go back where they were and
+/// is written; if a later step fails, or the [`Undo`] returned is dropped unkept, the
+/// processes moved go back where they were, the limits get their old values back and
 /// the cgroups made for them are removed again.
-pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
+pub fn limit<'a>(ctx: &'a Ctx, req: &LimitRequest) -> Result<(Vec<Applied>, Undo<'a>)> {
     let res = req.limit.resource();
     let targets = req
         .targets
@@ -109,8 +113,7 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
     } else {
         Vec::new()
     };
-    let mut creator = Creator::new(ctx);
-    let mut moves = procs::Moves::default();
+    let mut undo = Undo::new(ctx);
     let mut out = Vec::new();
     let mut applied_to = std::collections::HashSet::new();
     for (pid, locs) in &plans {
@@ -118,21 +121,21 @@ pub fn limit(ctx: &Ctx, req: &LimitRequest) -> Result<Vec<Applied>> {
             if let Some((held, _)) = pid {
                 // Nothing is created for a process that has exited since.
                 held.ensure_same()?;
-                creator.create(loc, &v2c)?;
+                undo.creator().create(loc, &v2c)?;
             }
             // A cgroup shared by several PIDs gets the limit once.
             if applied_to.insert(loc.dir.clone()) {
-                out.push(apply::apply(ctx, loc, &req.limit, &req.value, req.force)?);
+                let (applied, restore) = apply::apply(ctx, loc, &req.limit, &req.value, req.force)?;
+                undo.restore(restore);
+                out.push(applied);
             }
             if let Some((held, from)) = pid {
                 let dir = CgroupDir::open(&loc.dir)?;
-                moves.attach(&dir, from.as_deref(), version, held)?;
+                undo.moves().attach(&dir, from.as_deref(), version, held)?;
             }
         }
     }
-    moves.keep();
-    creator.finish();
-    Ok(out)
+    Ok((out, undo))
 }
 
 /// `cgctl add`.
@@ -149,8 +152,9 @@ pub struct AddRequest {
 
 /// `cgctl add`: moves processes (or threads) into a cgroup, in every hierarchy it
 /// exists in; all or nothing (a process that cannot be moved puts the ones moved
-/// before it back). Returns the cgroup directories.
-pub fn add(ctx: &Ctx, req: &AddRequest) -> Result<Vec<PathBuf>> {
+/// before it back, and so does the [`Undo`] returned if dropped unkept). Returns the
+/// cgroup directories.
+pub fn add<'a>(ctx: &'a Ctx, req: &AddRequest) -> Result<(Vec<PathBuf>, Undo<'a>)> {
     let name = Name::parse(&req.cgroup)?;
     let hiers = ctx.hierarchies_for(&name, &req.controllers)?;
     let locs = ctx.existing(&name, &hiers)?;
@@ -167,15 +171,15 @@ pub fn add(ctx: &Ctx, req: &AddRequest) -> Result<Vec<PathBuf>> {
         let memberships = held.cgroups()?;
         origins.push((Rc::new(held), memberships));
     }
-    let mut moves = procs::Moves::default();
+    let mut undo = Undo::new(ctx);
     for (held, memberships) in &origins {
         for (loc, dir) in locs.iter().zip(&dirs) {
             let from = ctx.dir_in(memberships, loc.hierarchy);
-            moves.attach(dir, from.as_deref(), ctx.version(loc), held)?;
+            undo.moves()
+                .attach(dir, from.as_deref(), ctx.version(loc), held)?;
         }
     }
-    moves.keep();
-    Ok(locs.into_iter().map(|l| l.dir).collect())
+    Ok((locs.into_iter().map(|l| l.dir).collect(), undo))
 }
 
 /// The locations of a TARGET for `show`: a PID's cgroups, or a cgroup's.

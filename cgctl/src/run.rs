@@ -1,12 +1,14 @@
 //! Running one parsed invocation: the request to its library call, the result to
 //! stdout. The binary only parses, calls [`run`] and exits with its status.
 
+use nscli::exit::Failure;
 use nscli::output::Output;
 
 use crate::cli::{Invocation, Request};
 use crate::error::{Error, Result};
 use crate::print::ExecReport;
 use crate::systemd::{self, Systemd};
+use crate::undo::Undo;
 use crate::{exec, mount, ops, print, watch, Ctx};
 
 /// Runs one request and prints its result on `out`. `exec` returns only if it failed.
@@ -50,15 +52,25 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
             };
             print::mode(out, &ctx.layout, status.as_ref(), &o)
         }
-        Request::Create(req) => print::paths(out, &ops::create(&ctx()?, &req)?, json, quiet),
-        Request::Add(req) => print::paths(out, &ops::add(&ctx()?, &req)?, json, quiet),
+        Request::Create(req) => {
+            let ctx = ctx()?;
+            let (dirs, undo) = ops::create(&ctx, &req)?;
+            keep_if_written(undo, out, |out| print::paths(out, &dirs, json, quiet))
+        }
+        Request::Add(req) => {
+            let ctx = ctx()?;
+            let (dirs, undo) = ops::add(&ctx, &req)?;
+            keep_if_written(undo, out, |out| print::paths(out, &dirs, json, quiet))
+        }
         Request::Limit(req) => {
             let ctx = ctx()?;
-            let applied = match sd(&ctx)? {
-                Some(s) => s.limit(&ctx, &req)?,
-                None => ops::limit(&ctx, &req)?,
-            };
-            print::limit(out, &applied, json)
+            match sd(&ctx)? {
+                Some(s) => print::limit(out, &s.limit(&ctx, &req)?, json),
+                None => {
+                    let (applied, undo) = ops::limit(&ctx, &req)?;
+                    keep_if_written(undo, out, |out| print::limit(out, &applied, json))
+                }
+            }
         }
         Request::Exec(req) => {
             let ctx = ctx().map_err(Error::before_exec)?;
@@ -92,6 +104,23 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
             print::dirs(out, &dirs, json)
         }
     }
+}
+
+/// Prints a command's result with `print` and writes it out; only then is what the
+/// command changed kept. A result that cannot be written undoes it all (exit 1: the
+/// script asking never learns of it); a reader that went away keeps it (`| head` ends
+/// quietly, with status 0).
+fn keep_if_written(
+    undo: Undo,
+    out: &mut Output,
+    print: impl FnOnce(&mut Output) -> Result<()>,
+) -> Result<()> {
+    let written = print(out).and_then(|()| Ok(out.flush()?));
+    match &written {
+        Err(e) if !e.is_closed_pipe() => drop(undo),
+        _ => undo.keep(),
+    }
+    written
 }
 
 /// `cgctl exec`: prepares, reports (flushed before COMMAND's output), then execs.

@@ -6,7 +6,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{dir, run, sleeper, Scope};
+use common::{cgroup_of, dir, read, run, sleeper, Scope};
 use serde_json::Value;
 
 fn json(out: &str) -> Value {
@@ -129,6 +129,57 @@ fn a_result_that_cannot_be_written_is_exit_1() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_result_that_cannot_be_written_changes_nothing() {
+    testkit::require_root!();
+    let s = Scope::new();
+    run(&["create", "-q", &s.name]).success();
+    let pids_max = dir("pids", &s.name).join("pids.max");
+    let before = read(&pids_max);
+    let p = sleeper();
+    let pid = p.pid().to_string();
+    let home = cgroup_of(p.pid(), "pids");
+    let new = s.sub("new");
+    for args in [
+        vec!["limit", "pids", "10", &s.name],
+        vec!["limit", "pids", "10", &pid, "--cgroup", &new],
+        vec!["add", &s.name, &pid],
+        vec!["create", &new],
+    ] {
+        let out = cgctl_to(&args, full(), Stdio::piped()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot write the output"), "{args:?}: {err}");
+        // undone: the limit as it was, the process where it was, no cgroup made
+        assert_eq!(read(&pids_max), before, "{args:?}");
+        assert_eq!(cgroup_of(p.pid(), "pids"), home, "{args:?}");
+        assert!(!dir("pids", &new).exists(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_keeps_what_was_done() {
+    testkit::require_root!();
+    let s = Scope::new();
+    run(&["create", "-q", &s.name]).success();
+    let (reader, writer) = nix::unistd::pipe().unwrap();
+    drop(reader);
+    let out = cgctl_to(
+        &["limit", "pids", "10", &s.name],
+        Stdio::from(writer),
+        Stdio::piped(),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.starts_with(b"pids: 10"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read(&dir("pids", &s.name).join("pids.max")), "10");
 }
 
 #[test]

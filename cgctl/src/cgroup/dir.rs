@@ -93,6 +93,18 @@ impl CgroupDir {
         })
     }
 
+    /// The same directory, on a descriptor of its own.
+    pub fn try_clone(&self) -> Result<CgroupDir> {
+        Ok(CgroupDir {
+            fd: self
+                .fd
+                .try_clone()
+                .map_err(|e| Error::file("duplicate the descriptor of", &self.path, e))?,
+            path: self.path.clone(),
+            checked: self.checked,
+        })
+    }
+
     /// The directory's path, for messages.
     pub fn path(&self) -> &Path {
         &self.path

@@ -57,7 +57,9 @@ pub fn set(
     force: bool,
 ) -> Result<Vec<(&'static str, String)>> {
     let writes = crate::cgroup::plan(limit, version, force, &cg.dir)?;
-    crate::cgroup::write::apply_plan(&cg.dir, &writes, limit.resource(), version)?;
+    let (_, restore) =
+        crate::cgroup::write::apply_plan(&cg.dir, &writes, limit.resource(), version)?;
+    restore.keep();
     for w in &writes {
         assert_eq!(cg.file(w.file), w.value, "{} as written", w.file);
     }

@@ -34,25 +34,25 @@ pub struct FileValue {
     pub clamped: bool,
 }
 
-/// Writes `writes` (a plan for `res`) in order; if one fails, the files written before
-/// it get their old values back, newest first. Then reads every file back.
+/// Writes `writes` (a plan for `res`) in order, then reads every file back. Returns
+/// the files as read back and the [`Restore`] that puts their old values back: if a
+/// write or a read fails, that happens at once; else when the caller drops it without
+/// [`Restore::keep`] (a later step of the command failed).
 pub fn apply_plan(
     dir: &CgroupDir,
     writes: &[Write],
     res: Resource,
     version: Version,
-) -> Result<Vec<FileValue>> {
-    let mut done: Vec<(&'static str, String)> = Vec::new();
+) -> Result<(Vec<FileValue>, Restore)> {
+    let mut restore = Restore {
+        dir: dir.try_clone()?,
+        old: Vec::new(),
+    };
     for w in writes {
         let old = dir.read_opt(w.file);
-        if let Err(e) = write_one(dir, w.file, &w.value, res, version) {
-            for (file, old) in done.iter().rev() {
-                let _ = dir.write(file, old);
-            }
-            return Err(e);
-        }
+        write_one(dir, w.file, &w.value, res, version)?;
         if let Some(old) = old {
-            done.push((w.file, restore_value(w.file, &old)));
+            restore.old.push((w.file, restore_value(w.file, &old)));
         }
     }
     let mut out = Vec::new();
@@ -65,7 +65,33 @@ pub fn apply_plan(
             read,
         });
     }
-    Ok(out)
+    Ok((out, restore))
+}
+
+/// Files of one cgroup written by this call, with their old values: put back, newest
+/// first, when dropped unless [`Restore::keep`] was called. A file that cannot be put
+/// back is reported on stderr, and the others still are.
+#[derive(Debug)]
+pub struct Restore {
+    dir: CgroupDir,
+    old: Vec<(&'static str, String)>,
+}
+
+impl Restore {
+    /// The command succeeded: leave the new values.
+    pub fn keep(mut self) {
+        self.old.clear();
+    }
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        while let Some((file, old)) = self.old.pop() {
+            if let Err(e) = self.dir.write(file, &old) {
+                nscli::report::error("cgctl", &format!("cannot put back {file}: {e}"));
+            }
+        }
+    }
 }
 
 /// What to write to put back a value read from `file`.
@@ -163,13 +189,14 @@ mod tests {
     #[test]
     fn writes_in_order_and_reads_back() {
         let cg = cgroup(&[("pids.max", "max\n"), ("cpu.max", "max 100000\n")], &[]);
-        let out = apply_plan(
+        let (out, restore) = apply_plan(
             &cg.dir,
             &[w("pids.max", "64"), w("cpu.max", "50000 100000")],
             Resource::Pids,
             Version::V2,
         )
         .unwrap();
+        restore.keep();
         assert_eq!(cg.file("pids.max"), "64");
         assert_eq!(out[1].read, "50000 100000");
         assert!(out.iter().all(|f| !f.clamped));
@@ -179,13 +206,14 @@ mod tests {
     fn what_reads_back_differently_is_clamped() {
         // The second write stands in for the kernel rounding the first.
         let cg = cgroup(&[("pids.max", "max\n")], &[]);
-        let out = apply_plan(
+        let (out, restore) = apply_plan(
             &cg.dir,
             &[w("pids.max", "64"), w("pids.max", "32")],
             Resource::Pids,
             Version::V2,
         )
         .unwrap();
+        restore.keep();
         assert!(out[0].clamped, "{:?}", out[0]);
         assert_eq!(
             (out[0].written.as_str(), out[0].read.as_str()),
@@ -213,6 +241,21 @@ mod tests {
         assert!(msg.contains("(writing '10000')"), "{msg}");
         assert!(msg.contains("the cpu controller is not enabled"), "{msg}");
         assert_eq!(cg.file("cpu.cfs_period_us"), "100000");
+    }
+
+    #[test]
+    fn a_restore_not_kept_puts_back_the_old_values_newest_first() {
+        let cg = cgroup(&[("pids.max", "max\n"), ("cpu.max", "max 100000\n")], &[]);
+        let writes = [w("pids.max", "64"), w("cpu.max", "50000 100000")];
+        let (_, restore) = apply_plan(&cg.dir, &writes, Resource::Pids, Version::V2).unwrap();
+        assert_eq!(cg.file("pids.max"), "64");
+        drop(restore);
+        assert_eq!(cg.file("pids.max"), "max");
+        assert_eq!(cg.file("cpu.max"), "max 100000");
+        // the same file twice: the oldest value wins
+        let writes = [w("pids.max", "64"), w("pids.max", "32")];
+        drop(apply_plan(&cg.dir, &writes, Resource::Pids, Version::V2).unwrap());
+        assert_eq!(cg.file("pids.max"), "max");
     }
 
     #[test]

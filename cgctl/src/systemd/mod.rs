@@ -223,6 +223,8 @@ impl Systemd {
                 }
             }
         }
+        // Files set on plain cgroups get their old values back if a later one fails.
+        let mut restores = Vec::new();
         for loc in cgroups.iter().flatten() {
             let unit = loc
                 .path
@@ -239,9 +241,17 @@ impl Systemd {
                         &req.value,
                     ));
                 }
-                None => out.push(apply::apply(ctx, loc, &req.limit, &req.value, req.force)?),
+                None => {
+                    let (applied, restore) =
+                        apply::apply(ctx, loc, &req.limit, &req.value, req.force)?;
+                    restores.push(restore);
+                    out.push(applied);
+                }
             }
         }
+        restores
+            .into_iter()
+            .for_each(crate::cgroup::write::Restore::keep);
         Ok(out)
     }
 
