@@ -182,11 +182,50 @@ fn root_confines_absolute_names_too() {
 }
 
 #[test]
+fn root_self_confines_absolute_names_too() {
+    testkit::require_root!();
+    let s = Scope::new();
+    let (a, b) = (s.sub("a"), s.sub("b"));
+    run(&["create", "-q", "-c", "pids", &a, &b]).success();
+    // A cgctl that runs in A: `--root self` is A there, and B is outside it.
+    let inner = |target: &std::path::Path| {
+        run(&[
+            "exec",
+            "-c",
+            "pids",
+            &a,
+            "--",
+            env!("CARGO_BIN_EXE_cgctl"),
+            "--root",
+            "self",
+            "create",
+            target.to_str().unwrap(),
+        ])
+    };
+    let b_new = dir("pids", &s.sub("b/new"));
+    let out = inner(&b_new);
+    out.expect_code(2);
+    assert!(out.stderr().contains("outside --root"), "{}", out.stderr());
+    assert!(!b_new.exists());
+    let a_new = dir("pids", &s.sub("a/new"));
+    inner(&a_new).success();
+    assert!(a_new.is_dir());
+}
+
+#[test]
 fn reserved_names_and_sub_page_memory_limits_are_usage_errors() {
     testkit::require_root!();
     let s = Scope::new();
     run(&["create", &s.name]).success();
-    for bad in ["cgroup.procs", "adv/tasks", "memory.max", "release_agent"] {
+    for bad in [
+        "cgroup.procs",
+        "cgroup.anything",
+        "adv/tasks",
+        "notify_on_release",
+        "memory.max",
+        "adv/cpu.weight",
+        "release_agent",
+    ] {
         let name = s.sub(bad);
         let out = run(&["create", &name]);
         out.expect_code(2);
