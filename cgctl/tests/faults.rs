@@ -422,3 +422,57 @@ fn exec_survives_every_fault() {
     require_tools!();
     sweep(&[Kind::Exec, Kind::ExecExisting]);
 }
+
+/// cgctl's own ancestors are refused without --force, whatever fails while cgctl walks
+/// up to them: `add BOX PID-of-this-test` (strace's parent) with each `pidfd_open` and
+/// `openat` failing in turn never exits 0 and never moves this process.
+#[test]
+fn an_ancestor_is_never_moved_whatever_fails() {
+    require_tools!();
+    let scope = Scope::new();
+    let boxed = scope.sub("box");
+    run(&["create", "-q", &boxed]).success();
+    let me = std::process::id() as i32;
+    let before = proc_cgroup(me);
+    // This process's own cgroup directories, to go back to should cgctl move it.
+    let own: Vec<PathBuf> = scope
+        .dirs()
+        .iter()
+        .filter_map(|d| d.parent().map(PathBuf::from))
+        .collect();
+    let args: Vec<String> = ["--root", "self", "--systemd", "no", "add", &boxed]
+        .into_iter()
+        .map(str::to_string)
+        .chain([me.to_string()])
+        .collect();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let log_path = log.path().display().to_string();
+    let trace = ["-o", &log_path, "-e", "trace=pidfd_open,openat"];
+    let out = under_strace(&trace, &args);
+    assert_eq!(out.code(), 2, "{}", out.stderr());
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    let mut tried = 0;
+    for name in ["pidfd_open", "openat"] {
+        let calls = text.lines().filter(|l| l.starts_with(name)).count();
+        for n in 1..=calls {
+            let spec = format!("inject={name}:error=EACCES:when={n}");
+            let out = under_strace(&["-o", "/dev/null", "-e", &spec], &args);
+            tried += 1;
+            let moved = proc_cgroup(me) != before;
+            if moved {
+                // Back where this process was, before anything else is checked.
+                for dir in own.iter().filter(|d| d.exists()) {
+                    let _ = std::fs::write(dir.join("cgroup.procs"), me.to_string());
+                }
+            }
+            assert!(
+                !moved && out.code() != 0,
+                "{spec}: exit {}, moved: {moved}: {}",
+                out.code(),
+                out.stderr()
+            );
+        }
+    }
+    eprintln!("cgctl fault injection, an ancestor as target: {tried} injection points tried");
+    assert!(tried > 0);
+}
