@@ -27,6 +27,16 @@ impl Ctx {
         Ok(Ctx { layout, root, own })
     }
 
+    /// A context on a made-up layout, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_layout(layout: Layout) -> Ctx {
+        Ctx {
+            layout,
+            root: Root::Top,
+            own: Vec::new(),
+        }
+    }
+
     pub fn resolver(&self) -> Resolver<'_> {
         Resolver::new(&self.layout, self.root.clone(), self.own.clone())
     }

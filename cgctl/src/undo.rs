@@ -64,3 +64,37 @@ impl Drop for Undo<'_> {
         // Then the creator, dropped with the fields, removes what it made.
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroup::testdir::cgroup;
+    use crate::cgroup::write::{apply_plan, w};
+    use crate::layout::tests::{layout, HYBRID};
+    use crate::layout::Version;
+    use crate::resource::Resource;
+
+    #[test]
+    fn limits_go_back_newest_first_unless_kept() {
+        let ctx = Ctx::for_layout(layout(HYBRID, ""));
+        let cg = cgroup(&[("pids.max", "max\n")], &[]);
+        let set = |v: &str| {
+            let plan = [w("pids.max", v)];
+            apply_plan(&cg.dir, &plan, Resource::Pids, Version::V2)
+                .unwrap()
+                .1
+        };
+        let mut undo = Undo::new(&ctx);
+        undo.restore(set("64"));
+        undo.restore(set("32"));
+        assert_eq!(cg.file("pids.max"), "32");
+        drop(undo);
+        // 32 -> 64 -> max; oldest first would have ended at 64
+        assert_eq!(cg.file("pids.max"), "max");
+        let mut undo = Undo::new(&ctx);
+        undo.restore(set("16"));
+        assert!(undo.made().is_empty());
+        undo.keep();
+        assert_eq!(cg.file("pids.max"), "16");
+    }
+}
