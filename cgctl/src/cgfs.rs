@@ -164,9 +164,13 @@ impl Created {
 }
 
 impl Drop for Created {
+    /// Removes what was made, deepest first; one that cannot be removed is said on
+    /// stderr (it is left behind), and the others are still tried.
     fn drop(&mut self) {
         for dir in self.dirs.iter().rev() {
-            let _ = rmdir(dir, Duration::from_millis(500));
+            if let Err(e) = rmdir(dir, Duration::from_millis(500)) {
+                nscli::report::error("cgctl", &format!("left behind: {e}"));
+            }
         }
     }
 }

@@ -476,3 +476,41 @@ fn an_ancestor_is_never_moved_whatever_fails() {
     eprintln!("cgctl fault injection, an ancestor as target: {tried} injection points tried");
     assert!(tried > 0);
 }
+
+/// A rollback that cannot remove the cgroup it made says so: `limit` into a new cgroup
+/// with each `write` failing in turn and, in the undo that follows, `rmdir` too. Then
+/// one `cgctl rm -r` removes what is left.
+#[test]
+fn a_rollback_that_cannot_remove_a_cgroup_says_so() {
+    require_tools!();
+    let scene = Scene::new();
+    let kind = Kind::LimitNew;
+    let writes = counts(&scene, kind)
+        .into_iter()
+        .find(|(name, _, _)| *name == "write")
+        .map_or(0, |(_, _, n)| n);
+    let mut said = 0;
+    for n in 1..=writes {
+        let write = format!("inject=write:error=EIO:when={n}");
+        let strace = [
+            "-o",
+            "/dev/null",
+            "-e",
+            &write,
+            "-e",
+            "inject=rmdir:error=EIO",
+        ];
+        let out = under_strace(&strace, &scene.args(kind));
+        let what = format!("{write}: exit {}: {}", out.code(), out.stderr().trim());
+        assert!(!out.stderr().contains("panicked"), "{what}");
+        if out.code() != 0 && scene.box_memory().exists() {
+            assert!(
+                out.stderr().contains("left behind: cannot remove cgroup"),
+                "{what}: a cgroup left without a word"
+            );
+            said += 1;
+        }
+        scene.reset(kind, &what);
+    }
+    assert!(said > 0, "no rollback had a cgroup to remove");
+}
