@@ -107,9 +107,9 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
 }
 
 /// Prints a command's result with `print` and writes it out; only then is what the
-/// command changed kept. A result that cannot be written undoes it all (exit 1: the
-/// script asking never learns of it); a reader that went away keeps it (`| head` ends
-/// quietly, with status 0).
+/// command changed kept. A result that cannot be written undoes it all (exit 1: a
+/// script that got nothing has nothing to clean up); a reader that went away keeps it
+/// (`| head` ends quietly, with status 0).
 fn keep_if_written(
     undo: Undo,
     out: &mut Output,

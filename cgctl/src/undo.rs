@@ -10,6 +10,7 @@ use crate::create::Creator;
 use crate::ctx::Ctx;
 use crate::procs::Moves;
 
+/// The moves, limit restores and cgroups made of one command.
 pub struct Undo<'a> {
     moves: Moves,
     restores: Vec<Restore>,
