@@ -1,5 +1,5 @@
-//! Properties of cgroup names: no text makes the parser panic, a refusal is a bad name
-//! or value (exit 2), and a name reads back as cgctl shows it.
+//! Properties of cgroup names and limit TARGETs: no text makes the parsers panic, a
+//! refusal is a bad name or value (exit 2), and a name or PID reads back as shown.
 
 use proptest::prelude::*;
 
@@ -39,7 +39,19 @@ proptest! {
             if let Err(e) = Root::parse(Some(t)) {
                 prop_assert_eq!(e.exit_code(), EXIT_USAGE);
             }
+            // A limit TARGET: a PID when it is digits, else a cgroup name.
+            if let Err(e) = crate::ops::Target::parse(t) {
+                prop_assert_eq!(e.exit_code(), EXIT_USAGE);
+            }
         }
+    }
+
+    #[test]
+    fn a_pid_reads_back_as_shown(pid in 1..=i32::MAX, blanks in " {0,2}") {
+        let text = format!("{blanks}{pid}{blanks}");
+        prop_assert_eq!(crate::procs::parse_pid(&text).ok(), Some(pid));
+        let digits = pid.to_string();
+        prop_assert!(matches!(crate::ops::Target::parse(&digits), Ok(crate::ops::Target::Pid(p)) if p == pid));
     }
 
     #[test]
