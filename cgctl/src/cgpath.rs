@@ -500,3 +500,6 @@ mod tests {
         assert!(Name::parse("/sys/fs/cgroup/a/../../etc").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -201,9 +201,14 @@ pub fn weight_to_shares(weight: u64) -> u64 {
 }
 
 /// v1 cpu.shares → v2 cpu.weight, the inverse of [`weight_to_shares`] (rounded to the
-/// nearest weight, clamped to 1–10000): 1024 → 100.
+/// nearest weight, clamped to 1–10000): 1024 → 100. Any number the file holds maps to a
+/// weight, however large.
 pub fn shares_to_weight(shares: u64) -> u64 {
-    ((shares * 100 + DEFAULT_SHARES / 2) / DEFAULT_SHARES).clamp(1, 10000)
+    (shares
+        .saturating_mul(100)
+        .saturating_add(DEFAULT_SHARES / 2)
+        / DEFAULT_SHARES)
+        .clamp(1, 10000)
 }
 
 /// v2 io.weight (1-10000) → v1 blkio.weight (10-1000).
@@ -236,6 +241,15 @@ mod tests {
         assert_eq!(weight_to_blkio(1), 10);
         assert_eq!(weight_to_blkio(10000), 1000);
         assert_eq!(weight_to_bfq(10000), 1000);
+    }
+
+    // Found by the property tests: a huge cpu.shares overflowed (a panic in a debug
+    // build, a wrong weight in a release one).
+    #[test]
+    fn huge_shares_are_the_largest_weight() {
+        assert_eq!(shares_to_weight(184_467_440_737_095_512), 10000);
+        assert_eq!(shares_to_weight(u64::MAX), 10000);
+        assert_eq!(shares_to_weight(0), 1);
     }
 
     #[test]
@@ -285,3 +299,6 @@ mod tests {
         assert!(Limit::parse(Resource::Pids, "0", 100_000, 1 << 30).is_ok());
     }
 }
+
+#[cfg(test)]
+mod properties;

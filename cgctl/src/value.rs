@@ -467,3 +467,6 @@ mod tests {
         assert_eq!(human(104_857_600), "100 MiB");
     }
 }
+
+#[cfg(test)]
+mod properties;

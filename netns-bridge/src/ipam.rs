@@ -368,3 +368,6 @@ mod tests {
         assert!(!n.overlaps(Ipv4Addr::new(10, 1, 3, 0), 24));
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -698,3 +698,6 @@ mod tests {
         assert!(twice.check().is_err());
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -199,3 +199,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -271,3 +271,6 @@ mod tests {
         assert!(r.contains("ip6 saddr fd06::/64 ip6 daddr fd06::/64 ct status dnat masquerade"));
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -56,27 +56,63 @@ fn check_dir(st: &FileStat, path: &Path, own: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every parent of `path` must be safe too: a parent writable by others lets them
-/// rename the state directory away and put their own in its place.
+/// Whether a file of `uid` may lead to the state directory: root's or ours. Anyone
+/// else who owns a parent can rename the state directory away and put their own, or a
+/// symbolic link, in its place.
+fn trusted_owner(uid: u32) -> bool {
+    uid == 0 || uid == nix::unistd::geteuid().as_raw()
+}
+
+/// Every parent of `path` must be safe too: one writable by others without the sticky
+/// bit, or owned by another user, lets them replace the state directory. And neither the
+/// path nor a parent may be a symbolic link another user owns (planted, say, in /tmp):
+/// it would lead wherever that user wants.
 fn check_parents(path: &Path) -> Result<(), Error> {
-    for parent in path.ancestors().skip(1) {
-        if parent.as_os_str().is_empty() {
+    for (i, component) in path.ancestors().enumerate() {
+        if component.as_os_str().is_empty() {
             continue;
         }
-        let st = match nix::sys::stat::stat(parent) {
+        let link = match nix::sys::stat::lstat(component) {
             Ok(st) => st,
             // Made later, 0700.
             Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(file_error("cannot inspect", parent.to_path_buf(), e)),
+            Err(e) => return Err(file_error("cannot inspect", component.to_path_buf(), e)),
         };
-        check_dir(&st, parent, false).map_err(|_| {
+        if link.st_mode & SFlag::S_IFMT.bits() == SFlag::S_IFLNK.bits()
+            && !trusted_owner(link.st_uid)
+        {
+            return Err(Error::invalid(format!(
+                "refusing state directory {}: {} is a symbolic link owned by uid {}",
+                path.display(),
+                component.display(),
+                link.st_uid
+            )));
+        }
+        if i == 0 {
+            // The directory itself is checked once it is open.
+            continue;
+        }
+        let st = match nix::sys::stat::stat(component) {
+            Ok(st) => st,
+            Err(Errno::ENOENT) => continue,
+            Err(e) => return Err(file_error("cannot inspect", component.to_path_buf(), e)),
+        };
+        check_dir(&st, component, false).map_err(|_| {
             Error::invalid(format!(
                 "refusing state directory {}: its parent {} is writable by others (mode {:o}) without the sticky bit",
                 path.display(),
-                parent.display(),
+                component.display(),
                 st.st_mode & 0o7777
             ))
         })?;
+        if !trusted_owner(st.st_uid) {
+            return Err(Error::invalid(format!(
+                "refusing state directory {}: its parent {} is owned by uid {}, who could replace what is in it",
+                path.display(),
+                component.display(),
+                st.st_uid
+            )));
+        }
     }
     Ok(())
 }
@@ -126,7 +162,15 @@ impl Dir {
             }
         }
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        let fd = match nix::fcntl::open(&path, flags, Mode::empty()) {
+        // A symbolic link planted since the check is not followed either.
+        let fd = match nix::fcntl::open(&path, flags | OFlag::O_NOFOLLOW, Mode::empty()) {
+            Err(Errno::ELOOP) => {
+                check_parents(&path)?;
+                nix::fcntl::open(&path, flags, Mode::empty())
+            }
+            other => other,
+        };
+        let fd = match fd {
             Ok(fd) => fd,
             Err(Errno::ENOENT) if !create => return Ok(None),
             Err(e) => return Err(file_error("cannot open state directory", path, e)),

@@ -134,3 +134,6 @@ pub(crate) mod tests {
         assert!(help::<Col>().starts_with("        NS  h"));
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -246,3 +246,6 @@ mod tests {
         assert_eq!(keys.len(), ListColumn::ALL.len());
     }
 }
+
+#[cfg(test)]
+mod properties;

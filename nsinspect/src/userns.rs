@@ -116,3 +116,6 @@ mod tests {
         assert!(IdMap::parse("-1 0 1\n").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -213,3 +213,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -591,3 +591,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -515,3 +515,6 @@ mod tests {
         assert!("automatic".parse::<MapArg>().is_err());
     }
 }
+
+#[cfg(test)]
+mod properties;

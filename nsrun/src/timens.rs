@@ -138,3 +138,6 @@ mod tests {
         assert!(matches!(far.check(), Err(Error::Usage(_))));
     }
 }
+
+#[cfg(test)]
+mod properties;

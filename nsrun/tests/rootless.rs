@@ -5,7 +5,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use testkit::{require_program, require_root};
+use testkit::{require_program, require_root, UserGuard};
 
 const SUB_FILES: [&str; 2] = ["/etc/subuid", "/etc/subgid"];
 const RANGE_START: u32 = 300_000;
@@ -13,30 +13,18 @@ const RANGE_START: u32 = 300_000;
 /// A system user made for the test (useradd gives system users no subordinate range),
 /// removed on drop with every line of it in /etc/subuid and /etc/subgid.
 struct TestUser {
-    name: String,
-    uid: u32,
+    user: UserGuard,
 }
 
 impl TestUser {
     fn new() -> TestUser {
-        let name = format!("nsrun-t{}", std::process::id());
-        let status = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--user-group",
-                "--shell",
-                "/bin/sh",
-            ])
-            .arg(&name)
-            .status()
-            .expect("cannot run useradd");
-        assert!(status.success(), "useradd {name} failed");
-        let user = nix::unistd::User::from_name(&name).unwrap().unwrap();
         TestUser {
-            name,
-            uid: user.uid.as_raw(),
+            user: UserGuard::with_shell("/bin/sh"),
         }
+    }
+
+    fn uid(&self) -> u32 {
+        self.user.uid()
     }
 
     fn add_ranges(&self) {
@@ -47,14 +35,14 @@ impl TestUser {
                 .create(true)
                 .open(file)
                 .unwrap();
-            writeln!(f, "{}:{RANGE_START}:65536", self.name).unwrap();
+            writeln!(f, "{}:{RANGE_START}:65536", self.user.name()).unwrap();
         }
     }
 
     /// Runs `nsrun ARGS` as this user.
     fn nsrun(&self, nsrun: &Path, args: &[&str]) -> Output {
         Command::new("runuser")
-            .args(["-u", &self.name, "--"])
+            .args(["-u", self.user.name(), "--"])
             .arg(nsrun)
             .args(args)
             .current_dir("/")
@@ -65,7 +53,7 @@ impl TestUser {
 
 impl Drop for TestUser {
     fn drop(&mut self) {
-        let prefix = format!("{}:", self.name);
+        let prefix = format!("{}:", self.user.name());
         for file in SUB_FILES {
             if let Ok(text) = std::fs::read_to_string(file) {
                 let kept: String = text
@@ -76,7 +64,6 @@ impl Drop for TestUser {
                 let _ = std::fs::write(file, kept);
             }
         }
-        let _ = Command::new("userdel").arg(&self.name).status();
     }
 }
 
@@ -110,7 +97,7 @@ fn map_auto_gives_root_over_the_subordinate_range() {
     user.add_ranges();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    std::os::unix::fs::chown(&work, Some(user.uid), None).unwrap();
+    std::os::unix::fs::chown(&work, Some(user.uid()), None).unwrap();
     let script = format!(
         "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; \
          touch {0}/f && chown 1000:1000 {0}/f",
@@ -129,7 +116,7 @@ fn map_auto_gives_root_over_the_subordinate_range() {
         .collect();
     assert_eq!(lines[0], ["0"]);
     assert_eq!(lines[1], ["0"]);
-    let uid = user.uid.to_string();
+    let uid = user.uid().to_string();
     let start = RANGE_START.to_string();
     assert_eq!(lines[2], ["0", &uid, "1"]);
     assert_eq!(lines[3], ["1", &start, "65536"]);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use testkit::{require_program, require_root, wait_until, ProcessGuard, Tool};
+use testkit::{require_program, require_root, wait_until, ProcessGuard, Tool, UserGuard};
 
 fn nsrun() -> Tool {
     Tool::new(env!("CARGO_BIN_EXE_nsrun"))
@@ -103,6 +103,158 @@ fn pid_file_never_writes_through_a_planted_symlink() {
         std::fs::read_dir(dir.path()).unwrap().count(),
         planted,
         "nsrun left a file or removed one of nobody's"
+    );
+}
+
+/// A root-owned file outside the directories the attacker can write, and what it was.
+struct Victim {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Victim {
+    fn new() -> Victim {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.path().join("precious");
+        std::fs::write(&path, "precious\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        Victim { _dir: dir, path }
+    }
+
+    fn assert_untouched(&self) {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(&self.path).unwrap();
+        assert_eq!(std::fs::read_to_string(&self.path).unwrap(), "precious\n");
+        assert_eq!(
+            (meta.uid(), meta.gid(), meta.mode() & 0o7777),
+            (0, 0, 0o644)
+        );
+        assert_eq!(meta.nlink(), 1, "linked to from elsewhere");
+    }
+}
+
+/// `perl -e SCRIPT ARGS` as `user`.
+fn as_user(user: &UserGuard, script: &str, args: &[&str]) {
+    let status = user
+        .command("perl")
+        .arg("-e")
+        .arg(script)
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "perl as {}: {status}", user.name());
+}
+
+/// /tmp as it is (root's, world-writable and sticky), and a user made for the test who
+/// plants symbolic links to a root-owned file at every name nsrun writes or once wrote.
+#[test]
+fn a_pid_file_in_a_sticky_directory_resists_an_unprivileged_user() {
+    require_root!();
+    require_program!("useradd");
+    require_program!("perl");
+    let attacker = UserGuard::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let victim = Victim::new();
+    let target = victim.path.to_str().unwrap();
+    let pid_file = dir.path().join("x.pid");
+    let pid_arg = pid_file.to_str().unwrap();
+    let marker = dir.path().join("ran");
+
+    // A link at FILE itself: refused before anything is made, the link left alone.
+    as_user(
+        &attacker,
+        "symlink($ARGV[0], $ARGV[1]) or die",
+        &[target, pid_arg],
+    );
+    let out = nsrun().run([
+        "--uts",
+        "--pid-file",
+        pid_arg,
+        "touch",
+        marker.to_str().unwrap(),
+    ]);
+    out.expect_code(125);
+    assert!(
+        out.stderr().contains("is a symbolic link"),
+        "{}",
+        out.stderr()
+    );
+    assert!(!marker.exists(), "COMMAND ran");
+    assert!(pid_file.is_symlink(), "the attacker's link was removed");
+    victim.assert_untouched();
+    std::fs::remove_file(&pid_file).unwrap();
+
+    // Links at the temporary names nsrun once used (.x.pid.nsrun-PID) for the next PIDs,
+    // and at names like the random ones it uses now.
+    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let (first, end) = ((last + 1).to_string(), (last + 2000).to_string());
+    as_user(
+        &attacker,
+        "chdir $ARGV[1] or die; for ($ARGV[2]..$ARGV[3]) { symlink($ARGV[0], \".x.pid.nsrun-$_\") or die; \
+         symlink($ARGV[0], sprintf(\".x.pid.nsrun-%016x\", $_)) or die }",
+        &[target, dir.path().to_str().unwrap(), &first, &end],
+    );
+    let planted = std::fs::read_dir(dir.path()).unwrap().count();
+    let out = nsrun()
+        .run(["--uts", "--pid-file", pid_arg, "cat", pid_arg])
+        .success();
+    assert!(out.trim().parse::<u32>().is_ok(), "{out}");
+    victim.assert_untouched();
+    assert!(!pid_file.exists(), "the PID file was not removed");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        planted,
+        "nsrun left a file or removed one of the attacker's"
+    );
+}
+
+/// In a world-writable directory without the sticky bit, the user made for the test
+/// swaps the PID file for a link to a root-owned file while COMMAND (run as that user)
+/// is running: at exit nsrun removes only the file it made, never what replaced it.
+#[test]
+fn a_pid_file_swapped_for_a_link_is_left_alone() {
+    require_root!();
+    require_program!("useradd");
+    let attacker = UserGuard::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let victim = Victim::new();
+    let pid_file = open.join("x.pid");
+    let swap = format!(
+        "test -s {0} && rm -f {0} && ln -s {1} {0}",
+        pid_file.display(),
+        victim.path.display()
+    );
+    let (uid, gid) = (attacker.uid().to_string(), attacker.gid().to_string());
+    nsrun()
+        .run([
+            "--uts",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            "--setuid",
+            &uid,
+            "--setgid",
+            &gid,
+            "sh",
+            "-c",
+            &swap,
+        ])
+        .success();
+    assert!(pid_file.is_symlink(), "nsrun removed the attacker's link");
+    victim.assert_untouched();
+    assert_eq!(
+        std::fs::read_dir(&open).unwrap().count(),
+        1,
+        "a file left behind"
     );
 }
 

@@ -10,6 +10,7 @@ mod netns;
 mod nsrun;
 mod process;
 mod run;
+mod user;
 
 pub use cgroup::{
     cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of, own_cgroup,
@@ -21,6 +22,7 @@ pub use netns::NetnsGuard;
 pub use nsrun::{nsrun_bin, workspace_bin, NsProcess};
 pub use process::{children_of, is_alive, read_pid_file, state_of, wait_until, ProcessGuard};
 pub use run::{Outcome, Tool};
+pub use user::UserGuard;
 
 /// Notes on stderr that the test is skipped, and returns false; under `CI=true` it
 /// panics instead: CI must never skip silently. With `TESTKIT_SKIP_LOG=FILE` the note
@@ -95,6 +97,7 @@ pub fn debian_package(program: &str) -> &'static str {
         "strace" => "strace",
         "stress-ng" => "stress-ng",
         "perl" => "perl",
+        "useradd" | "userdel" => "passwd",
         "hyperfine" => "hyperfine",
         "python3" => "python3",
         "dpkg-deb" => "dpkg",

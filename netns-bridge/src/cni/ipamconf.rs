@@ -489,3 +489,6 @@ mod tests {
         assert_eq!(cni_args_ip("IgnoreUnknown=1"), None);
     }
 }
+
+#[cfg(test)]
+mod properties;
