@@ -109,7 +109,7 @@ Examples:
 
 pub const EXEC_HELP: &str = "\
 Examples:
-  cgctl --root self exec -l mem=512M -l cpu=0.5 build -- make -j2
+  cgctl --root self exec -l mem=512M -l cpu=0.5 build -- make -j2    a build below your cgroup
   cgctl exec -c pids box -- sh -c 'echo $$'     in box of the pids hierarchy only";
 
 pub const SHOW_HELP: &str = "\
@@ -124,7 +124,7 @@ Examples:
 
 pub const FREEZE_HELP: &str = "\
 Examples:
-  cgctl freeze box/web; cgctl thaw box/web";
+  cgctl freeze box/web; cgctl thaw box/web   stop every process of box/web, let them go on";
 
 pub const MOUNT_HELP: &str = "\
 Examples:
@@ -133,7 +133,7 @@ Examples:
 
 pub const UMOUNT_HELP: &str = "\
 Examples:
-  cgctl umount /mnt/cg";
+  cgctl umount /mnt/cg     unmount what cgctl mount put there";
 
 pub fn mode_help() -> String {
     format!(
@@ -158,7 +158,7 @@ pub fn tree_help() -> String {
 
 pub fn which_help() -> String {
     format!(
-        "Examples:\n  cgctl which $$          this shell's cgroup in every hierarchy\n  cgctl which --json 1\n\nColumns:\n{}",
+        "Examples:\n  cgctl which $$          this shell's cgroup in every hierarchy\n  cgctl which --json 1    the cgroups of PID 1, as JSON\n\nColumns:\n{}",
         column_help::<CgroupColumn>()
     )
 }

@@ -20,12 +20,12 @@ Examples:
 pub const DETACH_HELP: &str = "\
 Examples:
   netns-bridge detach red blue      two namespaces in one kernel operation
-  netns-bridge detach \"$PID\" -b br1";
+  netns-bridge detach \"$PID\" -b br1        a process's namespace, from the bridge br1";
 
 pub const GC_HELP: &str = "\
 Examples:
   netns-bridge gc          leases and veths of namespaces that are gone
-  netns-bridge gc -b br1";
+  netns-bridge gc -b br1   the same for the bridge br1";
 
 pub const DOWN_HELP: &str = "\
 Examples:
@@ -35,12 +35,12 @@ Examples:
 pub const PUBLISH_HELP: &str = "\
 Examples:
   netns-bridge publish web 8080:80                         host port 8080 to port 80 of web
-  netns-bridge publish web 5353:53/udp --host-ip 192.0.2.10";
+  netns-bridge publish web 5353:53/udp --host-ip 192.0.2.10    UDP, to one address of the host";
 
 pub const UNPUBLISH_HELP: &str = "\
 Examples:
-  netns-bridge unpublish web 8080
-  netns-bridge unpublish web 5353/udp";
+  netns-bridge unpublish web 8080         stop forwarding host port 8080 (tcp)
+  netns-bridge unpublish web 5353/udp     the same for a UDP port";
 
 pub fn ls_help() -> String {
     format!(

@@ -56,9 +56,11 @@ fn render(cmd: &Command, tool: &str, path: &[&str], docs: Option<&ToolDocs>) -> 
     roff.text(synopsis(cmd, tool, path));
     let mut tail = Roff::new();
     let notes = cmd.get_after_long_help().or_else(|| cmd.get_after_help());
-    if let Some(notes) = notes {
+    let notes = notes.map(|n| n.to_string()).unwrap_or_default();
+    let blocks = note_blocks(&notes);
+    if !blocks.is_empty() {
         tail.control("SH", ["NOTES"]);
-        paragraphs(&mut tail, &notes.to_string());
+        paragraphs(&mut tail, &blocks);
     }
     if let Some(docs) = docs {
         examples(&mut tail, cmd, docs, tool, path);
@@ -198,18 +200,22 @@ fn value_names(arg: &Arg) -> Vec<String> {
     }
 }
 
-/// Text with blank lines between paragraphs; indented lines are kept as they are.
-/// "Examples:" and "Exit status:" paragraphs are left out: EXAMPLES and EXIT STATUS
-/// have them.
-fn paragraphs(roff: &mut Roff, text: &str) {
-    for block in text.split("\n\n") {
-        if block.starts_with("Exit status") || block.starts_with("Examples") {
-            continue;
-        }
+/// The paragraphs (blank-line separated) of an after-help that go under NOTES: all but
+/// "Examples:" and "Exit status:", which EXAMPLES and EXIT STATUS have.
+fn note_blocks(text: &str) -> Vec<&str> {
+    text.split("\n\n")
+        .filter(|b| !b.starts_with("Exit status") && !b.starts_with("Examples"))
+        .filter(|b| !b.trim().is_empty())
+        .collect()
+}
+
+/// Paragraphs of text; indented lines are kept as they are.
+fn paragraphs(roff: &mut Roff, blocks: &[&str]) {
+    for block in blocks {
         roff.control("PP", []);
         if block.lines().skip(1).any(|l| l.starts_with(' ')) {
             roff.control("nf", []);
-            roff.text([roman(block)]);
+            roff.text([roman(*block)]);
             roff.control("fi", []);
         } else {
             roff.text([roman(
