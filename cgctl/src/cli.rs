@@ -6,93 +6,15 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use nscli::columns::help as column_help;
 use nscli::format::OutputArgs;
 
-use crate::columns::{CgroupColumn, ModeColumn, TreeColumn};
 use crate::error::{Error, Result};
 use crate::exec::ExecRequest;
+use crate::helptext::*;
 use crate::ops::{AddRequest, CreateRequest, LimitRequest, ListRequest, RmRequest, TreeRequest};
 use crate::resource::{Limit, Resource};
 use crate::value::DEFAULT_PERIOD_US;
 use crate::{mount, procs};
-
-const AFTER_HELP: &str = "\
-CGROUP is a path relative to the hierarchy root (box/web, as with cgcreate), resolved in
-every hierarchy that applies, or an absolute path inside a mounted cgroup filesystem
-(/sys/fs/cgroup/memory/box). With --root, relative names resolve below that cgroup;
---root self means the cgroup cgctl itself is in, in each hierarchy; with --root, absolute
-paths must lead below it too. Names with '..', that lead outside a cgroup filesystem, or
-that the cgroup filesystem keeps for its files (cgroup.*, tasks, memory.max...) are
-refused before anything is written.
-A TARGET of digits only is a PID; each is held by a pidfd from lookup to last write, and
-one that exits meanwhile is refused, never written. With --json (before or after the
-command) every command prints one JSON document; no limit is null.
-
-Values: sizes are bytes or K/M/G/T/P/E with optional B or iB, any case, base 1024
-(100M = 104857600), or N% of physical memory; 'max', 'infinity' or -1 remove a limit.
-Memory limits below one page are refused (the kernel would make them 0).
-cpu is a decimal number of CPUs (0.5 = 50000 µs every 100000 µs). cpu-weight and
-io-weight are 1-10000 (v2 scale, default 100). On v1, as systemd maps CPUWeight=,
-cpu.shares = weight*1024/100 clamped to 2-262144 (100 -> 1024, the default on both;
-show gives the weight and the raw cpu.shares) and blkio.weight = 10 + (weight-1)*990/9999.
-RESOURCE also takes libcgroup's names: memory (mem), io and blkio (io-weight); so do
-CONTROLLERS (mem for memory, io and blkio for each other).
-
-Which hierarchies (v1, hybrid): limit and exec -l create cgroups and move processes
-only in the hierarchy of each resource named (and those of exec -c); create and add
-without -c use every hierarchy with controllers (plus cgroup2 on a hybrid host).
-
-Exit status:
-  0        success (also when stdout's reader went away)
-  1        the operation failed (the message says what, on what, and why), or the
-           result could not be written to stdout
-  2        usage error: bad arguments, value or name, or PID 1, a kernel thread or an
-           ancestor of cgctl without --force; nothing was written
-  exec:    COMMAND's status; 125 if cgctl failed, 126 COMMAND cannot be executed,
-           127 COMMAND not found";
-
-const EVENTS_HELP: &str = "\
-Without --follow: each cgroup's counters so far (oom, oom_kill, max, high, populated,
-frozen; - where the host has none). With --follow: one line per event as the kernel
-reports it, flushed at once (TIME CGROUP KIND COUNT; --json: one object a line,
-{\"time\": seconds since the epoch, \"cgroup\", \"event\", \"count\"}), until every
-cgroup is removed. Kinds: oom (limit reached, reclaim failed), oom_kill (COUNT
-processes killed), max / high (limit hits), populated / empty, frozen / thawed, removed.
-v2: inotify on memory.events and cgroup.events. v1: an eventfd through
-cgroup.event_control for memory.oom_control and for memory use crossing the limit
-(memory.failcnt then gives the hits); v1 has no populated or freezer notification.
-
-Examples:
-  cgctl --root self events --follow build
-  cgctl events --follow --json box | while read -r ev; do ...; done";
-
-const TOP_HELP: &str = "\
-A row per cgroup, its figures merged from every hierarchy it is in: processes, CPU %
-(of one CPU, from the usage over the interval), memory current / limit / peak, swap,
-pids current/max, IO read and write per second (v2 io.stat, v1 blkio.throttle), and
-PSI some avg10 of memory (MPSI) and CPU (CPSI) where cgroup2 has it; - where the host
-has none. On a terminal it redraws in place until Ctrl-C (the screen is restored);
-otherwise, or with -n, it prints a table per iteration, a blank line between (as
-systemd-cgtop -b). --json: one JSON document per iteration, one a line:
-{\"time\", \"cgroups\": [{\"path\", \"processes\", \"cpu_percent\", \"memory_current\",
-\"memory_limit\", \"memory_peak\", \"swap_current\", \"pids_current\", \"pids_max\",
-\"io_read_bps\", \"io_write_bps\", \"memory_pressure\", \"cpu_pressure\"}]}.
-
-Examples:
-  cgctl top                                   the whole host, every second
-  cgctl --root self top -d 2 --sort mem --depth 1
-  cgctl top box -n 5 --json | jq .cgroups[0].cpu_percent";
-
-const WAIT_HELP: &str = "\
-Exit status 0 once it happened (also at once if it already is so: empty, frozen), 1
-after --timeout. Notifications, not polling: v2 inotify on cgroup.events and
-memory.events; v1 an eventfd on memory.oom_control (--oom) and each process's pidfd
-(--empty); only v1's freezer.state, which has no notification, is read every 100 ms.
-
-Examples:
-  cgctl wait --empty build --timeout 60
-  cgctl wait --oom box && echo 'box ran out of memory'";
 
 /// Create cgroups, move processes, set limits and read usage on cgroup v1, hybrid
 /// and v2 hosts.
@@ -126,34 +48,44 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Print the host's layout (v1, hybrid or v2), then each hierarchy
-    #[command(after_help = format!("Columns:\n{}", column_help::<ModeColumn>()))]
+    #[command(after_help = mode_help())]
     Mode(ModeArgs),
     /// Create cgroups (with their ancestors)
+    #[command(after_help = CREATE_HELP)]
     Create(CreateArgs),
     /// Move processes into a cgroup ('-' reads PIDs from stdin, one a line)
+    #[command(after_help = ADD_HELP)]
     Add(AddArgs),
     /// Set a limit on PIDs (moved into cgctl/PID) or cgroups; prints the cgroup
+    #[command(after_help = LIMIT_HELP)]
     Limit(LimitArgs),
     /// Run COMMAND in a cgroup (created if needed) with limits; exits with its status
-    #[command(override_usage = "cgctl exec [OPTIONS] CGROUP -- COMMAND...")]
+    #[command(
+        override_usage = "cgctl exec [OPTIONS] CGROUP -- COMMAND...",
+        after_help = EXEC_HELP
+    )]
     Exec(ExecArgs),
     /// Limits, usage and pressure of a cgroup, or of the cgroups a PID is in (root
     /// cgroups marked, their host-wide figures left out)
+    #[command(after_help = SHOW_HELP)]
     Show(ShowArgs),
     /// List the cgroups below CGROUP [default: the root]
-    #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
+    #[command(after_help = ls_help())]
     Ls(ListArgs),
     /// The cgroups below CGROUP with their processes, like systemd-cgls
-    #[command(after_help = format!("Examples:\n  cgctl tree --depth 1 --no-procs     the top two levels, cgroups only\n  cgctl tree -c memory --full box     box's memory cgroups, whole command lines\n\nColumns:\n{}", column_help::<TreeColumn>()))]
+    #[command(after_help = tree_help())]
     Tree(TreeArgs),
     /// A PID's cgroup in every hierarchy
-    #[command(after_help = format!("Columns:\n{}", column_help::<CgroupColumn>()))]
+    #[command(after_help = which_help())]
     Which(WhichArgs),
     /// Remove cgroups, deepest first
+    #[command(after_help = RM_HELP)]
     Rm(RmArgs),
     /// Freeze every process in a cgroup (waits until frozen)
+    #[command(after_help = FREEZE_HELP)]
     Freeze(FreezeArgs),
     /// Thaw a frozen cgroup
+    #[command(after_help = FREEZE_HELP)]
     Thaw(FreezeArgs),
     /// OOMs, OOM kills, limit hits, populated/empty, frozen/thawed of cgroups
     #[command(after_help = EVENTS_HELP)]
@@ -165,8 +97,10 @@ pub enum Command {
     #[command(after_help = WAIT_HELP)]
     Wait(WaitArgs),
     /// Mount a v1 hierarchy (named, or with controllers) or cgroup2 on DIR
+    #[command(after_help = MOUNT_HELP)]
     Mount(MountArgs),
     /// Unmount a cgroup filesystem mounted on DIR
+    #[command(after_help = UMOUNT_HELP)]
     Umount(UmountArgs),
 }
 
@@ -198,9 +132,12 @@ pub struct CreateArgs {
     json: JsonArg,
     #[command(flatten)]
     quiet: QuietArg,
+    /// Cgroups to make, with their ancestors: paths below the hierarchy root or --root
+    /// (box/web), or absolute paths in a cgroup filesystem
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
-    /// Controllers whose hierarchies get the cgroup [default: all with controllers]
+    /// Controllers whose hierarchies get the cgroup, comma-separated (-c memory,pids;
+    /// name=NAME for a named v1 hierarchy) [default: all with controllers]
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
 }
@@ -211,13 +148,16 @@ pub struct AddArgs {
     json: JsonArg,
     #[command(flatten)]
     quiet: QuietArg,
+    /// The cgroup: a path below the hierarchy root or --root (box/web), or an absolute
+    /// path in a cgroup filesystem (/sys/fs/cgroup/memory/box)
     cgroup: String,
+    /// Processes to move, by PID (4242); '-' reads PIDs from stdin, one a line
     #[arg(required = true, value_name = "PID")]
     pids: Vec<String>,
     /// Move single threads (v1 tasks, v2 cgroup.threads) instead of processes
     #[arg(long)]
     threads: bool,
-    /// Only in the hierarchies of these controllers
+    /// Only in the hierarchies of these controllers, comma-separated (-c memory,pids)
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
     /// Also move PID 1, a kernel thread or one of cgctl's own ancestors
@@ -229,16 +169,23 @@ pub struct AddArgs {
 pub struct LimitArgs {
     #[command(flatten)]
     json: JsonArg,
+    /// What to limit
     #[arg(value_enum)]
     resource: Resource,
+    /// The limit: for mem, mem-high and swap a size (100M, 1.5G, 512KiB, 10%, bytes);
+    /// for cpu a number of CPUs (0.5, 2); for cpu-weight and io-weight 1-10000; for
+    /// cpuset and mems a list (0-1,3); for pids a count. 'max' (also 'infinity', -1)
+    /// removes a limit
     #[arg(allow_hyphen_values = true)]
     value: String,
+    /// PIDs (digits only: each moved into cgctl/PID or --cgroup) or cgroups (box/web, or
+    /// a path in a cgroup filesystem)
     #[arg(required = true, value_name = "TARGET")]
     targets: Vec<String>,
     /// For PIDs: the cgroup to move them into [default: cgctl/PID]
     #[arg(long, value_name = "CGROUP")]
     cgroup: Option<String>,
-    /// CPU period in microseconds, for cpu [default: 100000]
+    /// CPU period in microseconds (1000-1000000), for cpu [default: 100000]
     #[arg(long, value_name = "US")]
     period: Option<u64>,
     /// On v2, set a memory limit below current usage (the kernel OOM-kills); also
@@ -251,20 +198,22 @@ pub struct LimitArgs {
 pub struct ExecArgs {
     #[command(flatten)]
     json: JsonArg,
-    /// A limit, repeatable (-l mem=100M -l cpu=0.5); only the hierarchies of the
-    /// resources named (and of -c) get the cgroup
+    /// A limit, repeatable (-l mem=100M -l cpu=0.5 -l pids=max); RESOURCE and VALUE as
+    /// for limit; only the hierarchies of the resources named (and of -c) get the cgroup
     #[arg(short = 'l', long = "limit", value_name = "RESOURCE=VALUE", value_parser = parse_pair)]
     limits: Vec<(Resource, String)>,
     /// Also the hierarchies of these controllers (-c pids,memory) [default: with -l,
     /// none; without -l, all with controllers]
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
-    /// CPU period in microseconds, for a cpu limit [default: 100000]
+    /// CPU period in microseconds (1000-1000000), for a cpu limit [default: 100000]
     #[arg(long, value_name = "US")]
     period: Option<u64>,
     /// On v2, set a memory limit below current usage
     #[arg(long)]
     force: bool,
+    /// The cgroup to run COMMAND in, created if missing (box/web, or a path in a
+    /// cgroup filesystem)
     cgroup: String,
     /// Words after CGROUP but before `--`: a usage error that names the `--`.
     #[arg(hide = true, value_name = "WORD")]
@@ -278,6 +227,8 @@ pub struct ExecArgs {
 pub struct ShowArgs {
     #[command(flatten)]
     json: JsonArg,
+    /// A cgroup (box/web, or a path in a cgroup filesystem), or a PID (digits only):
+    /// the cgroups it is in
     target: String,
 }
 
@@ -285,7 +236,11 @@ pub struct ShowArgs {
 pub struct ListArgs {
     #[command(flatten)]
     output: OutputArgs,
+    /// Where to start (box, or a path in a cgroup filesystem) [default: the root, or
+    /// --root]
     cgroup: Option<String>,
+    /// Only the hierarchies of these controllers, comma-separated (-c memory,pids)
+    /// [default: every hierarchy]
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
 }
@@ -313,6 +268,7 @@ pub struct TreeArgs {
 pub struct WhichArgs {
     #[command(flatten)]
     output: OutputArgs,
+    /// The process, by PID (digits only)
     pid: String,
 }
 
@@ -322,6 +278,7 @@ pub struct RmArgs {
     json: JsonArg,
     #[command(flatten)]
     quiet: QuietArg,
+    /// Cgroups to remove (box/web, or paths in a cgroup filesystem)
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Also remove the cgroups below
@@ -330,6 +287,8 @@ pub struct RmArgs {
     /// Kill the processes inside first (cgroup.kill, else SIGKILL until empty)
     #[arg(long)]
     kill: bool,
+    /// Only in the hierarchies of these controllers, comma-separated (-c memory,pids)
+    /// [default: every hierarchy the cgroup is in]
     #[arg(short = 'c', long, value_delimiter = ',', value_name = "CONTROLLERS")]
     controllers: Vec<String>,
 }
@@ -338,6 +297,7 @@ pub struct RmArgs {
 pub struct FreezeArgs {
     #[command(flatten)]
     json: JsonArg,
+    /// The cgroup (box/web, or a path in a cgroup filesystem)
     cgroup: String,
 }
 
@@ -345,6 +305,7 @@ pub struct FreezeArgs {
 pub struct EventsArgs {
     #[command(flatten)]
     json: JsonArg,
+    /// Cgroups to watch (box/web, or paths in a cgroup filesystem)
     #[arg(required = true, value_name = "CGROUP")]
     cgroups: Vec<String>,
     /// Keep reporting events as they happen, one a line
@@ -356,6 +317,8 @@ pub struct EventsArgs {
 pub struct TopArgs {
     #[command(flatten)]
     json: JsonArg,
+    /// Where to start (box, or a path in a cgroup filesystem) [default: the root, or
+    /// --root]
     cgroup: Option<String>,
     /// Seconds between iterations, a decimal (-d 0.5) [default: 1]
     #[arg(short = 'd', long, value_name = "SECONDS")]
@@ -374,6 +337,7 @@ pub struct TopArgs {
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("until").args(["empty", "oom", "frozen"]).required(true)))]
 pub struct WaitArgs {
+    /// The cgroup (box/web, or a path in a cgroup filesystem)
     cgroup: String,
     /// Until no process is left in the cgroup (or below)
     #[arg(long)]
@@ -395,10 +359,10 @@ pub struct MountArgs {
     json: JsonArg,
     #[command(flatten)]
     quiet: QuietArg,
-    /// Name of a v1 hierarchy (name=NAME)
-    #[arg(long)]
+    /// Name of a v1 hierarchy (mounted as -o none,name=NAME without -c)
+    #[arg(long, value_name = "NAME")]
     name: Option<String>,
-    /// Controllers of a v1 hierarchy
+    /// Controllers of a v1 hierarchy, comma-separated (-c cpu,cpuacct)
     #[arg(
         short = 'c',
         long,
@@ -410,6 +374,7 @@ pub struct MountArgs {
     /// Mount cgroup2
     #[arg(long, conflicts_with = "name")]
     v2: bool,
+    /// An existing directory to mount on (/mnt/cg)
     dir: PathBuf,
 }
 
@@ -417,6 +382,7 @@ pub struct MountArgs {
 pub struct UmountArgs {
     #[command(flatten)]
     json: JsonArg,
+    /// Where a cgroup filesystem is mounted (/mnt/cg)
     dir: PathBuf,
 }
 

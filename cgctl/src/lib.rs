@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod exec;
 pub mod held;
+pub mod helptext;
 pub mod hook;
 pub mod layout;
 pub mod mount;

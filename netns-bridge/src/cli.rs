@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use nscli::columns::help as column_help;
 use nscli::format::OutputArgs;
 
 use crate::attach::Request;
-use crate::columns::LsColumn;
 use crate::error::Error;
+use crate::helptext::*;
 use crate::ipam::Subnet;
 use crate::ipam6::Subnet6;
 use crate::ports::Port;
@@ -48,19 +47,25 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Connect a namespace to the bridge; prints its address (CIDR)
+    #[command(after_help = ATTACH_HELP)]
     Attach(AttachArgs),
     /// Disconnect namespaces and release their addresses
+    #[command(after_help = DETACH_HELP)]
     Detach(DetachArgs),
     /// List attachments: namespace, host veth, address, MAC, alive or not
-    #[command(after_help = format!("Columns:\n{}", column_help::<LsColumn>()))]
+    #[command(after_help = ls_help())]
     Ls(LsArgs),
     /// Release what belongs to namespaces that no longer exist
+    #[command(after_help = GC_HELP)]
     Gc(GcArgs),
     /// Remove the bridge and its NAT table when nothing is attached
+    #[command(after_help = DOWN_HELP)]
     Down(DownArgs),
     /// Forward a port of the host to an attached namespace (nftables DNAT)
+    #[command(after_help = PUBLISH_HELP)]
     Publish(PublishArgs),
     /// Stop forwarding a published port
+    #[command(after_help = UNPUBLISH_HELP)]
     Unpublish(UnpublishArgs),
 }
 
@@ -68,22 +73,26 @@ pub enum Command {
 pub struct PublishArgs {
     /// An attached namespace, as for attach
     pub target: String,
-    /// HOSTPORT:PORT[/tcp|udp] (tcp by default)
+    /// HOSTPORT:PORT[/tcp|udp], ports 1-65535 (8080:80, 5353:53/udp; tcp by default)
     #[arg(value_name = "HOSTPORT:PORT[/PROTO]")]
     pub mapping: String,
-    /// Only connections to this address of the host [default: any of its addresses]
+    /// Only connections to this IPv4 address of the host (192.0.2.10) [default: any of
+    /// its addresses]
     #[arg(long, value_name = "ADDR")]
     pub host_ip: Option<String>,
+    /// The bridge the namespace is attached to
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
 }
 
 #[derive(Args, Debug)]
 pub struct UnpublishArgs {
+    /// The namespace the port was published to, as for attach
     pub target: String,
-    /// HOSTPORT[/tcp|udp]
+    /// HOSTPORT[/tcp|udp], as published (8080, 5353/udp)
     #[arg(value_name = "HOSTPORT[/PROTO]")]
     pub port: String,
+    /// The bridge the namespace is attached to
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
 }
@@ -95,23 +104,24 @@ pub struct AttachArgs {
     /// The bridge, created if missing
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
-    /// The bridge's subnet when it is created [default: a free private /24]
+    /// The bridge's IPv4 subnet when it is created, /8 to /30 (10.88.0.0/24) [default: a
+    /// free private /24]
     #[arg(long, value_name = "CIDR")]
     pub subnet: Option<String>,
-    /// The bridge's IPv6 subnet when it is created (/64 to /120): each namespace then
-    /// gets an address of both families
+    /// The bridge's IPv6 subnet when it is created, /64 to /120 (fd00:88::/64): each
+    /// namespace then gets an address of both families
     #[arg(long, value_name = "CIDR")]
     pub subnet6: Option<String>,
-    /// A static address (must be inside the subnet and free)
+    /// A static IPv4 address, inside the subnet and free (10.88.0.9)
     #[arg(long, value_name = "ADDR")]
     pub ip: Option<String>,
-    /// A static IPv6 address (inside the IPv6 subnet and free)
+    /// A static IPv6 address, inside the IPv6 subnet and free (fd00:88::9)
     #[arg(long, value_name = "ADDR")]
     pub ip6: Option<String>,
-    /// The interface name inside the namespace
+    /// The interface name inside the namespace (at most 15 bytes)
     #[arg(short, long, default_value = "eth0", value_name = "NAME")]
     pub ifname: String,
-    /// MTU of the veth pair (and of the bridge when it is created)
+    /// MTU of the veth pair (and of the bridge when it is created), e.g. 1400
     #[arg(long, value_name = "N")]
     pub mtu: Option<u32>,
     /// Add no default route inside
@@ -130,6 +140,7 @@ pub struct DetachArgs {
     /// Namespaces as for attach; several are detached in one kernel operation
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// The bridge they are attached to
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
 }
@@ -145,12 +156,14 @@ pub struct LsArgs {
 
 #[derive(Args, Debug)]
 pub struct GcArgs {
+    /// The bridge whose leases to check
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
 }
 
 #[derive(Args, Debug)]
 pub struct DownArgs {
+    /// The bridge to remove
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
     /// Detach everything first

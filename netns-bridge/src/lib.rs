@@ -16,6 +16,7 @@ pub mod cni;
 pub mod columns;
 pub mod error;
 pub mod fault;
+pub mod helptext;
 pub mod ipam;
 pub mod ipam6;
 pub mod lease;

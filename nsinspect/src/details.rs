@@ -1,15 +1,26 @@
 //! `--all`: what is shown of each namespace's lowest PID (uid, PPID, command line and
-//! user name), read once per PID, for the few PIDs shown rather than for every process.
+//! user name), read once per PID, for the few PIDs shown rather than for every process,
+//! relative to the open /proc: `PID/stat` (its owner by `fstat`) and `PID/cmdline`,
+//! one `openat`, one `read` and one `close` each.
 
 use std::collections::HashMap;
 
-use nsproc::{procinfo, Process};
+use nix::fcntl::AtFlags;
+use nix::sys::stat::fstatat;
+use nsproc::procinfo;
 
 use crate::entry::Entry;
+use crate::procread::{pid_dir, pid_path, read_at, Render};
+use crate::procscan::ProcRoot;
 
 /// Uid of each lowest PID, with `stat_and_command` its PPID and command (read once per
 /// PID), and with `user_names` the user names.
-pub(crate) fn add_details(entries: &mut [Entry], stat_and_command: bool, user_names: bool) {
+pub(crate) fn add_details(
+    root: &ProcRoot,
+    entries: &mut [Entry],
+    stat_and_command: bool,
+    user_names: bool,
+) {
     let mut procs: HashMap<i32, Option<Details>> = HashMap::new();
     let mut users: HashMap<u32, Option<String>> = HashMap::new();
     for e in entries.iter_mut() {
@@ -18,7 +29,7 @@ pub(crate) fn add_details(entries: &mut [Entry], stat_and_command: bool, user_na
         };
         let Some(info) = procs
             .entry(pid)
-            .or_insert_with(|| read_details(pid, stat_and_command))
+            .or_insert_with(|| read_details(root, pid, stat_and_command))
         else {
             continue;
         };
@@ -42,37 +53,41 @@ struct Details {
     command: Option<String>,
 }
 
-fn read_details(pid: i32, stat_and_command: bool) -> Option<Details> {
-    let uid = nix::sys::stat::stat(format!("/proc/{pid}").as_str())
-        .ok()?
-        .st_uid;
-    let mut details = Details {
-        uid,
-        ppid: None,
-        command: None,
-    };
+fn read_details(root: &ProcRoot, pid: i32, stat_and_command: bool) -> Option<Details> {
     if !stat_and_command {
-        return Some(details);
+        let uid = fstatat(root.fd(), pid_dir(pid).as_c_str(), AtFlags::empty())
+            .ok()?
+            .st_uid;
+        return Some(Details {
+            uid,
+            ppid: None,
+            command: None,
+        });
     }
-    // A process that exits meanwhile keeps its uid and loses the rest.
-    let Ok(proc) = Process::open(pid) else {
-        return Some(details);
+    let stat = read_at(root.fd(), &pid_path(pid, "stat"), Render::Whole, true).ok()?;
+    let uid = stat.uid?;
+    let Some(stat) = procinfo::parse_stat(&stat.bytes) else {
+        return Some(Details {
+            uid,
+            ppid: None,
+            command: None,
+        });
     };
-    let Ok(stat) = proc.stat() else {
-        return Some(details);
-    };
-    let cmdline = proc
-        .read(c"cmdline")
-        .map(|raw| procinfo::format_cmdline(&raw))
+    // A process that exits meanwhile keeps its uid, PPID and name.
+    let cmdline = read_at(root.fd(), &pid_path(pid, "cmdline"), Render::Whole, false)
+        .map(|raw| procinfo::format_cmdline(&raw.bytes))
         .unwrap_or_default();
-    details.ppid = Some(stat.ppid);
     // Kernel threads and zombies have no command line: show the name, as ps does.
-    details.command = Some(if cmdline.is_empty() {
+    let command = if cmdline.is_empty() {
         stat.comm
     } else {
         cmdline
-    });
-    Some(details)
+    };
+    Some(Details {
+        uid,
+        ppid: Some(stat.ppid),
+        command: Some(command),
+    })
 }
 
 fn user_name(uid: u32) -> Option<String> {

@@ -18,6 +18,7 @@ pub mod listing;
 pub mod modes;
 pub mod output;
 pub mod parallel;
+pub mod procread;
 pub mod procscan;
 pub mod relations;
 pub mod show;

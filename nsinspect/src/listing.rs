@@ -2,6 +2,7 @@
 //! every mount namespace, and (with `--fds`) open descriptors; then the few facts that
 //! need one process ([`details`]) or one namespace file ([`relations`]) each.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -12,7 +13,8 @@ use crate::entry::NsSet;
 use crate::error::Error;
 use crate::fdscan::{self, FdHolder};
 use crate::parallel;
-use crate::procscan::{ProcRoot, Scan};
+use crate::procread::{self, Render};
+use crate::procscan::{parse_ns_link, ProcRoot, Scan};
 use crate::{details, relations};
 
 /// What to find and what to look up.
@@ -66,7 +68,7 @@ pub fn list(opts: &ListOptions) -> Result<Listing, Error> {
     let scan = root.scan(&scan_kinds)?;
     let mut set = NsSet::default();
     count_processes(&mut set, &scan, &scan_kinds);
-    find_mounted(&mut set);
+    find_mounted(&root, &mut set);
     if opts.fds {
         if let Some(dev) = fdscan::nsfs_dev() {
             add_fd_holders(&mut set, &fdscan::scan(&root, &scan.pids, dev));
@@ -76,7 +78,7 @@ pub fn list(opts: &ListOptions) -> Result<Listing, Error> {
         relations::find_relations(&mut set, opts.ancestors);
     }
     if opts.details || opts.uids || opts.users {
-        details::add_details(&mut set.entries, opts.details, opts.users);
+        details::add_details(&root, &mut set.entries, opts.details, opts.users);
     }
     let mut entries = set.entries;
     entries.sort_by_key(|e| (e.id.ino, e.id.dev));
@@ -115,10 +117,12 @@ fn count_processes(set: &mut NsSet, scan: &Scan, kinds: &[Kind]) {
 }
 
 /// Adds the namespaces bind-mounted in any mount namespace: ours through
-/// /proc/self/mountinfo, every other one through the mountinfo of its lowest PID.
-/// Reading a mount table is costly (the kernel renders every mount), so they are read
-/// in parallel.
-fn find_mounted(set: &mut NsSet) {
+/// /proc/self/mountinfo, every other one through the mountinfo of its lowest PID, each
+/// table read once. Reading a mount table is costly (the kernel renders every mount),
+/// so they are read in parallel. A table names what each nsfs mount holds
+/// (`net:[4026532]` on nsfs's device), so a mount of a namespace already listed costs
+/// nothing more, unless its path is added, which is then checked to reach it.
+fn find_mounted(root: &ProcRoot, set: &mut NsSet) {
     let own = NsId::of_path(Path::new("/proc/self/ns/mnt")).ok();
     let mut tables: Vec<Option<i32>> = vec![None];
     tables.extend(
@@ -129,7 +133,7 @@ fn find_mounted(set: &mut NsSet) {
     );
     let found = parallel::chunked(&tables, 32, |part| {
         part.iter()
-            .flat_map(|&pid| mounted_in(pid))
+            .flat_map(|&pid| mounted_in(root, pid))
             .collect::<Vec<_>>()
     });
     for (path, id, foreign) in found.into_iter().flatten() {
@@ -138,41 +142,58 @@ fn find_mounted(set: &mut NsSet) {
 }
 
 /// The namespace files bind-mounted in the mount namespace of `pid` (ours for
-/// `None`), as paths that reach them from here, what they hold, and whether that is
-/// another mount namespace.
-fn mounted_in(pid: Option<i32>) -> Vec<(PathBuf, NsId, bool)> {
-    let (table, root) = match pid {
-        None => (PathBuf::from("/proc/self/mountinfo"), None),
+/// `None`), as paths that reach them from here, what the table says they hold, and
+/// whether that is another mount namespace.
+fn mounted_in(root: &ProcRoot, pid: Option<i32>) -> Vec<(PathBuf, NsId, bool)> {
+    let (table, prefix) = match pid {
+        None => (c"self/mountinfo".to_owned(), None),
         Some(pid) => (
-            PathBuf::from(format!("/proc/{pid}/mountinfo")),
+            procread::pid_path(pid, "mountinfo"),
             Some(PathBuf::from(format!("/proc/{pid}/root"))),
         ),
     };
-    let Ok(text) = std::fs::File::open(&table).and_then(nsproc::read_all) else {
+    let Ok(text) = procread::read_at(root.fd(), &table, Render::Paged, false) else {
         return Vec::new();
     };
-    mountinfo::nsfs_mounts(&text)
+    mountinfo::nsfs_mounts(&text.bytes)
         .filter_map(|m| {
-            let path = match &root {
+            let id = nsfs_mount_id(&m)?;
+            let path = match &prefix {
                 None => m.mount_point,
-                Some(root) => root.join(m.mount_point.strip_prefix("/").unwrap_or(&m.mount_point)),
+                Some(p) => p.join(m.mount_point.strip_prefix("/").unwrap_or(&m.mount_point)),
             };
-            let st = nix::sys::stat::stat(&path).ok()?;
-            Some((path, NsId::of(&st), pid.is_some()))
+            Some((path, id, pid.is_some()))
         })
         .collect()
 }
 
+/// The namespace an nsfs mount holds: its root (`net:[4026532]`) on its device.
+fn nsfs_mount_id(m: &mountinfo::Mount) -> Option<NsId> {
+    let ino = parse_ns_link(m.root.as_os_str().as_bytes())?;
+    Some(NsId {
+        dev: libc::makedev(m.major, m.minor),
+        ino,
+    })
+}
+
 fn add_mounted(set: &mut NsSet, path: &Path, id: NsId, foreign: bool) {
+    // A mount namespace copied from ours repeats our mounts. Our own table comes
+    // first; another mount namespace's path is only added when there is none yet.
+    if let Some(i) = set.get(id) {
+        let e = &set.entries[i];
+        if (foreign && !e.nsfs.is_empty()) || e.nsfs.iter().any(|p| p == path) {
+            return;
+        }
+        // Shown as a path to it: it must reach it (not covered by another mount).
+        if NsId::of_path(path).ok() != Some(id) {
+            return;
+        }
+    }
+    // Not listed yet: added when the path opens a namespace of that identity.
     let Some(i) = set.get_or_open(id, path) else {
         return;
     };
-    let e = &mut set.entries[i];
-    // A mount namespace copied from ours repeats our mounts. Our own table comes
-    // first; another mount namespace's path is only added when there is none yet.
-    if (!foreign || e.nsfs.is_empty()) && !e.nsfs.iter().any(|p| p == path) {
-        e.nsfs.push(path.to_path_buf());
-    }
+    set.entries[i].nsfs.push(path.to_path_buf());
 }
 
 fn add_fd_holders(set: &mut NsSet, holders: &[FdHolder]) {

@@ -97,9 +97,14 @@ pub fn parse(text: &[u8]) -> impl Iterator<Item = Mount> + '_ {
     text.split(|&b| b == b'\n').filter_map(parse_line)
 }
 
-/// The nsfs mounts: namespace files bind-mounted somewhere.
+/// The nsfs mounts: namespace files bind-mounted somewhere. Only their lines are
+/// parsed: the type follows the lone `-`, and spaces inside fields are escaped, so
+/// ` - nsfs ` appears in no other line.
 pub fn nsfs_mounts(text: &[u8]) -> impl Iterator<Item = Mount> + '_ {
-    parse(text).filter(Mount::is_nsfs)
+    text.split(|&b| b == b'\n')
+        .filter(|line| line.windows(8).any(|w| w == b" - nsfs "))
+        .filter_map(parse_line)
+        .filter(Mount::is_nsfs)
 }
 
 /// The cgroup and cgroup2 mounts, in mount order.

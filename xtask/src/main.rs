@@ -37,7 +37,7 @@ enum Task {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Task::Docs { dir } => xtask::generate(&dir).map(|g| {
+        Task::Docs { dir } => xtask::generate(&dir).and_then(|g| {
             println!(
                 "{} man pages in {}, {} completion files in {}",
                 g.man_pages.len(),
@@ -46,15 +46,16 @@ fn main() -> ExitCode {
                 dir.join("completions").display()
             );
             let missing = xtask::missing_help();
-            if !missing.is_empty() {
-                eprintln!(
-                    "xtask: warning: {} arguments have no help text (empty in the man pages):",
-                    missing.len()
-                );
-                for arg in missing {
-                    eprintln!("  {arg}");
-                }
+            if missing.is_empty() {
+                return Ok(());
             }
+            for arg in &missing {
+                eprintln!("  {arg}");
+            }
+            Err(xtask::Error::Build(format!(
+                "{} arguments above have no help text (empty in their man pages)",
+                missing.len()
+            )))
         }),
         Task::Install { prefix } => xtask::install(&prefix).map(|files| {
             for f in files {

@@ -56,12 +56,14 @@ fn render(cmd: &Command, tool: &str, path: &[&str], docs: Option<&ToolDocs>) -> 
     roff.text(synopsis(cmd, tool, path));
     let mut tail = Roff::new();
     let notes = cmd.get_after_long_help().or_else(|| cmd.get_after_help());
-    if let Some(notes) = notes {
+    let notes = notes.map(|n| n.to_string()).unwrap_or_default();
+    let blocks = note_blocks(&notes);
+    if !blocks.is_empty() {
         tail.control("SH", ["NOTES"]);
-        paragraphs(&mut tail, &notes.to_string());
+        paragraphs(&mut tail, &blocks);
     }
     if let Some(docs) = docs {
-        examples(&mut tail, docs, tool, path);
+        examples(&mut tail, cmd, docs, tool, path);
         tail.control("SH", ["EXIT STATUS"]);
         for (status, meaning) in docs.exit_status {
             tail.control("TP", []);
@@ -198,18 +200,22 @@ fn value_names(arg: &Arg) -> Vec<String> {
     }
 }
 
-/// Text with blank lines between paragraphs; indented lines are kept as they are.
-/// "Examples:" and "Exit status:" paragraphs are left out: EXAMPLES and EXIT STATUS
-/// have them.
-fn paragraphs(roff: &mut Roff, text: &str) {
-    for block in text.split("\n\n") {
-        if block.starts_with("Exit status") || block.starts_with("Examples") {
-            continue;
-        }
+/// The paragraphs (blank-line separated) of an after-help that go under NOTES: all but
+/// "Examples:" and "Exit status:", which EXAMPLES and EXIT STATUS have.
+fn note_blocks(text: &str) -> Vec<&str> {
+    text.split("\n\n")
+        .filter(|b| !b.starts_with("Exit status") && !b.starts_with("Examples"))
+        .filter(|b| !b.trim().is_empty())
+        .collect()
+}
+
+/// Paragraphs of text; indented lines are kept as they are.
+fn paragraphs(roff: &mut Roff, blocks: &[&str]) {
+    for block in blocks {
         roff.control("PP", []);
         if block.lines().skip(1).any(|l| l.starts_with(' ')) {
             roff.control("nf", []);
-            roff.text([roman(block)]);
+            roff.text([roman(*block)]);
             roff.control("fi", []);
         } else {
             roff.text([roman(
@@ -219,9 +225,10 @@ fn paragraphs(roff: &mut Roff, text: &str) {
     }
 }
 
-/// The tool's examples; on a subcommand's page, those that run the subcommand (all of
-/// the tool's when none does).
-fn examples(roff: &mut Roff, docs: &ToolDocs, tool: &str, path: &[&str]) {
+/// The page's examples: those of the command's own `--help` ("Examples:" in its
+/// after-help), then the tool's from [`crate::pages`] that run it (on the tool's page,
+/// all of them), each once; all of the tool's when there are none.
+fn examples(roff: &mut Roff, cmd: &Command, docs: &ToolDocs, tool: &str, path: &[&str]) {
     let runs = |line: &str| {
         path.last().is_none_or(|sub| {
             line.split_whitespace()
@@ -229,20 +236,74 @@ fn examples(roff: &mut Roff, docs: &ToolDocs, tool: &str, path: &[&str]) {
                 .any(|w| w == *sub)
         })
     };
-    let mut chosen: Vec<_> = docs.examples.iter().filter(|(_, l)| runs(l)).collect();
+    let help = cmd
+        .get_after_long_help()
+        .or_else(|| cmd.get_after_help())
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    let mut chosen: Vec<(String, String)> = help_examples(&help)
+        .into_iter()
+        .filter(|(_, l)| runs(l))
+        .collect();
+    for (what, line) in docs.examples.iter().filter(|(_, l)| runs(l)) {
+        if !chosen.iter().any(|(_, l)| l == line) {
+            chosen.push((what.to_string(), line.to_string()));
+        }
+    }
     if chosen.is_empty() {
-        chosen = docs.examples.iter().collect();
+        chosen = docs
+            .examples
+            .iter()
+            .map(|(w, l)| (w.to_string(), l.to_string()))
+            .collect();
     }
     roff.control("SH", ["EXAMPLES"]);
     for (what, line) in chosen {
         roff.control("PP", []);
-        roff.text([roman(*what)]);
+        if !what.is_empty() {
+            roff.text([roman(sentence(&what))]);
+        }
         roff.control("RS", ["4"]);
         roff.control("nf", []);
-        roff.text([bold(*line)]);
+        roff.text([bold(line)]);
         roff.control("fi", []);
         roff.control("RE", []);
     }
+}
+
+/// `what` as a sentence: a capital first and a full stop last (a `--help` example says
+/// "two cgroups", the page "Two cgroups.").
+fn sentence(what: &str) -> String {
+    let mut chars = what.chars();
+    let mut out: String = match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with(['.', '?', '!', ':']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The examples of a `--help` epilogue: the lines of its "Examples:" paragraph, each a
+/// command, then optionally two or more spaces and what it does. As (what, command).
+pub fn help_examples(help: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for block in help.split("\n\n") {
+        let mut lines = block.lines();
+        if lines.next().map(str::trim_end) != Some("Examples:") {
+            continue;
+        }
+        for line in lines {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let (command, what) = line.split_once("  ").unwrap_or((line, ""));
+            out.push((what.trim().to_string(), command.trim_end().to_string()));
+        }
+    }
+    out
 }
 
 /// Every visible argument of `cmd` and its subcommands that has no help text, as

@@ -160,8 +160,9 @@ const NETNS_BRIDGE: ToolDocs = ToolDocs {
         ("CNI", "In CNI mode the status is 0 or 1, with the error JSON on stdout."),
     ],
     files: &[
-        ("/run/netns-bridge/BRIDGE/state.json", "The bridge's subnet, whether netns-bridge made it, and its leases; replaced by rename under the lock."),
-        ("/run/netns-bridge/BRIDGE/lock", "Taken with flock(2) around every change."),
+        ("/run/netns-bridge", "The state directory (--state-dir DIR or NETNS_BRIDGE_STATE_DIR move it), 0700, one directory per host network namespace: netns-DEV-INO, the identity of the namespace netns-bridge runs in."),
+        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/state.json", "The bridge's subnet, whether netns-bridge made it, and its leases and published ports; replaced by rename under the lock."),
+        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/lock", "Taken with flock(2) around every change."),
         ("/run/netns/NAME", "Named network namespaces, a TARGET by name."),
         ("/proc/PID/ns/net", "A process's network namespace, a TARGET by PID."),
     ],

@@ -1,5 +1,6 @@
 //! Every man page of every tool has the sections a reader looks for, names every
-//! option's value in its synopsis, and (for nsrun and nsinspect) describes every argument.
+//! option's value in its synopsis, describes every argument, and shows each
+//! subcommand's examples.
 
 use std::fs;
 
@@ -82,11 +83,8 @@ fn a_subcommand_page_shows_its_own_example_and_its_arguments_in_the_synopsis() {
 }
 
 #[test]
-fn nsrun_and_nsinspect_describe_every_argument() {
+fn every_tool_describes_every_argument() {
     for (tool, cmd) in xtask::tools() {
-        if tool != "nsrun" && tool != "nsinspect" {
-            continue;
-        }
         assert_eq!(xtask::man::missing_help(tool, &cmd), Vec::<String>::new());
         for page in xtask::man::pages(tool, cmd.clone()) {
             assert_eq!(
@@ -118,15 +116,42 @@ fn nsrun_and_nsinspect_describe_every_argument() {
 }
 
 #[test]
-fn the_arguments_cgctl_and_netns_bridge_leave_undescribed_are_listed() {
-    // Reported by `cargo xtask docs`, not failed: their help texts are another round's.
-    let missing = xtask::missing_help();
-    for entry in &missing {
-        assert!(
-            entry.starts_with("cgctl ") || entry.starts_with("netns-bridge "),
-            "{entry}"
-        );
+fn every_subcommand_help_has_examples_and_its_page_shows_them() {
+    for (tool, cmd) in xtask::tools() {
+        let mut cmd = cmd.disable_help_subcommand(true);
+        cmd.build();
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let examples = xtask::man::help_examples(&help);
+            assert!(
+                !examples.is_empty(),
+                "{tool} {} --help has no examples",
+                sub.get_name()
+            );
+            let page = xtask::man::pages(tool, cmd.clone())
+                .into_iter()
+                .find(|p| p.file_name == format!("{tool}-{}.1", sub.get_name()))
+                .expect("the subcommand's page");
+            for (_, line) in examples {
+                // As roff writes them: '-' as \-, an apostrophe as \*(Aq.
+                let escaped = line.replace('-', "\\-").replace('\'', "\\*(Aq");
+                assert!(
+                    page.text.contains(&escaped),
+                    "{} lacks the example {line}",
+                    page.file_name
+                );
+            }
+        }
     }
+}
+
+#[test]
+fn no_argument_is_left_undescribed_and_the_pages_are_written() {
+    // `cargo xtask docs` fails on any: help texts cannot regress.
+    assert_eq!(xtask::missing_help(), Vec::<String>::new());
     let dir = tempfile::tempdir().expect("cannot create a temporary directory");
     xtask::generate(dir.path()).expect("generating the docs failed");
     for (tool, cmd) in xtask::tools() {
@@ -136,7 +161,19 @@ fn the_arguments_cgctl_and_netns_bridge_leave_undescribed_are_listed() {
             assert_eq!(written, page.text);
         }
     }
-    if !missing.is_empty() {
-        eprintln!("arguments without help:\n  {}", missing.join("\n  "));
-    }
+}
+
+#[test]
+fn examples_of_a_help_text() {
+    let help = "Notes.\n\nExamples:\n  cgctl ls box      the cgroups below box\n  cgctl which $$\n\nColumns:\n  PATH  the path";
+    assert_eq!(
+        xtask::man::help_examples(help),
+        [
+            (
+                "the cgroups below box".to_string(),
+                "cgctl ls box".to_string()
+            ),
+            (String::new(), "cgctl which $$".to_string()),
+        ]
+    );
 }
