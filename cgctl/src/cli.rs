@@ -21,7 +21,8 @@ use crate::{mount, procs};
 #[derive(Parser, Debug)]
 #[command(name = "cgctl", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
-    /// Resolve relative cgroup names below CGROUP ('self': cgctl's own cgroup)
+    /// Resolve relative cgroup names below CGROUP ('self': cgctl's own cgroup, or the
+    /// delegated scope it runs in where systemd manages the tree)
     #[arg(long, global = true, env = "CGCTL_ROOT", value_name = "CGROUP")]
     pub root: Option<String>,
     /// Print results as JSON on stdout (also after the command: COMMAND --json)

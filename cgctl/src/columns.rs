@@ -105,6 +105,7 @@ pub enum TreeColumn {
     Hierarchy,
     Path,
     Dir,
+    Unit,
 }
 
 impl Column for TreeColumn {
@@ -114,6 +115,7 @@ impl Column for TreeColumn {
         TreeColumn::Hierarchy,
         TreeColumn::Path,
         TreeColumn::Dir,
+        TreeColumn::Unit,
     ];
 
     fn name(self) -> &'static str {
@@ -123,6 +125,7 @@ impl Column for TreeColumn {
             TreeColumn::Hierarchy => "HIERARCHY",
             TreeColumn::Path => "PATH",
             TreeColumn::Dir => "DIR",
+            TreeColumn::Unit => "UNIT",
         }
     }
 
@@ -133,6 +136,9 @@ impl Column for TreeColumn {
             TreeColumn::Hierarchy => "the cgroup's hierarchy (- for a process)",
             TreeColumn::Path => "the cgroup path (- for a process)",
             TreeColumn::Dir => "the cgroup's directory (- for a process)",
+            TreeColumn::Unit => {
+                "the systemd unit the cgroup belongs to, from its path (- for none, or a process)"
+            }
         }
     }
 

@@ -37,6 +37,15 @@ impl Ctx {
         }
     }
 
+    /// With `--root self`: resolve relative names below `path` in hierarchy `h`
+    /// instead of below cgctl's own cgroup there (systemd's delegated subtree).
+    pub fn set_self_in(&mut self, h: usize, path: String) {
+        let hier = &self.layout.hierarchies[h];
+        if let Some(m) = self.own.iter_mut().find(|m| hier.matches(m)) {
+            m.path = path;
+        }
+    }
+
     pub fn resolver(&self) -> Resolver<'_> {
         Resolver::new(&self.layout, self.root.clone(), self.own.clone())
     }

@@ -9,8 +9,9 @@ pub const AFTER_HELP: &str = "\
 CGROUP is a path relative to the hierarchy root (box/web, as with cgcreate), resolved in
 every hierarchy that applies, or an absolute path inside a mounted cgroup filesystem
 (/sys/fs/cgroup/memory/box). With --root, relative names resolve below that cgroup;
---root self means the cgroup cgctl itself is in, in each hierarchy; with --root, absolute
-paths must lead below it too. Names with '..', that lead outside a cgroup filesystem, or
+--root self means the cgroup cgctl itself is in, in each hierarchy (where systemd manages
+the tree: the delegated scope cgctl runs in; outside one, commands that write are refused
+with the way to get one); with --root, absolute paths must lead below it too. Names with '..', that lead outside a cgroup filesystem, or
 that the cgroup filesystem keeps for its files (cgroup.*, tasks, memory.max...) are
 refused before anything is written.
 A TARGET of digits only is a PID; each is held by a pidfd from lookup to last write, and

@@ -238,6 +238,9 @@ fn tree_cell(row: &TreeRow, c: TreeColumn, width: Option<usize>) -> Cell {
             TreeColumn::Hierarchy => Cell::text(node.hierarchy.as_str()),
             TreeColumn::Path => Cell::text(node.path.as_str()),
             TreeColumn::Dir => path_cell(&node.dir),
+            TreeColumn::Unit => {
+                crate::systemd::detect::unit_of(&node.path).map_or(Cell::Empty, Cell::text)
+            }
         },
         TreeRow::Process(p, depth) => match c {
             TreeColumn::Name => Cell::Shown(

@@ -21,7 +21,14 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
         slice,
         request,
     } = inv;
-    let ctx = || Ctx::new(root.as_deref());
+    // `--root self` on a systemd host: the delegated subtree (writes need one).
+    let ctx_for = |writes: bool| -> Result<Ctx> {
+        let mut ctx = Ctx::new(root.as_deref())?;
+        systemd::root_self(&mut ctx, how, writes)?;
+        Ok(ctx)
+    };
+    let ctx = || ctx_for(false);
+    let wctx = || ctx_for(true);
     // systemd is only looked for by the commands it changes.
     let sd = |ctx: &Ctx| systemd::choose(how, ctx, slice.as_deref());
     match request {
@@ -53,17 +60,17 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
             print::mode(out, &ctx.layout, status.as_ref(), &o)
         }
         Request::Create(req) => {
-            let ctx = ctx()?;
+            let ctx = wctx()?;
             let (dirs, undo) = ops::create(&ctx, &req)?;
             keep_if_written(undo, out, |out| print::paths(out, &dirs, json, quiet))
         }
         Request::Add(req) => {
-            let ctx = ctx()?;
+            let ctx = wctx()?;
             let (dirs, undo) = ops::add(&ctx, &req)?;
             keep_if_written(undo, out, |out| print::paths(out, &dirs, json, quiet))
         }
         Request::Limit(req) => {
-            let ctx = ctx()?;
+            let ctx = wctx()?;
             match sd(&ctx)? {
                 Some(s) => print::limit(out, &s.limit(&ctx, &req)?, json),
                 None => {
@@ -73,10 +80,10 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
             }
         }
         Request::Exec(req) => {
-            let ctx = ctx().map_err(Error::before_exec)?;
+            let ctx = wctx().map_err(Error::before_exec)?;
             match sd(&ctx).map_err(Error::before_exec)? {
                 Some(s) => exec_systemd(&s, &ctx, &req, json, out),
-                None => exec(&req, root.as_deref(), json, out),
+                None => exec(&ctx, &req, json, out),
             }
             .map_err(Error::before_exec)
         }
@@ -88,7 +95,7 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
         }
         Request::Which { pid, output } => print::which(out, &ops::which(&ctx()?, pid)?, &output),
         Request::Rm(req) => {
-            let ctx = ctx()?;
+            let ctx = wctx()?;
             let dirs = match sd(&ctx)? {
                 Some(s) => s.rm_request(&ctx, req)?,
                 None => ops::rm(&ctx, &req)?,
@@ -96,7 +103,7 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
             print::paths(out, &dirs, json, quiet)
         }
         Request::Freeze { cgroup, frozen } => {
-            let ctx = ctx()?;
+            let ctx = wctx()?;
             let dirs = match sd(&ctx)? {
                 Some(s) => s.freeze_request(&ctx, &cgroup, frozen)?,
                 None => ops::freeze(&ctx, &cgroup, frozen)?,
@@ -124,9 +131,8 @@ fn keep_if_written(
 }
 
 /// `cgctl exec`: prepares, reports (flushed before COMMAND's output), then execs.
-fn exec(req: &exec::ExecRequest, root: Option<&str>, json: bool, out: &mut Output) -> Result<()> {
-    let ctx = Ctx::new(root)?;
-    let prepared = exec::prepare(&ctx, req)?;
+fn exec(ctx: &Ctx, req: &exec::ExecRequest, json: bool, out: &mut Output) -> Result<()> {
+    let prepared = exec::prepare(ctx, req)?;
     let report = ExecReport {
         cgroups: prepared.cgroups.iter().map(|d| d.as_path()).collect(),
         applied: &prepared.applied,

@@ -35,6 +35,8 @@ pub struct Place {
     pub dir: PathBuf,
     /// The hierarchy's root cgroup (the whole host, for a PID that sits there).
     pub root: bool,
+    /// The systemd unit the cgroup belongs to, from its path (`cgctl-1.scope`).
+    pub unit: Option<String>,
 }
 
 /// Whether a cgroup path is its hierarchy's root.
@@ -108,6 +110,7 @@ pub fn gather(layout: &Layout, locs: &[Location], for_pid: bool) -> Report {
             path: l.path.clone(),
             dir: l.dir.clone(),
             root: is_root(&l.path),
+            unit: crate::systemd::detect::unit_of(&l.path).map(str::to_string),
         });
     }
     // Count in the most specific cgroup (a PID's root-level v1 cgroups hold everyone).
@@ -266,6 +269,15 @@ impl Report {
                 if p.root { ", the root cgroup" } else { "" }
             ));
         }
+        let mut units: Vec<&str> = Vec::new();
+        for u in self.cgroups.iter().filter_map(|p| p.unit.as_deref()) {
+            if !units.contains(&u) {
+                units.push(u);
+            }
+        }
+        if !units.is_empty() {
+            out.push_str(&format!("unit       {}\n", units.join(", ")));
+        }
         if !self.root_left_out.is_empty() {
             out.push_str(&format!(
                 "note       {} left out: the process is in the root cgroup there, whose figures are the whole host's\n",
@@ -373,5 +385,38 @@ fn dash(s: &str) -> &str {
         "-"
     } else {
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place(hierarchy: &str, path: &str) -> Place {
+        Place {
+            hierarchy: hierarchy.to_string(),
+            path: path.to_string(),
+            dir: PathBuf::from("/sys/fs/cgroup").join(path.trim_start_matches('/')),
+            root: is_root(path),
+            unit: crate::systemd::detect::unit_of(path).map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_unit_is_named_once_and_only_when_there_is_one() {
+        let mut r = Report {
+            cgroups: vec![place("unified", "/system.slice/cgctl-7.scope/sub")],
+            ..Report::default()
+        };
+        assert!(
+            r.render().contains("\nunit       cgctl-7.scope\n"),
+            "{}",
+            r.render()
+        );
+        r.cgroups
+            .push(place("name=systemd", "/system.slice/cgctl-7.scope/sub"));
+        assert_eq!(r.render().matches("unit ").count(), 1, "{}", r.render());
+        r.cgroups = vec![place("memory", "/box/web")];
+        assert!(!r.render().contains("unit "), "{}", r.render());
     }
 }

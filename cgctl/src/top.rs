@@ -67,6 +67,8 @@ pub struct Sample {
     pub io_write: Option<u64>,
     pub memory_pressure: Option<f64>,
     pub cpu_pressure: Option<f64>,
+    /// The systemd unit the cgroup belongs to, from its path.
+    pub unit: Option<String>,
 }
 
 /// Reads a cgroup's files in each of its hierarchies.
@@ -83,6 +85,11 @@ pub fn sample(layout: &Layout, g: &Group) -> Sample {
             .map(|(_, d)| crate::procs::pids_if_there(d).map_or(0, |p| p.len()))
             .max()
             .unwrap_or(0),
+        unit: g
+            .dirs
+            .iter()
+            .find_map(|(_, d)| layout.locate(d))
+            .and_then(|(_, p)| crate::systemd::detect::unit_of(&p).map(str::to_string)),
         ..Sample::default()
     };
     s.cpu_usec = match dir("cpuacct") {
@@ -177,6 +184,8 @@ pub struct Row {
     /// PSI `some avg10` of memory.pressure and cpu.pressure, in %.
     pub memory_pressure: Option<f64>,
     pub cpu_pressure: Option<f64>,
+    /// The systemd unit the cgroup belongs to, from its path.
+    pub unit: Option<String>,
 }
 
 /// The row of `now`, with rates against `before` (taken `secs` seconds earlier).
@@ -200,6 +209,7 @@ pub fn row(path: &str, before: Option<&Sample>, now: &Sample, secs: f64) -> Row 
         io_write_bps: rate(before.io_write, now.io_write),
         memory_pressure: now.memory_pressure,
         cpu_pressure: now.cpu_pressure,
+        unit: now.unit.clone(),
     }
 }
 

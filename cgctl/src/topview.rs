@@ -123,11 +123,21 @@ fn limit(v: Option<OrMax<u64>>) -> String {
     })
 }
 
-/// The table: a heading and a line per row, each cut to `width`.
+/// The table: a heading and a line per row, each cut to `width`. A UNIT column (the
+/// systemd unit of each cgroup) comes before PATH when any row belongs to one.
 pub fn render(rows: &[Row], width: usize) -> Vec<String> {
     let per_s = |b: f64| format!("{}/s", human(b.round() as u64));
+    let unit_width = rows
+        .iter()
+        .filter_map(|r| r.unit.as_ref().map(|u| u.chars().count()))
+        .max()
+        .map(|w| w.max(4));
+    let unit = |u: Option<&str>| match unit_width {
+        Some(w) => format!("{:<w$}  ", u.unwrap_or("-")),
+        None => String::new(),
+    };
     let mut lines = vec![format!(
-        "{:>5} {:>6} {:>10} {:>10} {:>10} {:>9} {:>11} {:>11} {:>11} {:>5} {:>5}  {}",
+        "{:>5} {:>6} {:>10} {:>10} {:>10} {:>9} {:>11} {:>11} {:>11} {:>5} {:>5}  {}{}",
         "PROCS",
         "CPU%",
         "MEMORY",
@@ -139,6 +149,7 @@ pub fn render(rows: &[Row], width: usize) -> Vec<String> {
         "IO-WRITE",
         "MPSI",
         "CPSI",
+        unit(Some("UNIT")),
         "PATH"
     )];
     for r in rows {
@@ -147,7 +158,7 @@ pub fn render(rows: &[Row], width: usize) -> Vec<String> {
             (Some(c), m) => format!("{c}/{}", opt(m, |m| m.to_string())),
         };
         lines.push(format!(
-            "{:>5} {:>6} {:>10} {:>10} {:>10} {:>9} {:>11} {:>11} {:>11} {:>5} {:>5}  {}",
+            "{:>5} {:>6} {:>10} {:>10} {:>10} {:>9} {:>11} {:>11} {:>11} {:>5} {:>5}  {}{}",
             r.processes,
             opt(r.cpu_percent, |c| format!("{c:.1}")),
             opt(r.memory_current, human),
@@ -159,6 +170,7 @@ pub fn render(rows: &[Row], width: usize) -> Vec<String> {
             opt(r.io_write_bps, per_s),
             opt(r.memory_pressure, |p| format!("{p:.1}")),
             opt(r.cpu_pressure, |p| format!("{p:.1}")),
+            unit(r.unit.as_deref()),
             r.path
         ));
     }
@@ -180,5 +192,23 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
         let lines = render(&[], usize::MAX);
         assert!(lines[0].contains("CPU%") && lines[0].ends_with("PATH"));
+    }
+
+    #[test]
+    fn a_unit_column_only_where_a_row_has_a_unit() {
+        let plain = top::row("/box", None, &top::Sample::default(), 1.0);
+        assert!(!render(std::slice::from_ref(&plain), usize::MAX)[0].contains("UNIT"));
+        let scope = top::Sample {
+            unit: Some("cgctl-42.scope".to_string()),
+            ..top::Sample::default()
+        };
+        let scoped = top::row("/cgctl-42.scope/sub", None, &scope, 1.0);
+        let lines = render(&[scoped, plain], usize::MAX);
+        assert!(lines[0].ends_with("UNIT            PATH"), "{lines:?}");
+        assert!(
+            lines[1].ends_with("cgctl-42.scope  /cgctl-42.scope/sub"),
+            "{lines:?}"
+        );
+        assert!(lines[2].ends_with(" -               /box"), "{lines:?}");
     }
 }

@@ -173,12 +173,77 @@ pub fn cgroup_of(pid: i32, controller: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// This process's cgroup path in the hierarchy mounted at `mount`.
+/// This process's home cgroup path in the hierarchy mounted at `mount` (see [`cgroup_home`]).
 pub fn own_cgroup(mount: &Path) -> Option<String> {
     let mount = cgroup_mounts()
         .into_iter()
         .find(|m| m.mount_point == mount)?;
-    mount.path_in(&cgroups_of("self")).map(str::to_string)
+    mount.path_in(cgroup_home()).map(str::to_string)
+}
+
+/// The prefix of the leaf [`cgroup_home`] moves the test process into.
+const LEAF_PREFIX: &str = "nstools-leaf-";
+
+/// The cgroups tests make theirs below: this process's cgroups as they were when first
+/// asked. On cgroup v2 (controllers there, not in the root cgroup, which is exempt) the
+/// home cgroup holds this very process, so v2's "no internal processes" rule would
+/// forbid enabling controllers for the cgroups below it: the first call moves this
+/// process into a leaf of its own below its home (`nstools-leaf-PID`, never anywhere
+/// above), so that home holds no process of the tests, and enables home's controllers
+/// for it, so that this process keeps the controllers it had. A leaf cannot be removed while
+/// the process is in it; the empty leaves of earlier runs are removed instead. Nothing
+/// moves on v1 or hybrid hosts, or where the move is not allowed.
+pub fn cgroup_home() -> &'static [Membership] {
+    static HOME: std::sync::OnceLock<Vec<Membership>> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| {
+        let own = cgroups_of("self");
+        let mounts = cgroup_mounts();
+        if layout_of(&mounts) == Some(CgroupLayout::V2) {
+            let v2 = mounts.iter().find(|m| m.v2);
+            if let Some(dir) =
+                v2.and_then(|m| Some(m.mount_point.join(m.path_in(&own)?.trim_start_matches('/'))))
+            {
+                move_to_leaf(&dir);
+            }
+        }
+        own
+    })
+}
+
+/// Moves this process into `DIR/nstools-leaf-PID` unless DIR is the root cgroup;
+/// leaves of earlier runs that are empty are removed first.
+fn move_to_leaf(dir: &Path) {
+    if !dir.join("cgroup.type").exists() {
+        return; // the root cgroup has no cgroup.type, and no rule to keep
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(LEAF_PREFIX) {
+                // Fails (and the leaf stays) while a process is in it.
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
+    }
+    let leaf = dir.join(format!("{LEAF_PREFIX}{}", std::process::id()));
+    if std::fs::create_dir(&leaf).is_err() {
+        return;
+    }
+    let moved = std::fs::write(leaf.join("cgroup.procs"), std::process::id().to_string());
+    if let Err(e) = moved {
+        let _ = std::fs::remove_dir(&leaf);
+        let note = format!(
+            "testkit: cannot move the tests into {}: {e}\n",
+            leaf.display()
+        );
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes());
+        return;
+    }
+    // The leaf gets the controllers home had, as this process had them there (each on
+    // its own: one the kernel refuses does not keep the others out).
+    let available = std::fs::read_to_string(dir.join("cgroup.controllers")).unwrap_or_default();
+    for c in available.split_whitespace() {
+        let _ = std::fs::write(dir.join("cgroup.subtree_control"), format!("+{c}"));
+    }
 }
 
 /// A cgroup directory created below this process's own cgroup in one hierarchy.
@@ -220,6 +285,7 @@ pub struct CgroupScope {
 
 impl CgroupScope {
     pub fn new() -> Self {
+        cgroup_home();
         CgroupScope {
             name: crate::unique_name("nstools-test"),
         }
@@ -232,11 +298,11 @@ impl CgroupScope {
 
     /// The scope's directory in each hierarchy this process has a cgroup in.
     pub fn dirs(&self) -> Vec<PathBuf> {
-        let own = cgroups_of("self");
+        let own = cgroup_home();
         cgroup_mounts()
             .iter()
             .filter_map(|m| {
-                let path = m.path_in(&own)?;
+                let path = m.path_in(own)?;
                 Some(
                     m.mount_point
                         .join(path.trim_start_matches('/'))
@@ -283,11 +349,11 @@ impl CgroupParent {
     /// The path below the deepest of this process's cgroups; None when those are not
     /// all on one line (no single path is below every one of them).
     pub fn new() -> Option<Self> {
-        let own = cgroups_of("self");
+        let own = cgroup_home();
         let mounts = cgroup_mounts();
         let paths: Vec<(&CgroupMount, &str)> = mounts
             .iter()
-            .filter_map(|m| Some((m, m.path_in(&own)?)))
+            .filter_map(|m| Some((m, m.path_in(own)?)))
             .collect();
         let deepest = paths.iter().map(|(_, p)| *p).max_by_key(|p| p.len())?;
         let below = |base: &str, path: &str| {
@@ -380,12 +446,12 @@ mod tests {
         let Some(parent) = CgroupParent::new() else {
             return;
         };
-        let own = cgroups_of("self");
+        let own = cgroup_home();
         let mounts = cgroup_mounts();
         let made: Vec<PathBuf> = mounts
             .iter()
             .filter_map(|m| {
-                let base = m.path_in(&own)?;
+                let base = m.path_in(own)?;
                 assert!(
                     base == "/" || parent.path.starts_with(&format!("{base}/")),
                     "{} is not below {base}",

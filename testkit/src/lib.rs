@@ -13,8 +13,8 @@ mod run;
 mod user;
 
 pub use cgroup::{
-    cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of, own_cgroup,
-    CgroupGuard, CgroupLayout, CgroupMount, CgroupParent, CgroupScope,
+    cgroup_home, cgroup_layout, cgroup_layout_is, cgroup_mount_of, cgroup_mounts, cgroup_of,
+    own_cgroup, CgroupGuard, CgroupLayout, CgroupMount, CgroupParent, CgroupScope,
 };
 pub use container::{busybox_rootfs, container_bin_dir, examples_dir, run_container_sh};
 pub use mount::{mount_points, TempMount};

@@ -194,6 +194,25 @@ impl Bus {
             .map_err(|e| bus_error(format!("cannot set properties of {unit}"), e))
     }
 
+    /// Whether the manager has `unit` loaded (`GetUnit`; false on NoSuchUnit).
+    pub fn has_unit(&self, unit: &str) -> Result<bool> {
+        match self
+            .manager()?
+            .call::<_, _, OwnedObjectPath>("GetUnit", &(unit,))
+        {
+            Ok(_) => Ok(true),
+            Err(zbus::Error::MethodError(name, _, _)) if name.as_str() == NO_SUCH_UNIT => Ok(false),
+            Err(e) => Err(bus_error(format!("cannot look up {unit}"), e)),
+        }
+    }
+
+    /// Moves `pids` into a running unit's own cgroup (`AttachProcessesToUnit`).
+    pub fn attach(&self, unit: &str, pids: &[u32]) -> Result<()> {
+        self.manager()?
+            .call::<_, _, ()>("AttachProcessesToUnit", &(unit, "", pids.to_vec()))
+            .map_err(|e| bus_error(format!("cannot move PIDs {pids:?} into {unit}"), e))
+    }
+
     /// The cgroup path of a unit (its `ControlGroup`), empty when it has none.
     pub fn control_group(&self, unit: &str) -> Result<String> {
         let what = || format!("cannot find the cgroup of {unit}");

@@ -37,11 +37,13 @@ pub fn is_delegated(dir: &Path, uid: u32) -> bool {
 }
 
 /// The deepest delegated cgroup directory from `dir` up to (not including) `top`, the
-/// hierarchy's mount point.
+/// hierarchy's mount point. Only a unit's own cgroup counts (systemd delegates units):
+/// not a cgroup made inside the subtree, which its maker owns too.
 pub fn delegated_ancestor(dir: &Path, top: &Path, uid: u32) -> Option<PathBuf> {
     let mut d = dir;
     while d.starts_with(top) && d != top {
-        if is_delegated(d, uid) {
+        let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if unit_of(name) == Some(name) && is_delegated(d, uid) {
             return Some(d.to_path_buf());
         }
         d = d.parent()?;
@@ -119,6 +121,15 @@ mod tests {
         assert_eq!(delegated_ancestor(&deep, top.path(), owner + 1), None);
         // never above top
         assert_eq!(delegated_ancestor(top.path(), top.path(), owner), None);
+        // a cgroup made inside the subtree is not where it was delegated
+        let inner = deep.join("run-1.scope/nstools-leaf-1");
+        std::fs::create_dir_all(&inner).unwrap();
+        if owner != 0 {
+            assert_eq!(
+                delegated_ancestor(&inner, top.path(), owner).as_deref(),
+                Some(deep.join("run-1.scope").as_path())
+            );
+        }
     }
 
     #[test]

@@ -83,6 +83,43 @@ pub fn status(ctx: &Ctx) -> Result<Option<Status>> {
     }))
 }
 
+/// `--root self` where systemd manages the tree (and `--systemd` is not `no`): the
+/// delegated subtree cgctl runs in (the unit's cgroup systemd delegated, not a cgroup
+/// below it cgctl may sit in). Outside one, a command that writes is refused with the
+/// ways to get one; one that only reads keeps cgctl's own cgroup.
+pub fn root_self(ctx: &mut Ctx, how: Use, writes: bool) -> Result<()> {
+    if ctx.root != Root::SelfCgroup
+        || how == Use::No
+        || !detect::manages(Path::new("/run"), &ctx.layout)
+    {
+        return Ok(());
+    }
+    let (Some((h, mount)), Some(own)) = (v2_mount(ctx), own_path()?) else {
+        return Ok(());
+    };
+    let delegated = ctx.layout.hierarchies[h]
+        .dir_of(&own)
+        .and_then(|d| detect::delegated_ancestor(&d, &mount, uid()))
+        .and_then(|d| ctx.layout.locate(&d));
+    match delegated {
+        Some((_, path)) => ctx.set_self_in(h, path),
+        None if writes => return Err(Error::Refused(not_delegated(&own))),
+        None => {}
+    }
+    Ok(())
+}
+
+/// Why `--root self` cannot be written below `own`, and how to get a subtree that can.
+fn not_delegated(own: &str) -> String {
+    let unit = detect::unit_of(own).unwrap_or("the root cgroup");
+    format!(
+        "--root self: cgctl runs in {own} ({unit}), which systemd did not delegate: the \
+         cgroups below it are systemd's. Run cgctl in a delegated scope \
+         (systemd-run --scope -p Delegate=yes cgctl ...; as a user, add --user), or leave \
+         --root self out and let cgctl ask systemd for a scope (--systemd yes)"
+    )
+}
+
 /// systemd, when cgctl is to go through it for this invocation.
 pub struct Systemd {
     pub bus: Bus,
@@ -166,7 +203,9 @@ impl Systemd {
             })
     }
 
-    /// Starts `unit` holding `pids` with `limits`, returns what the kernel made of them.
+    /// Starts `unit` holding `pids` with `limits`, or, when it is already there (a
+    /// second `limit --cgroup NAME`), moves `pids` into it and sets `limits` on it for
+    /// this boot; returns what the kernel made of them.
     fn start(
         &self,
         ctx: &Ctx,
@@ -178,7 +217,14 @@ impl Systemd {
             .iter()
             .flat_map(|(l, _)| properties::properties(l))
             .collect();
-        self.bus.start_scope(unit, &self.slice, pids, &props)?;
+        if self.bus.has_unit(unit)? {
+            if !pids.is_empty() {
+                self.bus.attach(unit, pids)?;
+            }
+            self.bus.set_properties(unit, &props)?;
+        } else {
+            self.bus.start_scope(unit, &self.slice, pids, &props)?;
+        }
         let dir = self.unit_dir(ctx, unit)?;
         let cg = CgroupDir::open(&dir)?;
         let applied = limits
@@ -281,9 +327,17 @@ impl Systemd {
         detect::unit_of(last).map(str::to_string)
     }
 
+    /// The cgroup2 locations of a name; none when it is not there (an absolute path in
+    /// a named v1 hierarchy, a cgroup that does not exist: the files' way says why).
+    fn v2_locations(&self, ctx: &Ctx, name: &str) -> Result<Vec<crate::cgpath::Location>> {
+        Ok(ctx
+            .existing(&Name::parse(name)?, &[self.v2])
+            .unwrap_or_default())
+    }
+
     /// The cgctl scope (`cgctl-*.scope`) whose own cgroup a name is, with its directory.
     fn cgctl_scope(&self, ctx: &Ctx, name: &str) -> Result<Option<(String, PathBuf)>> {
-        let locs = ctx.existing(&Name::parse(name)?, &[self.v2])?;
+        let locs = self.v2_locations(ctx, name)?;
         Ok(locs.into_iter().find_map(|l| {
             let unit = self.unit_at(ctx, &l.dir)?;
             unit.starts_with("cgctl-").then_some((unit, l.dir))
@@ -319,7 +373,7 @@ impl Systemd {
     /// `cgctl freeze`/`thaw`: a unit's own cgroup through `FreezeUnit`/`ThawUnit`,
     /// any other as without systemd.
     pub fn freeze_request(&self, ctx: &Ctx, name: &str, frozen: bool) -> Result<Vec<PathBuf>> {
-        let locs = ctx.existing(&Name::parse(name)?, &[self.v2])?;
+        let locs = self.v2_locations(ctx, name)?;
         let unit = locs
             .iter()
             .find_map(|l| Some((self.unit_at(ctx, &l.dir)?, l.dir.clone())));
@@ -382,6 +436,37 @@ mod tests {
         assert_eq!(scope_name("box/web"), "cgctl-box-web.scope");
         assert_eq!(scope_name("sd-exec"), "cgctl-sd-exec.scope");
         assert_eq!(scope_name("a b\\c"), "cgctl-a\\x20b\\x5cc.scope");
+    }
+
+    #[test]
+    fn outside_a_delegated_scope_root_self_says_how_to_get_one() {
+        let why = not_delegated("/user.slice/user-1000.slice/session-3.scope");
+        assert!(
+            why.contains("session-3.scope), which systemd did not delegate"),
+            "{why}"
+        );
+        assert!(
+            why.contains("systemd-run --scope -p Delegate=yes cgctl"),
+            "{why}"
+        );
+        assert!(why.contains("--systemd yes"), "{why}");
+        assert!(not_delegated("/").contains("(the root cgroup)"));
+    }
+
+    #[test]
+    fn root_self_is_untouched_without_systemd() {
+        if Path::new("/run/systemd/system").exists() {
+            return;
+        }
+        let Ok(mut ctx) = Ctx::new(Some("self")) else {
+            return;
+        };
+        let name = Name::parse("x").unwrap();
+        let hiers = ctx.layout.default_hierarchies();
+        let before = ctx.resolver().resolve(&name, &hiers).unwrap();
+        // no refusal, and names resolve below cgctl's own cgroup as before
+        root_self(&mut ctx, Use::Yes, true).unwrap();
+        assert_eq!(ctx.resolver().resolve(&name, &hiers).unwrap(), before);
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub fn in_cgroup(proc_cgroup: &str, controller: &str, name: &str) -> bool {
 }
 
 pub fn cgctl() -> Tool {
+    // Before cgctl runs: on v2, out of the cgroup `--root self` names (testkit).
+    testkit::cgroup_home();
     Tool::new(env!("CARGO_BIN_EXE_cgctl"))
 }
 
@@ -68,9 +70,13 @@ pub fn mount_of(controller: &str) -> PathBuf {
         .mount_point
 }
 
-/// This process's cgroup path in the hierarchy holding `controller`.
+/// The cgroup path the tests make theirs below in the hierarchy holding `controller`:
+/// this process's own, or on v2 the one it was in before testkit moved it into a leaf
+/// (`testkit::cgroup_home`). `--root self` names it too: the same cgroup, or on a
+/// systemd host the delegated scope the tests run in.
 pub fn own_path(controller: &str) -> String {
-    cgroup_of(std::process::id() as i32, controller)
+    testkit::own_cgroup(&mount_of(controller))
+        .unwrap_or_else(|| panic!("this process has no cgroup in the {controller} hierarchy"))
 }
 
 /// The directory of `name` below this process's cgroup in `controller`'s hierarchy.
@@ -95,6 +101,7 @@ pub fn read(path: &Path) -> String {
 
 /// A `sleep` child, killed and reaped on drop.
 pub fn sleeper() -> testkit::ProcessGuard {
+    testkit::cgroup_home();
     let child = std::process::Command::new("sleep")
         .arg("300")
         .spawn()
