@@ -5,7 +5,7 @@ use nscli::output::Output;
 
 use crate::cli::{Invocation, Request};
 use crate::error::{Error, Result};
-use crate::print::ExecReport;
+use crate::print::{Done, ExecReport};
 use crate::systemd::{self, Systemd};
 use crate::{exec, mount, ops, print, watch, Ctx};
 
@@ -50,8 +50,19 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
             };
             print::mode(out, &ctx.layout, status.as_ref(), &o)
         }
-        Request::Create(req) => print::paths(out, &ops::create(&ctx()?, &req)?, json, quiet),
-        Request::Add(req) => print::paths(out, &ops::add(&ctx()?, &req)?, json, quiet),
+        Request::Create(req) => {
+            let created = ops::create(&ctx()?, &req)?;
+            print::done(out, &Done::Created { created: &created }, json, quiet)
+        }
+        Request::Add(req) => {
+            let cgroups = ops::add(&ctx()?, &req)?;
+            let done = Done::Added {
+                cgroups: &cgroups,
+                pids: &req.pids,
+                threads: req.threads,
+            };
+            print::done(out, &done, json, quiet)
+        }
         Request::Limit(req) => {
             let ctx = ctx()?;
             let applied = match sd(&ctx)? {
@@ -81,7 +92,7 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
                 Some(s) => s.rm_request(&ctx, req)?,
                 None => ops::rm(&ctx, &req)?,
             };
-            print::paths(out, &dirs, json, quiet)
+            print::done(out, &Done::Removed { removed: &dirs }, json, quiet)
         }
         Request::Freeze { cgroup, frozen } => {
             let ctx = ctx()?;
