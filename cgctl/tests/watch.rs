@@ -176,6 +176,19 @@ fn start(args: &[&str]) -> testkit::ProcessGuard {
     testkit::ProcessGuard::new(cmd.spawn().expect("spawn cgctl"))
 }
 
+/// Waits until `name` (below this test's cgroup) has a process in `controller`'s
+/// hierarchy: `cgctl exec`, started in the background, has moved itself in. Under
+/// emulation (the VM lanes) that takes well over a second.
+fn wait_populated(controller: &str, name: &str) {
+    let procs = common::dir(controller, name).join("cgroup.procs");
+    let populated = || std::fs::read_to_string(&procs).is_ok_and(|p| !p.trim().is_empty());
+    assert!(
+        testkit::wait_until(std::time::Duration::from_secs(30), populated),
+        "{} stayed empty",
+        procs.display()
+    );
+}
+
 /// The memory limit of 100 MiB (and no swap on v2, where swap is apart) for stress-ng.
 fn limit_args() -> Vec<&'static str> {
     let mut args = vec!["-l", "mem=100M"];
@@ -273,8 +286,9 @@ fn wait_empty_returns_when_the_last_process_exits() {
     run(&["create", "-q", &s.name]).success();
     // already empty: at once
     run(&["wait", "--empty", &s.name, "--timeout", "5"]).success();
-    let _inside = start(&["exec", "-c", "memory", &s.name, "--", "sleep", "1"]);
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // long enough for two cgctl runs under emulation before it ends
+    let _inside = start(&["exec", "-c", "memory", &s.name, "--", "sleep", "3"]);
+    wait_populated("memory", &s.name);
     // still there after the timeout: exit 1
     let out = run(&["wait", "--empty", &s.name, "--timeout", "0.2"]);
     out.expect_code(1);
@@ -341,6 +355,8 @@ fn top_json_shows_memory_at_most_the_limit_and_the_cpu_used() {
         "--quiet",
     ]);
     let _stress = start(&args);
+    wait_populated("memory", &s.name);
+    wait_populated("cpuacct", &s.name);
     std::thread::sleep(std::time::Duration::from_secs(1));
     let used_before = cpu_used(&s.name);
     let out = run(&["top", "-n", "2", "-d", "1", "--json", &s.name]).success();
