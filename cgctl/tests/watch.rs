@@ -93,10 +93,13 @@ fn show_has_pressure_where_cgroup2_has_psi() {
     assert!(text.contains("memory   some "), "{text}");
 }
 
-/// `sh -c 'sleep 300' sh a1 ... a1000`: a command line of 1,000 arguments, killed on drop.
+/// `sh -c 'read -r _' sh a1 ... a1000`: a command line of 1,000 arguments, killed on
+/// drop. It waits on its stdin, a pipe the guard holds open, rather than in a `sleep`
+/// child, which would outlive it (dash forks it) and keep the test's stdout open.
 fn long_command() -> testkit::ProcessGuard {
     let mut cmd = std::process::Command::new("sh");
-    cmd.args(["-c", "sleep 300", "sh"]);
+    cmd.args(["-c", "read -r _", "sh"])
+        .stdin(std::process::Stdio::piped());
     cmd.args((1..=1000).map(|i| format!("argument-{i}")));
     testkit::ProcessGuard::new(cmd.spawn().expect("spawn sh"))
 }
@@ -121,7 +124,7 @@ fn tree_cuts_command_lines_to_the_width() {
     run(&["add", "-q", "-c", "pids", &g, &pid]).success();
     let text = run_width(70, &["tree", "-c", "pids", &s.name]).success();
     assert!(
-        text.contains(&format!("{pid} sh -c sleep 300 sh argument-1 ")),
+        text.contains(&format!("{pid} sh -c read -r _ sh argument-1 ")),
         "{text}"
     );
     for line in text.lines() {
