@@ -192,6 +192,24 @@ fn wait_populated(controller: &str, name: &str) {
     );
 }
 
+/// Waits until process `pid` holds an eventfd or an inotify descriptor.
+fn wait_for_notifier(pid: i32) {
+    let has_one = || {
+        std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|l| {
+                    let l = l.to_string_lossy();
+                    l.contains("[eventfd]") || l.contains("inotify")
+                })
+            })
+        })
+    };
+    assert!(
+        testkit::wait_until(std::time::Duration::from_secs(30), has_one),
+        "PID {pid} made no eventfd or inotify descriptor"
+    );
+}
+
 /// The memory limit of 100 MiB (and no swap on v2, where swap is apart) for stress-ng.
 fn limit_args() -> Vec<&'static str> {
     let mut args = vec!["-l", "mem=100M"];
@@ -240,7 +258,11 @@ fn events_follow_and_wait_oom_see_the_oom_killer() {
     let kills_before = snap["cgroups"][0]["oom_kill"].as_u64().unwrap_or(0);
     let mut follower = start(&["events", "--follow", "--json", &s.name]);
     let mut waiter = start(&["wait", "--oom", "--timeout", "60", &s.name]);
-    // both have registered with the kernel once they run: give them a moment
+    // both have registered with the kernel once they hold their eventfd (v1) or
+    // inotify (v2) descriptor, which takes seconds under emulation; then a moment more
+    for p in [&follower, &waiter] {
+        wait_for_notifier(p.pid());
+    }
     std::thread::sleep(std::time::Duration::from_millis(500));
     let stdout = follower.child().stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
