@@ -16,7 +16,9 @@ that the cgroup filesystem keeps for its files (cgroup.*, tasks, memory.max...) 
 refused before anything is written.
 A TARGET of digits only is a PID; each is held by a pidfd from lookup to last write, and
 one that exits meanwhile is refused, never written. With --json (before or after the
-command) every command prints one JSON document; no limit is null.
+command) every command prints one JSON document; no limit is null. create prints
+{\"created\": [DIR]}, add {\"cgroups\": [DIR], \"pids\": [PID], \"threads\": BOOL}, rm
+{\"removed\": [DIR]}, mount {\"dir\": DIR, \"version\": \"v1\"|\"v2\"}.
 
 Values: sizes are bytes or K/M/G/T/P/E with optional B or iB, any case, base 1024
 (100M = 104857600), or N% of physical memory; 'max', 'infinity' or -1 remove a limit.

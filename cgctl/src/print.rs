@@ -329,9 +329,14 @@ pub fn snapshots(out: &mut Output, snaps: &[crate::watch::Snapshot], as_json: bo
 /// `cgctl mount`: DIR on stdout (nothing with `-q`). JSON `{"dir": "...", "version":
 /// "v1"|"v2"}`.
 pub fn mount(out: &mut Output, dir: &Path, v2: bool, as_json: bool, quiet: bool) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct Mounted<'a> {
+        dir: &'a Path,
+        version: &'static str,
+    }
     let version = if v2 { "v2" } else { "v1" };
     if as_json {
-        out.json(&serde_json::json!({ "dir": dir, "version": version }))?;
+        out.json(&Mounted { dir, version })?;
     } else if !quiet {
         out.line(dir.display())?;
     }
@@ -341,23 +346,57 @@ pub fn mount(out: &mut Output, dir: &Path, v2: bool, as_json: bool, quiet: bool)
 /// `cgctl umount`: a note when the hierarchy lives on. JSON: `{"dir": "...",
 /// "hidden_cgroups": N}`.
 pub fn umount(out: &mut Output, dir: &Path, children: usize, as_json: bool) -> Result<()> {
+    #[derive(serde::Serialize)]
+    struct Unmounted<'a> {
+        dir: &'a Path,
+        hidden_cgroups: usize,
+    }
     if children > 0 {
         note(format!("cgctl: note: the hierarchy still has {children} cgroup(s) and lives on, hidden, until they are removed"));
     }
     json_only(
         out,
-        &serde_json::json!({ "dir": dir, "hidden_cgroups": children }),
+        &Unmounted {
+            dir,
+            hidden_cgroups: children,
+        },
         as_json,
     )
 }
 
+/// What `create`, `add` or `rm` did, as its `--json` object.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Done<'a> {
+    /// `create`: `{"created": [dirs made]}`.
+    Created { created: &'a [PathBuf] },
+    /// `add`: `{"cgroups": [dirs moved into], "pids": [numbers], "threads": bool}`.
+    Added {
+        cgroups: &'a [PathBuf],
+        pids: &'a [i32],
+        threads: bool,
+    },
+    /// `rm`: `{"removed": [dirs of the cgroups named]}`.
+    Removed { removed: &'a [PathBuf] },
+}
+
+impl Done<'_> {
+    fn dirs(&self) -> &[PathBuf] {
+        match self {
+            Done::Created { created: d }
+            | Done::Added { cgroups: d, .. }
+            | Done::Removed { removed: d } => d,
+        }
+    }
+}
+
 /// What `create`, `add` and `rm` did: one directory a line (nothing with `-q`), so
-/// scripts can chain them; JSON: an array.
-pub fn paths(out: &mut Output, dirs: &[PathBuf], as_json: bool, quiet: bool) -> Result<()> {
+/// scripts can chain them; with `--json`, one object (see [`Done`]).
+pub fn done(out: &mut Output, done: &Done, as_json: bool, quiet: bool) -> Result<()> {
     if as_json {
-        out.json(dirs)?;
+        out.json(done)?;
     } else if !quiet {
-        for d in dirs {
+        for d in done.dirs() {
             out.line(d.display())?;
         }
     }
@@ -367,4 +406,46 @@ pub fn paths(out: &mut Output, dirs: &[PathBuf], as_json: bool, quiet: bool) -> 
 /// Directories, for `freeze` and `thaw`: a JSON array.
 pub fn dirs(out: &mut Output, dirs: &[PathBuf], as_json: bool) -> Result<()> {
     json_only(out, dirs, as_json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(done: &Done) -> Value {
+        serde_json::to_value(done).expect("a JSON object")
+    }
+
+    #[test]
+    fn create_add_rm_print_one_object() {
+        let dirs = [PathBuf::from("/sys/fs/cgroup/memory/x")];
+        assert_eq!(
+            doc(&Done::Created { created: &dirs }),
+            serde_json::json!({ "created": ["/sys/fs/cgroup/memory/x"] })
+        );
+        assert_eq!(
+            doc(&Done::Added {
+                cgroups: &dirs,
+                pids: &[7, 9],
+                threads: false
+            }),
+            serde_json::json!({
+                "cgroups": ["/sys/fs/cgroup/memory/x"],
+                "pids": [7, 9],
+                "threads": false
+            })
+        );
+        assert_eq!(
+            doc(&Done::Removed { removed: &[] }),
+            serde_json::json!({ "removed": [] })
+        );
+    }
+
+    /// A directory that is not UTF-8 is an error to report, never a panic.
+    #[test]
+    fn a_path_json_cannot_hold_is_an_error() {
+        use std::os::unix::ffi::OsStrExt;
+        let dirs = [PathBuf::from(std::ffi::OsStr::from_bytes(b"/x/\xff"))];
+        assert!(serde_json::to_value(Done::Removed { removed: &dirs }).is_err());
+    }
 }

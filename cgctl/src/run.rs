@@ -6,7 +6,7 @@ use nscli::output::Output;
 
 use crate::cli::{Invocation, Request};
 use crate::error::{Error, Result};
-use crate::print::ExecReport;
+use crate::print::{Done, ExecReport};
 use crate::systemd::{self, Systemd};
 use crate::undo::Undo;
 use crate::{exec, mount, ops, print, watch, Ctx};
@@ -61,13 +61,20 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
         }
         Request::Create(req) => {
             let ctx = wctx()?;
-            let (dirs, undo) = ops::create(&ctx, &req)?;
-            keep_if_written(undo, out, |out| print::paths(out, &dirs, json, quiet))
+            let (created, undo) = ops::create(&ctx, &req)?;
+            keep_if_written(undo, out, |out| {
+                print::done(out, &Done::Created { created: &created }, json, quiet)
+            })
         }
         Request::Add(req) => {
             let ctx = wctx()?;
-            let (dirs, undo) = ops::add(&ctx, &req)?;
-            keep_if_written(undo, out, |out| print::paths(out, &dirs, json, quiet))
+            let (cgroups, undo) = ops::add(&ctx, &req)?;
+            let done = Done::Added {
+                cgroups: &cgroups,
+                pids: &req.pids,
+                threads: req.threads,
+            };
+            keep_if_written(undo, out, |out| print::done(out, &done, json, quiet))
         }
         Request::Limit(req) => {
             let ctx = wctx()?;
@@ -100,7 +107,7 @@ pub fn run(inv: Invocation, out: &mut Output) -> Result<()> {
                 Some(s) => s.rm_request(&ctx, req)?,
                 None => ops::rm(&ctx, &req)?,
             };
-            print::paths(out, &dirs, json, quiet)
+            print::done(out, &Done::Removed { removed: &dirs }, json, quiet)
         }
         Request::Freeze { cgroup, frozen } => {
             let ctx = wctx()?;

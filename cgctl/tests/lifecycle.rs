@@ -191,7 +191,7 @@ fn rm_refuses_populated_and_kill_empties() {
         p.wait_timeout(Duration::from_secs(5)).is_some(),
         "the process survived"
     );
-    for c in ["memory", "cpu", "pids", "freezer", "cpuset", "unified"] {
+    for c in common::mounted(&["memory", "cpu", "pids", "freezer", "cpuset", "unified"]) {
         assert!(!dir(c, &s.name).exists(), "{c} left behind");
     }
     // removing what is gone is an error that names it

@@ -34,11 +34,23 @@ fn every_command_prints_one_json_document() {
     let s = Scope::new();
     let g = s.sub("g");
     let v = json(&run(&["create", &g, "--json"]).success());
-    assert!(v.as_array().unwrap().iter().all(Value::is_string), "{v}");
+    let created = v["created"].as_array().unwrap();
+    assert!(
+        !created.is_empty() && created.iter().all(Value::is_string),
+        "{v}"
+    );
+    assert!(v.as_object().unwrap().len() == 1, "{v}");
     let p = sleeper();
     let pid = p.pid().to_string();
     let v = json(&run(&["add", &g, &pid, "--json"]).success());
-    assert_eq!(v[0], Value::String(v[0].as_str().unwrap().to_string()));
+    let into = &v["cgroups"][0];
+    assert_eq!(*into, Value::String(into.as_str().unwrap().to_string()));
+    assert_eq!(
+        v["pids"],
+        serde_json::json!([p.pid()]),
+        "a PID is a number: {v}"
+    );
+    assert_eq!(v["threads"], false, "{v}");
     // --json before the command still works
     let v = json(&run(&["--json", "limit", "pids", "max", &g]).success());
     assert_eq!(v[0]["resource"], "pids");
@@ -79,7 +91,7 @@ fn every_command_prints_one_json_document() {
     assert_eq!(v["applied"][0]["resource"], "pids");
     assert_eq!(out[docs.byte_offset()..].trim(), "hi");
     let v = json(&run(&["rm", "-r", &s.name, "--json"]).success());
-    assert!(v[0].is_string(), "{v}");
+    assert!(v["removed"][0].is_string(), "{v}");
     assert!(!dir("pids", &s.name).exists());
 }
 

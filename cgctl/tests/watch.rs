@@ -93,10 +93,13 @@ fn show_has_pressure_where_cgroup2_has_psi() {
     assert!(text.contains("memory   some "), "{text}");
 }
 
-/// `sh -c 'sleep 300' sh a1 ... a1000`: a command line of 1,000 arguments, killed on drop.
+/// `sh -c 'read -r _' sh a1 ... a1000`: a command line of 1,000 arguments, killed on
+/// drop. It waits on its stdin, a pipe the guard holds open, rather than in a `sleep`
+/// child, which would outlive it (dash forks it) and keep the test's stdout open.
 fn long_command() -> testkit::ProcessGuard {
     let mut cmd = std::process::Command::new("sh");
-    cmd.args(["-c", "sleep 300", "sh"]);
+    cmd.args(["-c", "read -r _", "sh"])
+        .stdin(std::process::Stdio::piped());
     cmd.args((1..=1000).map(|i| format!("argument-{i}")));
     testkit::ProcessGuard::new(cmd.spawn().expect("spawn sh"))
 }
@@ -121,7 +124,7 @@ fn tree_cuts_command_lines_to_the_width() {
     run(&["add", "-q", "-c", "pids", &g, &pid]).success();
     let text = run_width(70, &["tree", "-c", "pids", &s.name]).success();
     assert!(
-        text.contains(&format!("{pid} sh -c sleep 300 sh argument-1 ")),
+        text.contains(&format!("{pid} sh -c read -r _ sh argument-1 ")),
         "{text}"
     );
     for line in text.lines() {
@@ -176,6 +179,37 @@ fn start(args: &[&str]) -> testkit::ProcessGuard {
     testkit::ProcessGuard::new(cmd.spawn().expect("spawn cgctl"))
 }
 
+/// Waits until `name` (below this test's cgroup) has a process in `controller`'s
+/// hierarchy: `cgctl exec`, started in the background, has moved itself in. Under
+/// emulation (the VM lanes) that takes well over a second.
+fn wait_populated(controller: &str, name: &str) {
+    let procs = common::dir(controller, name).join("cgroup.procs");
+    let populated = || std::fs::read_to_string(&procs).is_ok_and(|p| !p.trim().is_empty());
+    assert!(
+        testkit::wait_until(std::time::Duration::from_secs(30), populated),
+        "{} stayed empty",
+        procs.display()
+    );
+}
+
+/// Waits until process `pid` holds an eventfd or an inotify descriptor.
+fn wait_for_notifier(pid: i32) {
+    let has_one = || {
+        std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|l| {
+                    let l = l.to_string_lossy();
+                    l.contains("[eventfd]") || l.contains("inotify")
+                })
+            })
+        })
+    };
+    assert!(
+        testkit::wait_until(std::time::Duration::from_secs(30), has_one),
+        "PID {pid} made no eventfd or inotify descriptor"
+    );
+}
+
 /// The memory limit of 100 MiB (and no swap on v2, where swap is apart) for stress-ng.
 fn limit_args() -> Vec<&'static str> {
     let mut args = vec!["-l", "mem=100M"];
@@ -224,7 +258,11 @@ fn events_follow_and_wait_oom_see_the_oom_killer() {
     let kills_before = snap["cgroups"][0]["oom_kill"].as_u64().unwrap_or(0);
     let mut follower = start(&["events", "--follow", "--json", &s.name]);
     let mut waiter = start(&["wait", "--oom", "--timeout", "60", &s.name]);
-    // both have registered with the kernel once they run: give them a moment
+    // both have registered with the kernel once they hold their eventfd (v1) or
+    // inotify (v2) descriptor, which takes seconds under emulation; then a moment more
+    for p in [&follower, &waiter] {
+        wait_for_notifier(p.pid());
+    }
     std::thread::sleep(std::time::Duration::from_millis(500));
     let stdout = follower.child().stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -273,8 +311,9 @@ fn wait_empty_returns_when_the_last_process_exits() {
     run(&["create", "-q", &s.name]).success();
     // already empty: at once
     run(&["wait", "--empty", &s.name, "--timeout", "5"]).success();
-    let _inside = start(&["exec", "-c", "memory", &s.name, "--", "sleep", "1"]);
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // long enough for two cgctl runs under emulation before it ends
+    let _inside = start(&["exec", "-c", "memory", &s.name, "--", "sleep", "3"]);
+    wait_populated("memory", &s.name);
     // still there after the timeout: exit 1
     let out = run(&["wait", "--empty", &s.name, "--timeout", "0.2"]);
     out.expect_code(1);
@@ -341,6 +380,8 @@ fn top_json_shows_memory_at_most_the_limit_and_the_cpu_used() {
         "--quiet",
     ]);
     let _stress = start(&args);
+    wait_populated("memory", &s.name);
+    wait_populated("cpuacct", &s.name);
     std::thread::sleep(std::time::Duration::from_secs(1));
     let used_before = cpu_used(&s.name);
     let out = run(&["top", "-n", "2", "-d", "1", "--json", &s.name]).success();

@@ -37,14 +37,16 @@ pub fn subtree_control(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The line of /proc/PID/cgroup text for `controller`'s hierarchy ends with `/name`.
+/// The line of /proc/PID/cgroup text for `controller`'s hierarchy ends with `/name`
+/// (on v1 that hierarchy may hold more controllers: `4:cpu,cpuacct:/box`).
 pub fn in_cgroup(proc_cgroup: &str, controller: &str, name: &str) -> bool {
-    let v1_tag = format!(":{controller}:");
     proc_cgroup.lines().any(|l| {
+        let mut fields = l.splitn(3, ':');
+        let (_, controllers) = (fields.next(), fields.next().unwrap_or(""));
         let mine = if v2() {
             l.starts_with("0::")
         } else {
-            l.contains(&v1_tag)
+            controllers.split(',').any(|c| c == controller)
         };
         mine && l.ends_with(&format!("/{name}"))
     })
@@ -68,6 +70,16 @@ pub fn mount_of(controller: &str) -> PathBuf {
     testkit::cgroup_mount_of(controller)
         .unwrap_or_else(|| panic!("no hierarchy has {controller}"))
         .mount_point
+}
+
+/// Those of `controllers` whose hierarchy this host mounts ("unified": cgroup2, which a
+/// v1-only host has not).
+pub fn mounted<'a>(controllers: &[&'a str]) -> Vec<&'a str> {
+    controllers
+        .iter()
+        .copied()
+        .filter(|c| testkit::cgroup_mount_of(c).is_some())
+        .collect()
 }
 
 /// The cgroup path the tests make theirs below in the hierarchy holding `controller`:
