@@ -34,6 +34,20 @@ Exit status:
       namespace; nothing was touched
   3   no address: the subnet is full, or the static address is taken";
 
+const ATTACH_HELP: &str = "\
+Several TARGETs are attached in one go (one lock, one netlink socket, one transaction),
+all or nothing: if one fails, what was made for every one of them is undone and the exit
+status is that failure's (1, or 3 when the subnet is full). Their addresses are printed in
+the order given, one a line (with an IPv6 subnet, each IPv4 address is followed by its
+IPv6 one). With --json, one TARGET prints its attachment as one JSON object; several
+print one document {\"attachments\": [...]}, as ls --json does. --ip and --ip6 need a
+single TARGET.
+
+Examples:
+  netns-bridge attach web --subnet 10.20.0.0/24 --nat
+  netns-bridge attach 4242
+  netns-bridge attach ns1 ns2 ns3 --json";
+
 /// Connect network namespaces to a host bridge with veth pairs.
 #[derive(Parser, Debug)]
 #[command(name = "netns-bridge", version, after_help = AFTER_HELP, max_term_width = 100)]
@@ -47,7 +61,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Connect a namespace to the bridge; prints its address (CIDR)
+    /// Connect namespaces to the bridge; prints their addresses (CIDR), one a line
+    #[command(after_help = ATTACH_HELP)]
     Attach(AttachArgs),
     /// Disconnect namespaces and release their addresses
     Detach(DetachArgs),
@@ -90,8 +105,9 @@ pub struct UnpublishArgs {
 
 #[derive(Args, Debug)]
 pub struct AttachArgs {
-    /// A PID, a named namespace (NAME or /run/netns/NAME), or a namespace file
-    pub target: String,
+    /// PIDs, named namespaces (NAME or /run/netns/NAME), or namespace files
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
     /// The bridge, created if missing
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
@@ -161,9 +177,17 @@ pub struct DownArgs {
 /// What the command line asks for, as the operations take it.
 #[derive(Debug)]
 pub enum Action {
-    Attach { request: Box<Request>, json: bool },
+    /// `request` is for `targets[0]`; the others are attached the same way.
+    Attach {
+        request: Box<Request>,
+        targets: Vec<String>,
+        json: bool,
+    },
     Detach(Detach),
-    Ls { request: List, output: OutputArgs },
+    Ls {
+        request: List,
+        output: OutputArgs,
+    },
     Gc(Gc),
     Down(Down),
     Publish(Publish),
@@ -178,6 +202,7 @@ impl Cli {
         Ok(match self.command {
             Command::Attach(args) => Action::Attach {
                 json: args.json,
+                targets: args.targets.clone(),
                 request: Box::new(args.into_request(state_root)?),
             },
             Command::Detach(args) => Action::Detach(args.into_request(state_root)?),
@@ -232,7 +257,7 @@ impl AttachArgs {
         Ok(Request {
             subnet: self.subnet.map(|s| s.parse::<Subnet>()).transpose()?,
             subnet6: self.subnet6.map(|s| s.parse::<Subnet6>()).transpose()?,
-            target: self.target,
+            target: self.targets.first().cloned().unwrap_or_default(),
             bridge: self.bridge,
             ip: self.ip,
             ip6: self
@@ -293,7 +318,11 @@ mod tests {
 
     #[test]
     fn attach_becomes_a_request() {
-        let Action::Attach { request, json } = action(&[
+        let Action::Attach {
+            request,
+            json,
+            targets,
+        } = action(&[
             "--state-dir",
             "/tmp/s",
             "attach",
@@ -313,11 +342,13 @@ mod tests {
             "--no-default-route",
             "--nat",
             "--json",
-        ]) else {
+        ])
+        else {
             panic!("attach expected");
         };
         assert!(json);
         assert_eq!(request.target, "42");
+        assert_eq!(targets, ["42"]);
         assert_eq!(request.bridge, "br1");
         assert_eq!(request.subnet, "10.9.0.0/24".parse().ok());
         assert_eq!(request.subnet6, "fd09::/64".parse().ok());
@@ -332,7 +363,7 @@ mod tests {
 
     #[test]
     fn attach_has_its_defaults() {
-        let Action::Attach { request, json } = action(&["attach", "x"]) else {
+        let Action::Attach { request, json, .. } = action(&["attach", "x"]) else {
             panic!("attach expected");
         };
         assert!(!json);
@@ -342,6 +373,20 @@ mod tests {
         );
         assert!(request.default_route && !request.nat);
         assert_eq!((request.subnet, request.mtu), (None, None));
+    }
+
+    #[test]
+    fn attach_takes_several_targets_in_order() {
+        let Action::Attach {
+            request, targets, ..
+        } = action(&["attach", "b", "a", "c", "--subnet", "10.9.0.0/16"])
+        else {
+            panic!("attach expected");
+        };
+        assert_eq!(targets, ["b", "a", "c"]);
+        assert_eq!(request.target, "b");
+        let none = Cli::try_parse_from(["netns-bridge", "attach"]);
+        assert!(none.is_err(), "a TARGET is required");
     }
 
     #[test]
