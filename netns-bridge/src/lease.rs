@@ -98,6 +98,11 @@ pub struct BridgeRecord {
     /// through); a later holder of the lock finds its attach died, and turns it off.
     #[serde(default, skip_serializing_if = "no")]
     pub nat_pending: bool,
+    /// The namespaces ("dev:ino") of the attach the pending flags are for: once one of
+    /// their leases is committed, that attach got through and the flags are stale (its
+    /// last write, of this record, did not happen). See [`BridgeState::resolve`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_by: Vec<String>,
 }
 
 fn no(value: &bool) -> bool {
@@ -193,6 +198,24 @@ impl BridgeState {
         let before = self.leases.len();
         self.leases.retain(|l| l.alive(links, bridge));
         before - self.leases.len()
+    }
+
+    /// Clears the pending flags of a record whose attach committed a lease (it was
+    /// killed before its last write, the record's); whether it did.
+    pub fn resolve(&mut self) -> bool {
+        let Some(record) = self.bridge.as_mut() else {
+            return false;
+        };
+        let through = self
+            .leases
+            .iter()
+            .any(|l| !l.pending && record.pending_by.contains(&l.netns));
+        if through {
+            record.pending = false;
+            record.nat_pending = false;
+            record.pending_by.clear();
+        }
+        through
     }
 
     pub fn find(&self, netns: NsId) -> Option<&Lease> {
@@ -385,6 +408,26 @@ mod tests {
         let old: BridgeRecord =
             serde_json::from_str(r#"{"subnet":"10.1.0.0/24","nat":true}"#).expect("parses");
         assert!(!old.pending && !old.nat_pending && old.nat && old.created);
+    }
+
+    #[test]
+    fn a_record_pending_for_a_committed_lease_is_resolved() {
+        let mut state: BridgeState = serde_json::from_str(
+            r#"{"bridge":{"subnet":"10.1.0.0/24","pending":true,"nat_pending":true,
+                "pending_by":["4:1"]},"leases":[]}"#,
+        )
+        .expect("parses");
+        let mut mine = lease("4:1", [10, 1, 0, 2]);
+        mine.pending = true;
+        state.leases.push(mine);
+        assert!(!state.resolve(), "its attach is not through");
+        state.leases[0].pending = false;
+        state.leases.push(lease("4:2", [10, 1, 0, 3]));
+        assert!(state.resolve());
+        let record = state.bridge.as_ref().expect("record");
+        assert!(!record.pending && !record.nat_pending && record.pending_by.is_empty());
+        let text = serde_json::to_string(record).expect("json");
+        assert!(!text.contains("pending"), "{text}");
     }
 
     #[test]

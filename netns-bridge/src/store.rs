@@ -322,7 +322,7 @@ impl Store {
     /// The bridge's record and the leases of the namespaces `ids` (those that have
     /// one): all an attach or a detach of them needs, whatever else is attached.
     pub fn load_for(&self, ids: &[NsId]) -> Result<BridgeState, Error> {
-        let bridge: Option<BridgeRecord> = self.read_json(RECORD)?;
+        let mut bridge: Option<BridgeRecord> = self.read_json(RECORD)?;
         if bridge.is_none() {
             // Leases without a record (rare: the bridge's first attach looks) are corrupt.
             if let Some(name) = self
@@ -344,8 +344,31 @@ impl Store {
                 leases.push(lease);
             }
         }
-        let state = self.checked(BridgeState { bridge, leases }, RECORD)?;
-        *self.saved.borrow_mut() = state.clone();
+        // A record whose attach got through (see `resolve`) needs its own leases.
+        let on_disk = bridge.clone();
+        for netns in bridge.iter().flat_map(|r| r.pending_by.clone()) {
+            let id = crate::names::parse_id(&netns)
+                .ok_or_else(|| self.corrupt(RECORD, format!("bad namespace id '{netns}'")))?;
+            if !ids.contains(&id) {
+                if let Some(lease) = self.read_json::<Lease>(&lease_name(id))? {
+                    let mut probe = BridgeState {
+                        bridge: bridge.clone(),
+                        leases: vec![lease],
+                    };
+                    if probe.resolve() {
+                        bridge = probe.bridge;
+                        break;
+                    }
+                }
+            }
+        }
+        let mut state = self.checked(BridgeState { bridge, leases }, RECORD)?;
+        state.resolve();
+        // What the files say, so that the next save writes a resolved record.
+        *self.saved.borrow_mut() = BridgeState {
+            bridge: on_disk,
+            leases: state.leases.clone(),
+        };
         Ok(state)
     }
 
@@ -379,6 +402,8 @@ impl Store {
         claims.retain(|c| !held.contains(c));
         *self.stale.borrow_mut() = claims;
         *self.saved.borrow_mut() = state.clone();
+        let mut state = state;
+        state.resolve();
         Ok(state)
     }
 
@@ -640,6 +665,7 @@ mod tests {
             gateway_added: false,
             pending: false,
             nat_pending: false,
+            pending_by: Vec::new(),
         }
     }
 

@@ -340,7 +340,8 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         store.remove()?;
         drop(store);
         lease::release_host_root(root)?;
-    } else if state != before {
+    } else {
+        // Only what differs from the files is written (a record resolved on load too).
         store.save(&state)?;
     }
     Ok(released)

@@ -67,6 +67,15 @@ impl Work<'_, '_> {
                 record.nat_pending = true;
             }
         }
+        // Whose flags they are: this attach's, resolved by its committed lease.
+        if let Some(record) = self
+            .state
+            .bridge
+            .as_mut()
+            .filter(|r| r.pending || r.nat_pending)
+        {
+            record.pending_by.push(lease.netns.clone());
+        }
         self.store.save(self.state)?;
         fault::checkpoint("lease")?;
 
@@ -377,6 +386,9 @@ pub(super) fn through(
         record.pending = false;
         // Left pending without --nat: that NAT is a dead attach's, gc's to remove.
         record.nat_pending &= !request.nat;
+        if !record.nat_pending {
+            record.pending_by.clear();
+        }
     }
     for lease in &mut state.leases {
         lease.pending = false;
