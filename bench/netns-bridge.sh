@@ -49,11 +49,15 @@ ip -n "$HOST" link add ipbr0 type bridge
 ip -n "$HOST" addr add 10.125.0.1/24 dev ipbr0
 ip -n "$HOST" link set ipbr0 up
 
-# netns-bridge: one process per namespace, and one detach for all (batched).
+# netns-bridge: one process per namespace, one attach for all (batched), and one detach
+# for all (batched).
 cat >"$WORK/nb-attach.sh" <<SH
 for i in \$(seq 1 $N); do
     $NB --state-dir $WORK/nb-state attach $TAG-nb-\$i --bridge nbb0 --subnet 10.123.0.0/24 >/dev/null
 done
+SH
+cat >"$WORK/nb-attach-batch.sh" <<SH
+$NB --state-dir $WORK/nb-state attach --bridge nbb0 --subnet 10.123.0.0/24 \$(for i in \$(seq 1 $N); do echo $TAG-nb-\$i; done) >/dev/null
 SH
 cat >"$WORK/nb-detach.sh" <<SH
 for i in \$(seq 1 $N); do $NB --state-dir $WORK/nb-state detach $TAG-nb-\$i --bridge nbb0; done
@@ -127,6 +131,7 @@ bench() { # NAME ROUND PREPARE COMMAND
 }
 nb() {
     bench nb-attach "$1" "$WORK/nb-detach-batch.sh" "$WORK/nb-attach.sh"
+    bench nb-attach-batch "$1" "$WORK/nb-detach-batch.sh" "$WORK/nb-attach-batch.sh"
     bench nb-detach "$1" "$WORK/nb-reset.sh" "$WORK/nb-detach.sh"
     bench nb-detach-batch "$1" "$WORK/nb-reset.sh" "$WORK/nb-detach-batch.sh"
     bench nb6-attach "$1" "$WORK/nb6-detach-batch.sh" "$WORK/nb6-attach.sh"
@@ -160,6 +165,8 @@ per_ns() { # JOB OURS THEIRS
         "$OUT/netns-bridge-$2.*.json" "$OUT/netns-bridge-$3.*.json" --per "$N"
 }
 per_ns "netns-bridge attach vs CNI bridge ADD (per namespace, $N)" nb-attach cni-add
+per_ns "netns-bridge attach of all $N in one call vs CNI bridge ADD (per namespace)" \
+    nb-attach-batch cni-add
 per_ns "netns-bridge attach vs ip commands (per namespace, $N)" nb-attach ip-add
 per_ns "netns-bridge attach vs CNI bridge ADD, dual stack (per namespace, $N)" nb6-attach cni6-add
 per_ns "netns-bridge detach, one call each, vs CNI bridge DEL (per namespace)" nb-detach cni-del

@@ -152,6 +152,11 @@ pub fn ensure<'a>(
         gateway_added: existing.is_some() && !tagged && on_link.is_none() && gateway,
         pending: true,
         nat_pending: state.bridge.as_ref().is_some_and(|b| b.nat_pending),
+        pending_by: state
+            .bridge
+            .as_ref()
+            .map(|b| b.pending_by.clone())
+            .unwrap_or_default(),
     });
     store.save(state)?;
     drop(host_lock);

@@ -46,7 +46,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Connect a namespace to the bridge; prints its address (CIDR)
+    /// Connect namespaces to the bridge; prints their addresses (CIDR), one a line
     #[command(after_help = ATTACH_HELP)]
     Attach(AttachArgs),
     /// Disconnect namespaces and release their addresses
@@ -99,8 +99,9 @@ pub struct UnpublishArgs {
 
 #[derive(Args, Debug)]
 pub struct AttachArgs {
-    /// A PID, a named namespace (NAME or /run/netns/NAME), or a namespace file
-    pub target: String,
+    /// PIDs, named namespaces (NAME or /run/netns/NAME), or namespace files
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
     /// The bridge, created if missing
     #[arg(short, long, default_value = "nsbr0", value_name = "NAME")]
     pub bridge: String,
@@ -174,9 +175,17 @@ pub struct DownArgs {
 /// What the command line asks for, as the operations take it.
 #[derive(Debug)]
 pub enum Action {
-    Attach { request: Box<Request>, json: bool },
+    /// `request` is for `targets[0]`; the others are attached the same way.
+    Attach {
+        request: Box<Request>,
+        targets: Vec<String>,
+        json: bool,
+    },
     Detach(Detach),
-    Ls { request: List, output: OutputArgs },
+    Ls {
+        request: List,
+        output: OutputArgs,
+    },
     Gc(Gc),
     Down(Down),
     Publish(Publish),
@@ -191,6 +200,7 @@ impl Cli {
         Ok(match self.command {
             Command::Attach(args) => Action::Attach {
                 json: args.json,
+                targets: args.targets.clone(),
                 request: Box::new(args.into_request(state_root)?),
             },
             Command::Detach(args) => Action::Detach(args.into_request(state_root)?),
@@ -245,7 +255,7 @@ impl AttachArgs {
         Ok(Request {
             subnet: self.subnet.map(|s| s.parse::<Subnet>()).transpose()?,
             subnet6: self.subnet6.map(|s| s.parse::<Subnet6>()).transpose()?,
-            target: self.target,
+            target: self.targets.first().cloned().unwrap_or_default(),
             bridge: self.bridge,
             ip: self.ip,
             ip6: self
@@ -306,7 +316,11 @@ mod tests {
 
     #[test]
     fn attach_becomes_a_request() {
-        let Action::Attach { request, json } = action(&[
+        let Action::Attach {
+            request,
+            json,
+            targets,
+        } = action(&[
             "--state-dir",
             "/tmp/s",
             "attach",
@@ -326,11 +340,13 @@ mod tests {
             "--no-default-route",
             "--nat",
             "--json",
-        ]) else {
+        ])
+        else {
             panic!("attach expected");
         };
         assert!(json);
         assert_eq!(request.target, "42");
+        assert_eq!(targets, ["42"]);
         assert_eq!(request.bridge, "br1");
         assert_eq!(request.subnet, "10.9.0.0/24".parse().ok());
         assert_eq!(request.subnet6, "fd09::/64".parse().ok());
@@ -345,7 +361,7 @@ mod tests {
 
     #[test]
     fn attach_has_its_defaults() {
-        let Action::Attach { request, json } = action(&["attach", "x"]) else {
+        let Action::Attach { request, json, .. } = action(&["attach", "x"]) else {
             panic!("attach expected");
         };
         assert!(!json);
@@ -355,6 +371,20 @@ mod tests {
         );
         assert!(request.default_route && !request.nat);
         assert_eq!((request.subnet, request.mtu), (None, None));
+    }
+
+    #[test]
+    fn attach_takes_several_targets_in_order() {
+        let Action::Attach {
+            request, targets, ..
+        } = action(&["attach", "b", "a", "c", "--subnet", "10.9.0.0/16"])
+        else {
+            panic!("attach expected");
+        };
+        assert_eq!(targets, ["b", "a", "c"]);
+        assert_eq!(request.target, "b");
+        let none = Cli::try_parse_from(["netns-bridge", "attach"]);
+        assert!(none.is_err(), "a TARGET is required");
     }
 
     #[test]

@@ -11,11 +11,20 @@ a network namespace file. Prints the address (CIDR), and the IPv6 one on a secon
 on a dual-stack bridge. --subnet and --subnet6 count when the bridge is made; a
 different one later is an error.
 
+Several TARGETs are attached in one go (one lock, one netlink socket, one transaction),
+all or nothing: if one fails, what was made for every one of them is undone and the exit
+status is that failure's (1, or 3 when the subnet is full). Their addresses are printed in
+the order given, one a line (with an IPv6 subnet, each IPv4 address is followed by its
+IPv6 one). With --json, one TARGET prints its attachment as one JSON object; several
+print one document {\"attachments\": [...]}, as ls --json does. --ip and --ip6 need a
+single TARGET.
+
 Examples:
   netns-bridge attach red --subnet 10.88.0.0/24     the first one makes the bridge
   netns-bridge attach blue                          the next address of the subnet
   netns-bridge attach \"$PID\" --nat                 a process's namespace, with NAT
-  netns-bridge attach green --ip 10.88.0.9          a static address";
+  netns-bridge attach green --ip 10.88.0.9          a static address
+  netns-bridge attach ns1 ns2 ns3 --json            three namespaces in one call";
 
 pub const DETACH_HELP: &str = "\
 Examples:

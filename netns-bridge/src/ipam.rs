@@ -132,6 +132,45 @@ impl Subnet {
         })
     }
 
+    /// The first assignable address in `ranges` (as [`Subnet::first_free_in`]) that
+    /// `taken` says is free, looking from `from` on first and then before it: when the
+    /// caller keeps `from` at or below its lowest free address, the lowest free one,
+    /// found without looking at the taken ones below.
+    pub fn next_free<E>(
+        &self,
+        from: Option<Ipv4Addr>,
+        ranges: &[(Ipv4Addr, Ipv4Addr)],
+        mut taken: impl FnMut(Ipv4Addr) -> Result<bool, E>,
+    ) -> Result<Option<Ipv4Addr>, E> {
+        let (first, last) = self.hosts();
+        let whole = [(first, last)];
+        let ranges = if ranges.is_empty() {
+            &whole[..]
+        } else {
+            ranges
+        };
+        let from = from.map_or(0, u32::from);
+        for after in [true, false] {
+            for &(start, end) in ranges {
+                let (mut ip, end) = (
+                    u32::from(start).max(u32::from(first)),
+                    u32::from(end).min(u32::from(last)),
+                );
+                if after {
+                    ip = ip.max(from);
+                }
+                while ip <= end && (after || ip < from) {
+                    let candidate = Ipv4Addr::from(ip);
+                    if self.is_assignable(candidate) && !taken(candidate)? {
+                        return Ok(Some(candidate));
+                    }
+                    ip += 1;
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// How many addresses the subnet can hand out.
     pub fn capacity(&self) -> u32 {
         (!self.mask()) - 2
@@ -222,6 +261,34 @@ pub fn pick_default(taken: &[(Ipv4Addr, u8)]) -> Option<Subnet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_free_looks_from_the_hint_then_before_it() {
+        let subnet: Subnet = "10.1.0.0/29".parse().expect("subnet");
+        let ip = |last: u8| Ipv4Addr::new(10, 1, 0, last);
+        let used: BTreeSet<Ipv4Addr> = [ip(2), ip(3)].into();
+        let free = |from, ranges: &[(Ipv4Addr, Ipv4Addr)], used: &BTreeSet<Ipv4Addr>| {
+            let mut asked = 0;
+            let found = subnet.next_free(from, ranges, |a| {
+                asked += 1;
+                Ok::<_, ()>(used.contains(&a))
+            });
+            (found.ok().flatten(), asked)
+        };
+        assert_eq!(free(None, &[], &used), (Some(ip(4)), 3));
+        // From the hint on: the taken ones below it are not asked about.
+        assert_eq!(free(Some(ip(4)), &[], &used), (Some(ip(4)), 1));
+        // A hint past the free ones: found before it.
+        assert_eq!(free(Some(ip(6)), &[], &[ip(6)].into()).0, Some(ip(2)));
+        let full: BTreeSet<Ipv4Addr> = (2..=6).map(ip).collect();
+        assert_eq!(free(Some(ip(3)), &[], &full).0, None);
+        // Within ranges, as first_free_in.
+        assert_eq!(free(Some(ip(2)), &[(ip(5), ip(9))], &used).0, Some(ip(5)));
+        assert_eq!(
+            free(None, &[(ip(5), ip(9))], &used).0,
+            subnet.first_free_in(&used, &[(ip(5), ip(9))])
+        );
+    }
 
     fn s(text: &str) -> Subnet {
         text.parse().expect("valid subnet")

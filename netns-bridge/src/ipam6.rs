@@ -57,11 +57,27 @@ impl Subnet6 {
         self.contains(ip) && u128::from(ip) > self.network + 1
     }
 
+    /// The first address after the gateway that `taken` says is free, looking from
+    /// `from` on first and then before it (see [`crate::ipam::Subnet::next_free`]).
+    pub fn next_free<E>(
+        &self,
+        from: Option<Ipv6Addr>,
+        mut taken: impl FnMut(Ipv6Addr) -> Result<bool, E>,
+    ) -> Result<Option<Ipv6Addr>, E> {
+        let (first, last) = (self.network + 2, self.last());
+        let from = from.map_or(first, u128::from).clamp(first, last);
+        for ip in (from..=last).chain(first..from) {
+            if !taken(Ipv6Addr::from(ip))? {
+                return Ok(Some(Ipv6Addr::from(ip)));
+            }
+        }
+        Ok(None)
+    }
+
     /// The lowest free address after the gateway.
     pub fn first_free(&self, used: &BTreeSet<Ipv6Addr>) -> Option<Ipv6Addr> {
-        (self.network + 2..=self.last())
-            .map(Ipv6Addr::from)
-            .find(|ip| !used.contains(ip))
+        let taken = |ip: Ipv6Addr| Ok::<_, std::convert::Infallible>(used.contains(&ip));
+        self.next_free(None, taken).unwrap_or(None)
     }
 }
 
@@ -116,6 +132,15 @@ mod tests {
             .map(|n| Ipv6Addr::from(tiny.network + n))
             .collect();
         assert_eq!(tiny.first_free(&all), None);
+        let taken = |ip: Ipv6Addr| Ok::<_, ()>(used.contains(&ip));
+        let hint = "fd42:1::9".parse().ok();
+        assert_eq!(s.next_free(hint, taken), Ok(hint));
+        assert_eq!(s.next_free(None, taken), Ok("fd42:1::3".parse().ok()));
+        let full = |ip: Ipv6Addr| Ok::<_, ()>(all.contains(&ip));
+        assert_eq!(
+            tiny.next_free(Some(Ipv6Addr::from(tiny.network + 9)), full),
+            Ok(None)
+        );
     }
 
     #[test]

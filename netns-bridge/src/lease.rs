@@ -1,9 +1,8 @@
-//! The state of one bridge under `STATE_DIR/BRIDGE/`: its subnet (remembered from its
-//! creation) and its leases, keyed by the namespace's (device, inode). Every change is
-//! made under an exclusive `flock` on `lock` and written atomically (temporary file,
-//! then rename) to `state.json`, through [`crate::statedir`]. What an attach is about to
-//! make is recorded before it is made (`pending`), so a later `gc` or `down` finds it
-//! even when that attach was killed.
+//! What netns-bridge remembers of a bridge: its record (the subnet, from its creation;
+//! what it made) and its leases, keyed by the namespace's (device, inode), kept by
+//! [`Store`] under an exclusive lock per bridge. What an attach is about to make is
+//! recorded before it is made (`pending`), so a later `gc` or `down` finds it even when
+//! that attach was killed. Also the host namespace's state directory and its lock.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -51,7 +50,10 @@ pub fn host_root(top: &Path) -> Result<PathBuf, Error> {
     let id = crate::netns::own_id()?;
     if let Some(dir) = Dir::open_root(top, false)? {
         for name in dir.names()? {
-            if dir.identity(&format!("{name}/{LOCK}")).is_some() {
+            if dir
+                .identity(&format!("{name}/{}", crate::store::LOCK))
+                .is_some()
+            {
                 return Err(Error::State {
                     path: top.join(&name),
                     why: format!(
@@ -96,6 +98,11 @@ pub struct BridgeRecord {
     /// through); a later holder of the lock finds its attach died, and turns it off.
     #[serde(default, skip_serializing_if = "no")]
     pub nat_pending: bool,
+    /// The namespaces ("dev:ino") of the attach the pending flags are for: once one of
+    /// their leases is committed, that attach got through and the flags are stale (its
+    /// last write, of this record, did not happen). See [`BridgeState::resolve`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_by: Vec<String>,
 }
 
 fn no(value: &bool) -> bool {
@@ -185,20 +192,30 @@ impl BridgeState {
             .and_then(|s| s.parse().ok())
     }
 
-    pub fn used(&self) -> BTreeSet<Ipv4Addr> {
-        self.leases.iter().map(|l| l.address).collect()
-    }
-
-    pub fn used6(&self) -> BTreeSet<Ipv6Addr> {
-        self.leases.iter().filter_map(|l| l.address6).collect()
-    }
-
     /// Drops the leases of namespaces that are gone (their host veth with them, see
     /// [`Lease::alive`]); returns how many.
     pub fn prune_dead(&mut self, links: &[Link], bridge: &str) -> usize {
         let before = self.leases.len();
         self.leases.retain(|l| l.alive(links, bridge));
         before - self.leases.len()
+    }
+
+    /// Clears the pending flags of a record whose attach committed a lease (it was
+    /// killed before its last write, the record's); whether it did.
+    pub fn resolve(&mut self) -> bool {
+        let Some(record) = self.bridge.as_mut() else {
+            return false;
+        };
+        let through = self
+            .leases
+            .iter()
+            .any(|l| !l.pending && record.pending_by.contains(&l.netns));
+        if through {
+            record.pending = false;
+            record.nat_pending = false;
+            record.pending_by.clear();
+        }
+        through
     }
 
     pub fn find(&self, netns: NsId) -> Option<&Lease> {
@@ -275,179 +292,11 @@ impl BridgeState {
     }
 }
 
-/// The state directory of one bridge, locked while this value lives.
-pub struct Store {
-    root: Dir,
-    dir: Dir,
-    name: String,
-    fresh: bool,
-    _lock: Flock<File>,
-}
-
-/// The name of the lock file of a bridge's directory.
-const LOCK: &str = "lock";
-/// The name of the state file.
-const STATE: &str = "state.json";
+pub use crate::store::Store;
 
 fn lock(file: File, path: &Path) -> Result<Flock<File>, Error> {
     Flock::lock(file, FlockArg::LockExclusive)
         .map_err(|(_, e)| Error::sys(format!("cannot lock {}", path.display()), e))
-}
-
-impl Store {
-    /// Creates `root/bridge/` if needed and takes its lock (waits for other holders).
-    pub fn lock(root: &Path, bridge: &str) -> Result<Store, Error> {
-        Store::take(root, bridge, true)?.ok_or_else(|| Error::File {
-            what: "cannot create state directory",
-            path: root.join(bridge),
-            source: std::io::ErrorKind::NotFound.into(),
-        })
-    }
-
-    /// Takes the lock of a bridge that has a state directory; `None` when it has none.
-    /// Never creates anything, so a reader racing `down` leaves nothing behind. A
-    /// directory without a lock file (its attach was killed right after making it) is
-    /// removed.
-    pub fn lock_existing(root: &Path, bridge: &str) -> Result<Option<Store>, Error> {
-        Store::take(root, bridge, false)
-    }
-
-    fn take(root_path: &Path, bridge: &str, create: bool) -> Result<Option<Store>, Error> {
-        loop {
-            // Inside the loop: the holder we waited for may have removed the directory
-            // (a failed first attach, `down`), or the host's (`release_host_root`).
-            let Some(root) = Dir::open_root(root_path, create)? else {
-                return Ok(None);
-            };
-            let dir = match root.child(bridge, create) {
-                Ok(dir) => dir,
-                Err(_) if create && !root.linked() => continue,
-                Err(e) => return Err(e),
-            };
-            let Some(dir) = dir else {
-                if create {
-                    continue;
-                }
-                return Ok(None);
-            };
-            let file = match dir.lock_file(LOCK, create) {
-                Ok(file) => file,
-                Err(e) => {
-                    // An empty directory (just made) is not left behind.
-                    root.remove_dir(bridge);
-                    return Err(e);
-                }
-            };
-            let Some(file) = file else {
-                if create {
-                    continue;
-                }
-                root.remove_dir(bridge);
-                return Ok(None);
-            };
-            let lock = lock(file, &dir.path().join(LOCK))?;
-            // `down` unlinks the lock file while holding it: a lock taken on an unlinked
-            // file guards nothing, so take the one now at the path instead.
-            let held = nix::sys::stat::fstat(lock.as_fd())
-                .ok()
-                .map(|m| (m.st_dev, m.st_ino));
-            if held.is_some() && dir.linked() && held == dir.identity(LOCK) {
-                return Ok(Some(Store {
-                    fresh: dir.identity(STATE).is_none(),
-                    root,
-                    dir,
-                    name: bridge.to_string(),
-                    _lock: lock,
-                }));
-            }
-        }
-    }
-
-    /// The bridges that have a state directory under `root`.
-    pub fn bridges(root: &Path) -> Result<Vec<String>, Error> {
-        let Some(root) = Dir::open_root(root, false)? else {
-            return Ok(Vec::new());
-        };
-        let mut names: Vec<String> = root
-            .names()?
-            .into_iter()
-            .filter(|n| root.identity(&format!("{n}/{LOCK}")).is_some())
-            .collect();
-        names.sort();
-        Ok(names)
-    }
-
-    /// The subnets of the bridges with state under `root`, except `name`'s. Read
-    /// without their locks: a bridge's subnet never changes while it has state.
-    pub fn subnets(root_path: &Path, name: &str) -> Result<Vec<(String, Subnet)>, Error> {
-        let Some(root) = Dir::open_root(root_path, false)? else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for other in Store::bridges(root_path)? {
-            if other == name {
-                continue;
-            }
-            let Ok(Some(dir)) = root.child(&other, false) else {
-                continue;
-            };
-            let Ok(Some(text)) = dir.read(STATE) else {
-                continue;
-            };
-            if let Ok(s) = serde_json::from_slice::<BridgeState>(&text) {
-                if let Some(subnet) = s.subnet() {
-                    out.push((other, subnet));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Whether there was no state file when the lock was taken.
-    pub fn fresh(&self) -> bool {
-        self.fresh
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.path().join(STATE)
-    }
-
-    pub fn load(&self) -> Result<BridgeState, Error> {
-        let Some(text) = self.dir.read(STATE)? else {
-            return Ok(BridgeState::default());
-        };
-        let path = self.state_path();
-        let state: BridgeState = serde_json::from_slice(&text).map_err(|e| Error::State {
-            path: path.clone(),
-            why: e.to_string(),
-        })?;
-        state.check().map_err(|why| Error::State { path, why })?;
-        Ok(state)
-    }
-
-    /// Writes the state atomically (see [`Dir::write`]): a reader sees the old or the new
-    /// file, never half, and nothing planted in the directory is written through.
-    pub fn save(&self, state: &BridgeState) -> Result<(), Error> {
-        let mut text = serde_json::to_vec_pretty(state).map_err(|e| Error::State {
-            path: self.state_path(),
-            why: e.to_string(),
-        })?;
-        text.push(b'\n');
-        self.dir.write(STATE, &text)
-    }
-
-    /// Removes the bridge's state directory (its lock file last; the lock is held until
-    /// the store is dropped, and a waiter then sees the file is gone and starts again).
-    pub fn remove(&self) -> Result<(), Error> {
-        self.dir.remove(STATE)?;
-        // And the fixed temporary name earlier versions wrote through.
-        self.dir.remove(".state.json.tmp")?;
-        self.dir.clean()?;
-        self.dir.remove(LOCK)?;
-        // Someone else made something there meanwhile: leave it.
-        self.root.remove_dir(&self.name);
-        Ok(())
-    }
 }
 
 /// The lock that serialises the choice of subnets in one host network namespace: held
@@ -562,6 +411,26 @@ mod tests {
     }
 
     #[test]
+    fn a_record_pending_for_a_committed_lease_is_resolved() {
+        let mut state: BridgeState = serde_json::from_str(
+            r#"{"bridge":{"subnet":"10.1.0.0/24","pending":true,"nat_pending":true,
+                "pending_by":["4:1"]},"leases":[]}"#,
+        )
+        .expect("parses");
+        let mut mine = lease("4:1", [10, 1, 0, 2]);
+        mine.pending = true;
+        state.leases.push(mine);
+        assert!(!state.resolve(), "its attach is not through");
+        state.leases[0].pending = false;
+        state.leases.push(lease("4:2", [10, 1, 0, 3]));
+        assert!(state.resolve());
+        let record = state.bridge.as_ref().expect("record");
+        assert!(!record.pending && !record.nat_pending && record.pending_by.is_empty());
+        let text = serde_json::to_string(record).expect("json");
+        assert!(!text.contains("pending"), "{text}");
+    }
+
+    #[test]
     fn the_host_lock_is_one_per_host_namespace() {
         let root = tempfile::tempdir().expect("tempdir");
         let host = NsId { dev: 4, ino: 7 };
@@ -571,19 +440,6 @@ mod tests {
         assert!(Store::bridges(root.path()).expect("list").is_empty());
         drop(held);
         HostLock::take(root.path(), host).expect("again");
-    }
-
-    #[test]
-    fn removing_leaves_no_temporary_file_and_no_directory() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let store = Store::lock(root.path(), "br0").expect("lock");
-        assert!(store.fresh());
-        let dir = root.path().join("br0");
-        std::fs::write(dir.join(".tmp-state.json-0123456789abcdef"), "x").expect("temp");
-        std::fs::write(dir.join(".state.json.tmp"), "x").expect("old temp");
-        store.save(&BridgeState::default()).expect("save");
-        store.remove().expect("remove");
-        assert!(!dir.exists());
     }
 
     #[test]
@@ -600,41 +456,6 @@ mod tests {
         );
         state.leases.push(lease("4:2", [10, 1, 0, 254]));
         assert!(state.check().is_err(), "the gateway is no lease");
-    }
-
-    #[test]
-    fn saves_and_loads_atomically() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let store = Store::lock(root.path(), "br0").expect("lock");
-        assert_eq!(store.load().expect("empty"), BridgeState::default());
-        let state = BridgeState {
-            bridge: Some(BridgeRecord {
-                subnet: "10.1.0.0/24".into(),
-                gateway: None,
-                subnet6: None,
-                nat: false,
-                mtu: None,
-                created: true,
-                gateway_added: false,
-                pending: false,
-                nat_pending: false,
-            }),
-            leases: vec![lease("4:1", [10, 1, 0, 2])],
-        };
-        store.save(&state).expect("save");
-        assert_eq!(store.load().expect("load"), state);
-        assert!(!root.path().join("br0/.state.json.tmp").exists());
-        assert_eq!(
-            Store::bridges(root.path()).expect("list"),
-            vec!["br0".to_string()]
-        );
-        let id = NsId { dev: 4, ino: 1 };
-        assert_eq!(
-            state.find(id).map(|l| l.address),
-            Some(Ipv4Addr::new(10, 1, 0, 2))
-        );
-        store.remove().expect("remove");
-        assert!(!root.path().join("br0").exists());
     }
 
     #[test]
@@ -662,14 +483,6 @@ mod tests {
         };
         assert_eq!(state.prune_dead(&links, "br0"), 2);
         assert_eq!(state.leases, [alive]);
-    }
-
-    #[test]
-    fn corrupt_state_is_an_error_not_a_panic() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let store = Store::lock(root.path(), "br0").expect("lock");
-        std::fs::write(root.path().join("br0/state.json"), "{not json").expect("write");
-        assert!(matches!(store.load(), Err(Error::State { .. })));
     }
 
     #[test]

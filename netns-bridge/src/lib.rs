@@ -5,7 +5,7 @@
 //! [`route`] (link, address and route messages), [`bridge`], [`attach`], [`teardown`]
 //! and [`publish`] (the operations, [`undo`] rolling back a failed attach), over
 //! [`ipam`], [`ipam6`], [`ports`] and [`names`] (pure) and [`lease`] (the locked state
-//! per host namespace, kept in files through [`statedir`]). [`netns`] opens TARGETs
+//! per host namespace, one file per lease in [`store`], written through [`statedir`]). [`netns`] opens TARGETs
 //! through nsproc; [`nat`] drives nftables; [`columns`] is `ls`'s table; [`cni`] speaks
 //! the CNI protocol.
 
@@ -28,6 +28,7 @@ pub mod ports;
 pub mod publish;
 pub mod route;
 pub mod statedir;
+pub mod store;
 pub mod teardown;
 pub mod undo;
 

@@ -15,11 +15,15 @@ const TOOL: &str = "netns-bridge";
 
 fn run(cli: Cli, out: &mut Output) -> Result<(), Error> {
     match cli.into_action()? {
-        Action::Attach { request, json } => {
+        Action::Attach {
+            request,
+            targets,
+            json,
+        } => {
             // Written and flushed before the attach is committed: a result that cannot
             // be delivered rolls the attach back.
-            attach::attach(&request, |a| {
-                deliver(out, a, json).map_err(Error::Undelivered)
+            attach::attach_all(&request, &targets, |all| {
+                deliver(out, all, json).map_err(Error::Undelivered)
             })?;
         }
         Action::Detach(request) => {
@@ -36,13 +40,23 @@ fn run(cli: Cli, out: &mut Output) -> Result<(), Error> {
     Ok(out.flush()?)
 }
 
-fn deliver(out: &mut Output, a: &Attachment, json: bool) -> Result<(), nscli::output::OutputError> {
-    if json {
-        out.json(a)?;
-    } else {
-        out.line(&a.address)?;
-        if let Some(address6) = &a.address6 {
-            out.line(address6)?;
+/// The addresses, one a line, in the order the targets were given; with `json`, one
+/// attachment as an object, several as `{"attachments": [...]}` (the shape of ls --json).
+fn deliver(
+    out: &mut Output,
+    all: &[Attachment],
+    json: bool,
+) -> Result<(), nscli::output::OutputError> {
+    match (json, all) {
+        (true, [one]) => out.json(one)?,
+        (true, _) => out.json(&serde_json::json!({ "attachments": all }))?,
+        (false, _) => {
+            for a in all {
+                out.line(&a.address)?;
+                if let Some(address6) = &a.address6 {
+                    out.line(address6)?;
+                }
+            }
         }
     }
     out.flush()

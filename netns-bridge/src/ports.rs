@@ -229,6 +229,7 @@ mod tests {
                 gateway_added: false,
                 pending: false,
                 nat_pending: false,
+                pending_by: Vec::new(),
             }),
             leases: Vec::new(),
         };

@@ -295,6 +295,39 @@ impl Dir {
     /// unpredictable name (O_CREAT|O_EXCL|O_NOFOLLOW, 0600), then renamed over it.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
         let path = self.path.join(name);
+        let temp = self.temp_file(name, bytes, &path)?;
+        // No fsync: the state describes links that do not survive a reboot either.
+        if let Err(e) = nix::fcntl::renameat(self.fd.as_fd(), temp.as_str(), self.fd.as_fd(), name)
+        {
+            let _ = self.remove(&temp);
+            return Err(file_error("cannot write", path, e));
+        }
+        Ok(())
+    }
+
+    /// Creates the file `name` with `bytes` if there is none: written under a fresh
+    /// name (O_CREAT|O_EXCL|O_NOFOLLOW, 0600), then hard-linked into place, which fails
+    /// when the name is taken (a symlink there included). Whether it was created.
+    pub fn create(&self, name: &str, bytes: &[u8]) -> Result<bool, Error> {
+        let path = self.path.join(name);
+        let temp = self.temp_file(name, bytes, &path)?;
+        let linked = nix::unistd::linkat(
+            self.fd.as_fd(),
+            temp.as_str(),
+            self.fd.as_fd(),
+            name,
+            AtFlags::empty(),
+        );
+        let _ = self.remove(&temp);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(Errno::EEXIST) => Ok(false),
+            Err(e) => Err(file_error("cannot create", path, e)),
+        }
+    }
+
+    /// Writes `bytes` to a new file under an unpredictable name; returns the name.
+    fn temp_file(&self, name: &str, bytes: &[u8], path: &Path) -> Result<String, Error> {
         let temp = temp_name(name);
         let flags =
             OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
@@ -304,19 +337,16 @@ impl Dir {
             flags,
             Mode::from_bits_truncate(0o600),
         )
-        .map_err(|e| file_error("cannot write", path.clone(), e))?;
-        let written = File::from(fd)
-            .write_all(bytes)
-            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
-            // No fsync: the state describes links that do not survive a reboot either.
-            .and_then(|()| {
-                nix::fcntl::renameat(self.fd.as_fd(), temp.as_str(), self.fd.as_fd(), name)
-            });
-        if let Err(e) = written {
+        .map_err(|e| file_error("cannot write", path.to_path_buf(), e))?;
+        if let Err(e) = File::from(fd).write_all(bytes) {
             let _ = self.remove(&temp);
-            return Err(file_error("cannot write", path, e));
+            return Err(file_error(
+                "cannot write",
+                path.to_path_buf(),
+                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+            ));
         }
-        Ok(())
+        Ok(temp)
     }
 
     /// Removes the file `name`; one that is not there is success.
@@ -384,6 +414,27 @@ mod tests {
             Err(Error::Invalid(_))
         ));
         assert!(dir.read("lock").is_err());
+        assert!(!dir
+            .names()
+            .expect("names")
+            .iter()
+            .any(|n| n.starts_with(TEMP_PREFIX)));
+    }
+
+    #[test]
+    fn create_never_replaces_and_never_follows() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = Dir::open_root(root.path(), false)
+            .expect("open")
+            .expect("exists");
+        assert!(dir.create("claim", b"one").expect("create"));
+        assert!(!dir.create("claim", b"two").expect("taken"));
+        assert_eq!(dir.read("claim").expect("read"), Some(b"one".to_vec()));
+        let victim = root.path().join("victim");
+        std::fs::write(&victim, b"precious").expect("victim");
+        std::os::unix::fs::symlink(&victim, root.path().join("planted")).expect("link");
+        assert!(!dir.create("planted", b"x").expect("a link is taken"));
+        assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
         assert!(!dir
             .names()
             .expect("names")

@@ -100,7 +100,22 @@ pub fn detach(request: &Detach) -> Result<usize, Error> {
         // directory are found by the tag.
         return delete_untracked(&mut socket, bridge, selectors, &HashSet::new());
     };
-    let mut state = store.load()?;
+    // Detaching namespaces by their identity reads their leases only; unless one has
+    // published ports (the ports table is made from every lease).
+    let ids: Option<Vec<NsId>> = selectors
+        .iter()
+        .map(|s| match s {
+            Selector::Netns(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let mut state = match &ids {
+        Some(ids) => store.load_for(ids)?,
+        None => store.load()?,
+    };
+    if ids.is_some() && state.leases.iter().any(|l| !l.ports.is_empty()) {
+        state = store.load()?;
+    }
     let before = state.clone();
     let (gone, kept): (Vec<Lease>, Vec<Lease>) = state
         .leases
@@ -302,6 +317,8 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         return Ok(released);
     };
     let mut state = store.load()?;
+    // Claims of attaches that died before they recorded their lease.
+    store.sweep()?;
     let links = settle(&mut socket, bridge, &state)?;
     let before = state.clone();
     let released = collect(&mut socket, bridge, &links, &mut state)?;
@@ -323,7 +340,8 @@ pub fn gc(request: &Gc) -> Result<usize, Error> {
         store.remove()?;
         drop(store);
         lease::release_host_root(root)?;
-    } else if state != before {
+    } else {
+        // Only what differs from the files is written (a record resolved on load too).
         store.save(&state)?;
     }
     Ok(released)

@@ -67,8 +67,7 @@ fn snapshot(host: &Host, target: &NetnsGuard) -> Snapshot {
 /// Whether `target` is attached completely: one more lease, not pending (gc removed
 /// those), its address inside.
 fn whole(host: &Host, target: &NetnsGuard, leases_before: usize) -> bool {
-    let state =
-        std::fs::read_to_string(host.bridge_dir("nsbr0").join("state.json")).unwrap_or_default();
+    let state = host.state_json("nsbr0").to_string();
     host.lease_count("nsbr0") == leases_before + 1
         && !state.contains("pending")
         && addresses_of(target.name(), "eth0").len() == 1
@@ -436,9 +435,7 @@ fn a_tagged_bridge_without_state_is_adopted_or_removed() {
         .expect_code(0);
     std::fs::remove_dir_all(host.bridge_dir("nsbr0")).expect("rm state");
     host.run(["attach", second.name()]).expect_code(0);
-    let state =
-        std::fs::read_to_string(host.bridge_dir("nsbr0").join("state.json")).expect("state");
-    let state: serde_json::Value = serde_json::from_str(&state).expect("json");
+    let state = host.state_json("nsbr0");
     assert_eq!(state["bridge"]["created"], true, "{state}");
     assert_eq!(state["bridge"]["subnet"], "10.86.0.0/24", "{state}");
     host.run(["down", "--force"]).expect_code(0);

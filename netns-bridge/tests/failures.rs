@@ -272,6 +272,46 @@ fn a_link_of_someone_elses_with_the_host_veths_name_is_never_touched() {
 }
 
 #[test]
+fn a_corrupt_bridge_record_fails_cleanly_and_is_left_as_it_is() {
+    testkit::require_root!();
+    let host = Host::new();
+    let a = NetnsGuard::new();
+    let b = NetnsGuard::new();
+    host.run(["attach", a.name(), "--subnet", "10.75.0.0/24"])
+        .success();
+    let record = host.bridge_dir("nsbr0").join("bridge.json");
+    let good = std::fs::read_to_string(&record).expect("record");
+    for corrupt in [
+        "{not json".to_string(),
+        good.replace("10.75.0.0/24", "10.75.0.0/99"),
+    ] {
+        std::fs::write(&record, &corrupt).expect("write record");
+        let before = host.links();
+        for args in [
+            vec!["attach", b.name()],
+            vec!["attach", a.name()],
+            vec!["detach", a.name()],
+            vec!["gc"],
+            vec!["ls"],
+            vec!["down", "--force"],
+        ] {
+            let out = host.run(&args);
+            assert_fails(&out, 1);
+            assert!(
+                out.stderr().contains("corrupt state file"),
+                "{args:?}: {}",
+                out.stderr()
+            );
+            assert_eq!(host.links(), before, "{args:?}");
+            assert_eq!(std::fs::read_to_string(&record).expect("record"), corrupt);
+        }
+    }
+    std::fs::write(&record, &good).expect("restore");
+    host.run(["down", "--force"]).expect_code(0);
+    assert_eq!(host.links(), ["lo"]);
+}
+
+#[test]
 fn a_corrupt_state_file_fails_cleanly_and_is_left_as_it_is() {
     testkit::require_root!();
     let host = Host::new();
@@ -279,8 +319,9 @@ fn a_corrupt_state_file_fails_cleanly_and_is_left_as_it_is() {
     let b = NetnsGuard::new();
     host.run(["attach", a.name(), "--subnet", "10.74.0.0/24"])
         .success();
+    // As a state file of the earlier format, which is read (and migrated) first.
     let state = host.bridge_dir("nsbr0").join("state.json");
-    let good = std::fs::read_to_string(&state).expect("state");
+    let good = serde_json::to_string_pretty(&host.state_json("nsbr0")).expect("json");
     for corrupt in [
         "{not json".to_string(),
         good.replace("10.74.0.0/24", "10.74.0.0/99"),

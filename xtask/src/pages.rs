@@ -147,6 +147,10 @@ const NETNS_BRIDGE: ToolDocs = ToolDocs {
             "netns-bridge attach red --subnet 10.88.0.0/24\nnetns-bridge attach blue",
         ),
         ("A process's namespace, with NAT to the outside.", "netns-bridge attach \"$PID\" --nat"),
+        (
+            "Three namespaces in one call, all or nothing; one address a line, in that order.",
+            "netns-bridge attach ns1 ns2 ns3",
+        ),
         ("Every attachment: namespace, veth, address, alive.", "netns-bridge ls --json"),
         ("Disconnect two namespaces in one kernel operation.", "netns-bridge detach red blue"),
         ("Release what belongs to namespaces that are gone.", "netns-bridge gc"),
@@ -161,7 +165,9 @@ const NETNS_BRIDGE: ToolDocs = ToolDocs {
     ],
     files: &[
         ("/run/netns-bridge", "The state directory (--state-dir DIR or NETNS_BRIDGE_STATE_DIR move it), 0700, one directory per host network namespace: netns-DEV-INO, the identity of the namespace netns-bridge runs in."),
-        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/state.json", "The bridge's subnet, whether netns-bridge made it, and its leases and published ports; replaced by rename under the lock."),
+        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/bridge.json", "The bridge's record: its subnet, whether netns-bridge made it, NAT."),
+        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/lease-DEV-INO", "One namespace's lease; ip-ADDRESS and ip6-ADDRESS claim its addresses, cursor is where the search for a free one starts. Each written under a fresh name and renamed (a claim: linked) into place."),
+        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/state.json", "The whole state as earlier versions kept it; read and turned into the files above when the lock is next taken."),
         ("/run/netns-bridge/netns-DEV-INO/BRIDGE/lock", "Taken with flock(2) around every change."),
         ("/run/netns/NAME", "Named network namespaces, a TARGET by name."),
         ("/proc/PID/ns/net", "A process's network namespace, a TARGET by PID."),

@@ -137,64 +137,129 @@ pub fn attach(
     request: &Request,
     deliver: impl FnOnce(&Attachment) -> Result<(), Error>,
 ) -> Result<Attachment, Error> {
+    let targets = std::slice::from_ref(&request.target);
+    let mut all = attach_all(request, targets, |all| match all {
+        [one] => deliver(one),
+        _ => Ok(()),
+    })?;
+    all.pop().ok_or_else(|| Error::Protocol {
+        what: format!("cannot attach {}", request.target),
+        why: "no attachment came back".into(),
+    })
+}
+
+/// Attaches the namespaces `targets` (`request.target` aside) in one go: one lock, one
+/// host netlink socket, one transaction. All or nothing: when one fails, what was made
+/// for every one of them is undone. Returns the attachments in the order given, after
+/// `deliver` took them.
+pub fn attach_all(
+    request: &Request,
+    targets: &[String],
+    deliver: impl FnOnce(&[Attachment]) -> Result<(), Error>,
+) -> Result<Vec<Attachment>, Error> {
     validate(request)?;
+    if targets.len() > 1 && (request.ip.is_some() || request.ip6.is_some()) {
+        return Err(Error::invalid(
+            "--ip and --ip6 give one namespace its address: name one TARGET with them",
+        ));
+    }
     // From here on, the state of the host namespace this runs in.
     let request = &Request {
         state_root: crate::lease::host_root(&request.state_root)?,
         ..request.clone()
     };
-    let netns = netns::open(&request.target)?.ok_or_else(|| {
-        Error::invalid(format!(
-            "no network namespace at {}",
-            netns::target_path(&request.target)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| request.target.clone())
-        ))
-    })?;
-    refuse_host(&netns)?;
-    let inside_fd = netns
-        .fd()
-        .try_clone_to_owned()
-        .map_err(|e| Error::sys("cannot duplicate the namespace fd", io_errno(&e)))?;
-    // The socket inside is opened on a helper thread while the host side is prepared
-    // (for an attachment that is there already, it is not needed: a thread wasted).
-    let inside = Socket::open_in_background(inside_fd);
+    // Every target is opened and checked before anything is made.
+    let mut opened: Vec<Netns> = Vec::with_capacity(targets.len());
+    for target in targets {
+        let netns = netns::open(target)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "no network namespace at {}",
+                netns::target_path(target)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| target.clone())
+            ))
+        })?;
+        refuse_host(&netns)?;
+        if let Some(first) = opened.iter().find(|n| n.id == netns.id) {
+            return Err(Error::invalid(format!(
+                "{} and {} are the same namespace: name it once",
+                first.path.display(),
+                netns.path.display()
+            )));
+        }
+        opened.push(netns);
+    }
+    let inside_of = |netns: &Netns| -> Result<_, Error> {
+        let fd = netns
+            .fd()
+            .try_clone_to_owned()
+            .map_err(|e| Error::sys("cannot duplicate the namespace fd", io_errno(&e)))?;
+        // Opened on a helper thread while the host side is prepared (for an attachment
+        // that is there already, it is not needed: a thread wasted).
+        Ok(Socket::open_in_background(fd))
+    };
+    let mut next_inside = opened.first().map(inside_of).transpose()?;
     let host = Socket::open()?;
     let store = Store::lock(&request.state_root, &request.bridge)?;
-    let mut state = store.load().inspect_err(|_| {
+    let ids: Vec<NsId> = opened.iter().map(|n| n.id).collect();
+    // Only the bridge's record and these namespaces' leases: the cost of an attach does
+    // not grow with the number of attachments.
+    let mut state = store.load_for(&ids).inspect_err(|_| {
         if store.fresh() {
             // Nothing to read: the directory this attach just made goes again.
             let _ = store.remove();
         }
     })?;
-    let host_veth = names::host_veth_name(&request.bridge, netns.id);
 
     let mut tx = Transaction::new(host);
     // Undone last: the state as it was, or no state directory if this attach made it.
     let before = state.clone();
     let store = &store;
     tx.on_undo(move |_| {
+        // Nothing was there (leases without a record are refused by `load_for`): all
+        // in the directory is this attach's.
         if before == BridgeState::default() {
             store.remove()
         } else {
             store.save(&before)
         }
     });
-    let attachment = match inspect(request, &netns, &mut tx, store, &mut state, &host_veth)? {
-        Found::Attached(attachment) => attachment,
-        Found::Bridge(bridge_link) => Work {
-            request,
-            netns: &netns,
-            tx: &mut tx,
-            store,
-            state: &mut state,
-            host_veth: &host_veth,
-        }
-        .run(bridge_link, inside)?,
-    };
-    deliver(&attachment)?;
+    let mut attachments = Vec::with_capacity(opened.len());
+    let mut made = Vec::new();
+    for (i, netns) in opened.iter().enumerate() {
+        let inside = next_inside.take();
+        let host_veth = names::host_veth_name(&request.bridge, netns.id);
+        let found = inspect(request, netns, &mut tx, store, &mut state, &host_veth)?;
+        next_inside = opened.get(i + 1).map(inside_of).transpose()?;
+        let attachment = match (found, inside) {
+            (Found::Attached(attachment), _) => attachment,
+            (Found::Bridge(bridge_link), Some(inside)) => {
+                made.push(netns);
+                Work {
+                    request,
+                    netns,
+                    tx: &mut tx,
+                    store,
+                    state: &mut state,
+                    host_veth: &host_veth,
+                }
+                .run(bridge_link, inside)?
+            }
+            (Found::Bridge(_), None) => {
+                return Err(Error::Protocol {
+                    what: format!("cannot attach {}", netns.path.display()),
+                    why: "no socket inside".into(),
+                })
+            }
+        };
+        attachments.push(attachment);
+    }
+    if !made.is_empty() {
+        work::through(request, &made, store, &mut state)?;
+    }
+    deliver(&attachments)?;
     tx.commit();
-    Ok(attachment)
+    Ok(attachments)
 }
 
 /// Refuses the namespace netns-bridge runs in (the host) and a kernel thread's (the

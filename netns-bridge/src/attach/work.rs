@@ -2,7 +2,9 @@
 //! transaction so that a failure undoes exactly what was made: bridge, lease, veth pair,
 //! the setup inside, NAT.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use nsproc::NsId;
 
 use nix::errno::Errno;
 
@@ -65,6 +67,15 @@ impl Work<'_, '_> {
                 record.nat_pending = true;
             }
         }
+        // Whose flags they are: this attach's, resolved by its committed lease.
+        if let Some(record) = self
+            .state
+            .bridge
+            .as_mut()
+            .filter(|r| r.pending || r.nat_pending)
+        {
+            record.pending_by.push(lease.netns.clone());
+        }
         self.store.save(self.state)?;
         fault::checkpoint("lease")?;
 
@@ -85,23 +96,6 @@ impl Work<'_, '_> {
             crate::nat::enable(&request.bridge, &subnet, bridge.subnet6)?;
         }
         fault::checkpoint("nat")?;
-        fault::checkpoint("done")?;
-        if !self.netns.still_there() {
-            return Err(Error::Vanished(format!(
-                "{} went away while it was being attached",
-                self.netns.path.display()
-            )));
-        }
-        // Through: nothing is pending any more.
-        if let Some(record) = self.state.bridge.as_mut() {
-            record.pending = false;
-            // Left pending without --nat: that NAT is a dead attach's, gc's to remove.
-            record.nat_pending &= !request.nat;
-        }
-        for lease in &mut self.state.leases {
-            lease.pending = false;
-        }
-        self.store.save(self.state)?;
         Ok(describe(
             request,
             &lease,
@@ -116,18 +110,17 @@ impl Work<'_, '_> {
     /// Picks the address and adds the lease to the state (not saved yet).
     fn lease(&mut self, subnet: &Subnet, subnet6: Option<Subnet6>) -> Result<Lease, Error> {
         let request = self.request;
-        let mut address = pick_address(request, subnet, self.state);
-        if matches!(address, Err(Error::NoAddress(_)))
-            && self
-                .state
-                .prune_dead(&route::links(self.tx.context())?, &request.bridge)
-                > 0
-        {
-            // Leases of namespaces that died without a detach were in the way: gone now.
-            address = pick_address(request, subnet, self.state);
+        let me = self.netns.id;
+        let mut address = pick_address(request, subnet, self.store, me);
+        if matches!(address, Err(Error::NoAddress(_))) {
+            let links = route::links(self.tx.context())?;
+            if self.store.prune_dead(&links, &request.bridge)? > 0 {
+                // Leases of namespaces that died without a detach were in the way.
+                address = pick_address(request, subnet, self.store, me);
+            }
         }
         let address = address?;
-        let address6 = pick_address6(request, subnet6, self.state)?;
+        let address6 = pick_address6(request, subnet6, self.store, me)?;
         let lease = Lease {
             netns: names::id_text(self.netns.id),
             target: self.netns.path.display().to_string(),
@@ -374,24 +367,54 @@ impl Work<'_, '_> {
     }
 }
 
+/// The last step of an attach, once for all the namespaces it made something for
+/// (`made`): each is checked to be still there, then nothing is pending any more.
+pub(super) fn through(
+    request: &Request,
+    made: &[&Netns],
+    store: &Store,
+    state: &mut BridgeState,
+) -> Result<(), Error> {
+    fault::checkpoint("done")?;
+    if let Some(netns) = made.iter().find(|n| !n.still_there()) {
+        return Err(Error::Vanished(format!(
+            "{} went away while it was being attached",
+            netns.path.display()
+        )));
+    }
+    if let Some(record) = state.bridge.as_mut() {
+        record.pending = false;
+        // Left pending without --nat: that NAT is a dead attach's, gc's to remove.
+        record.nat_pending &= !request.nat;
+        if !record.nat_pending {
+            record.pending_by.clear();
+        }
+    }
+    for lease in &mut state.leases {
+        lease.pending = false;
+    }
+    store.save(state)
+}
+
 /// The static IPv6 address if it is free, else the lowest free one; none on a bridge
 /// without an IPv6 subnet. (Where a static address may go was checked before anything
 /// was made.)
 fn pick_address6(
     request: &Request,
     subnet6: Option<Subnet6>,
-    state: &BridgeState,
+    store: &Store,
+    me: NsId,
 ) -> Result<Option<Ipv6Addr>, Error> {
     let Some(s6) = subnet6 else {
         return Ok(None);
     };
-    let (bridge, used) = (&request.bridge, state.used6());
+    let bridge = &request.bridge;
     match request.ip6 {
-        Some(ip6) if used.contains(&ip6) => Err(Error::NoAddress(format!(
+        Some(ip6) if store.taken(IpAddr::V6(ip6), Some(me))? => Err(Error::NoAddress(format!(
             "address {ip6} is already leased on bridge {bridge}"
         ))),
         Some(ip6) => Ok(Some(ip6)),
-        None => s6.first_free(&used).map(Some).ok_or_else(|| {
+        None => store.free_address6(&s6, me)?.map(Some).ok_or_else(|| {
             Error::NoAddress(format!("IPv6 subnet {s6} of bridge {bridge} is full"))
         }),
     }
@@ -401,12 +424,13 @@ fn pick_address6(
 fn pick_address(
     request: &Request,
     subnet: &Subnet,
-    state: &BridgeState,
+    store: &Store,
+    me: NsId,
 ) -> Result<Ipv4Addr, Error> {
     match &request.ip {
         Some(ip) => {
             let ip = ipam::parse_static(ip, subnet)?;
-            if state.used().contains(&ip) {
+            if store.taken(IpAddr::V4(ip), Some(me))? {
                 return Err(Error::NoAddress(format!(
                     "address {ip} is already leased on bridge {}",
                     request.bridge
@@ -414,8 +438,8 @@ fn pick_address(
             }
             Ok(ip)
         }
-        None => subnet
-            .first_free_in(&state.used(), &request.ranges)
+        None => store
+            .free_address(subnet, &request.ranges, me)?
             .ok_or_else(|| {
                 Error::NoAddress(format!(
                     "subnet {subnet} of bridge {} is full ({} addresses leased)",

@@ -91,16 +91,43 @@ impl Host {
         links_of(self.ns.name())
     }
 
-    /// The leases in the state directory of `bridge` (0 when it has none).
+    /// The leases in the state directory of `bridge` (0 when it has none): one file
+    /// each, `lease-DEV-INO`, or those of a `state.json` of the earlier format.
     pub fn lease_count(&self, bridge: &str) -> usize {
-        let path = self.bridge_dir(bridge).join("state.json");
-        match std::fs::read(&path) {
-            Ok(text) => {
-                let v: serde_json::Value = serde_json::from_slice(&text).expect("state json");
-                v["leases"].as_array().map_or(0, |a| a.len())
-            }
-            Err(_) => 0,
+        if let Ok(text) = std::fs::read(self.bridge_dir(bridge).join("state.json")) {
+            let v: serde_json::Value = serde_json::from_slice(&text).expect("state json");
+            return v["leases"].as_array().map_or(0, |a| a.len());
         }
+        self.lease_files(bridge).len()
+    }
+
+    /// The lease files of `bridge`, sorted.
+    pub fn lease_files(&self, bridge: &str) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.bridge_dir(bridge))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("lease-"))
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// The state of `bridge` as one JSON document in the earlier format (`state.json`:
+    /// `{"bridge": RECORD, "leases": [LEASE…]}`), made from its files.
+    pub fn state_json(&self, bridge: &str) -> serde_json::Value {
+        let read = |path: &Path| -> serde_json::Value {
+            let text = std::fs::read(path).expect("state file");
+            serde_json::from_slice(&text).expect("state json")
+        };
+        let record = self.bridge_dir(bridge).join("bridge.json");
+        let leases: Vec<serde_json::Value> =
+            self.lease_files(bridge).iter().map(|p| read(p)).collect();
+        serde_json::json!({
+            "bridge": if record.exists() { read(&record) } else { serde_json::Value::Null },
+            "leases": leases,
+        })
     }
 
     pub fn path(&self) -> &Path {
