@@ -15,10 +15,13 @@
 # /sys/fs/cgroup/memory and /sys/fs/cgroup/pids (v1) or /sys/fs/cgroup (v2) show the
 # container's own cgroup, as in Docker. Run by another user than root, it is rootless:
 # the same namespaces and lockdown, with your subordinate uid and gid ranges mapped when
-# you have them (newuidmap), but no cgroup limits and no network but loopback (it says
-# so on stderr; the README says why). When COMMAND exits, everything is removed
-# (cgroup, address, veth, the bridge if this script made it), also when the setup
-# fails. The exit status is COMMAND's (125: the container could not be made).
+# you have them (newuidmap), and no network but loopback; its memory and pids limits
+# come from your systemd user manager (a transient scope cgctl-container-NAME.scope,
+# through cgctl) where systemd manages a cgroup v2 tree and $XDG_RUNTIME_DIR/bus is
+# there, else it has none (it says so on stderr; the README says why). When COMMAND
+# exits, everything is removed (cgroup or scope, address, veth, the bridge if this
+# script made it), also when the setup fails. The exit status is COMMAND's (125: the
+# container could not be made).
 #
 # Options (each also as an environment variable):
 #   --name NAME         CONTAINER_NAME      hostname and cgroup name (default: ctr-PID)
@@ -97,8 +100,16 @@ has_subids() {
 }
 
 rootless=no
+# Rootless limits: a scope of the user's systemd manager, where systemd manages the
+# tree (booted with it, cgroup v2 only: what cgctl --systemd asks) and the manager's
+# bus is there.
+user_scope=no
 if [ "$(id -u)" != 0 ]; then
     rootless=yes
+    if [ -d /run/systemd/system ] && [ -S "${XDG_RUNTIME_DIR:-/nonexistent}/bus" ] &&
+        [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+        user_scope=yes
+    fi
     [ -z "$subids" ] || die "--subids needs root (without it only your own ID can be mapped)"
     [ -z "$host_netns" ] || die "--host-netns needs root"
 fi
@@ -117,6 +128,7 @@ else
 fi
 tools=(nsrun cgctl netns-bridge)
 [ "$rootless" = yes ] && tools=(nsrun)
+[ "$user_scope" = yes ] && tools=(nsrun cgctl)
 for tool in "${tools[@]}"; do
     command -v "$bin$tool" >/dev/null || die "$bin$tool not found (cargo build --release, or set NSTOOLS_BIN)"
 done
@@ -140,6 +152,7 @@ made_bridge=no
 
 work=$(mktemp -d "/tmp/container-$name.XXXXXX")
 cg=("${bin}cgctl" --root self)
+sd=("${bin}cgctl" --systemd yes)
 cleanup() {
     local status=$? pid
     trap - EXIT INT TERM
@@ -152,6 +165,8 @@ cleanup() {
     fi
     [ "$made_bridge" = yes ] && "${nb[@]}" down --bridge "$bridge" >/dev/null 2>&1
     [ "$rootless" = no ] && "${cg[@]}" rm -r --kill "$name" >/dev/null 2>&1
+    # The scope goes away with its last process; stop it if it is still there.
+    [ -s "$work/scope" ] && "${sd[@]}" rm --kill "$(cat "$work/scope")" >/dev/null 2>&1
     rm -rf "$work"
     exit "$status"
 }
@@ -173,11 +188,22 @@ if [ "$rootless" = yes ]; then
     # Without root: no cgroup (a v1 or hybrid hierarchy is root's alone; on v2 a user
     # may write only a cgroup delegated to it, whose processes must first leave it for a
     # leaf, which this script does not arrange) and no bridge (its veth and addresses
-    # are made in the host's network namespace): loopback only.
-    echo "container.sh: rootless: no memory or pids limit (cgroups are not delegated to" \
-        "users here), no network but loopback (the bridge needs root)" >&2
-    setup="echo \$NSRUN_PID > $(q "$work/pid") \
- && echo \"container.sh: $name is PID \$NSRUN_PID, address none\" >&2"
+    # are made in the host's network namespace): loopback only. Where systemd manages
+    # the tree, the user's manager puts the container in a transient scope of its own
+    # (cgctl-container-NAME.scope in app.slice) with the limits, as `systemd-run --user
+    # --scope` does; its cgroup path (for the cleanup) is read once it is there.
+    setup="echo \$NSRUN_PID > $(q "$work/pid")"
+    if [ "$user_scope" = yes ]; then
+        echo "container.sh: rootless: memory and pids limits from your systemd manager," \
+            "no network but loopback (the bridge needs root)" >&2
+        setup+=" && $(q "${sd[@]}") limit mem $(q "$memory") --cgroup $(q "container-$name") \$NSRUN_PID >/dev/null \
+ && cut -d: -f3- /proc/\$NSRUN_PID/cgroup | sed 's|^/||' > $(q "$work/scope") \
+ && $(q "${sd[@]}") limit pids $(q "$pids") --cgroup $(q "container-$name") \$NSRUN_PID >/dev/null"
+    else
+        echo "container.sh: rootless: no memory or pids limit (cgroups are not delegated to" \
+            "users here), no network but loopback (the bridge needs root)" >&2
+    fi
+    setup+=" && echo \"container.sh: $name is PID \$NSRUN_PID, address none\" >&2"
 elif [ "$rootfs" = none ]; then
     # cgctl which: LABEL PATH DIR for each hierarchy the container's cgroup is in.
     setup+=" && $(q "${cg[@]}") which \$NSRUN_PID | while read -r label path dir; do
