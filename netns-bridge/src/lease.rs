@@ -376,10 +376,11 @@ pub fn release_host_root(root: &Path) -> Result<(), Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn lease(ns: &str, ip: [u8; 4]) -> Lease {
+    /// A settled lease of namespace `ns` at `ip`, for unit tests.
+    pub(crate) fn lease(ns: &str, ip: [u8; 4]) -> Lease {
         Lease {
             netns: ns.into(),
             target: "/run/netns/x".into(),

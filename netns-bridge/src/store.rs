@@ -638,21 +638,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lease(ns: &str, ip: [u8; 4]) -> Lease {
-        Lease {
-            netns: ns.into(),
-            target: "/run/netns/x".into(),
-            address: Ipv4Addr::from(ip),
-            address6: None,
-            host_veth: "nb0".into(),
-            ifname: "eth0".into(),
-            mac: "02:00:00:00:00:00".into(),
-            cni: None,
-            pending: false,
-            ports: Vec::new(),
-        }
-    }
+    use crate::lease::tests::lease;
 
     fn record() -> BridgeRecord {
         BridgeRecord {
