@@ -2,7 +2,7 @@
 //! or an error, multipart dumps, and batches (several requests in one `send`, one ACK
 //! each). Sockets opened inside another network namespace act on that namespace.
 
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
 
 use netlink_packet_core::{
@@ -38,16 +38,44 @@ pub struct Socket {
     buffer: Vec<u8>,
 }
 
-/// A socket being opened inside another namespace by [`Socket::open_in_background`].
-pub struct PendingSocket(std::thread::JoinHandle<Result<Socket, Error>>);
+/// How many sockets [`InsideSockets`] keeps ready ahead of their use.
+const AHEAD: usize = 2;
 
-impl PendingSocket {
-    /// Waits for the socket.
-    pub fn wait(self) -> Result<Socket, Error> {
-        self.0.join().unwrap_or_else(|_| {
+/// Sockets opened inside several namespaces, in order, by one helper thread that keeps
+/// at most [`AHEAD`] ready: entering each namespace and opening a socket there happen
+/// beside the caller's work on the host side, and a batch starts one thread, not one
+/// per namespace.
+pub struct InsideSockets {
+    ready: std::sync::mpsc::Receiver<Result<Socket, Error>>,
+}
+
+impl InsideSockets {
+    /// Starts the helper thread on `scope`, for the namespaces `netns` in order.
+    pub fn start<'scope, 'env: 'scope>(
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        netns: Vec<BorrowedFd<'env>>,
+    ) -> InsideSockets {
+        let (ready, taken) = std::sync::mpsc::sync_channel(AHEAD);
+        scope.spawn(move || {
+            for fd in netns {
+                let socket = nix::sched::setns(fd, CloneFlags::CLONE_NEWNET)
+                    .map_err(|e| Error::sys("cannot enter the target network namespace", e))
+                    .and_then(|()| Socket::open());
+                // The caller is gone (it failed): nothing more to open.
+                if ready.send(socket).is_err() {
+                    break;
+                }
+            }
+        });
+        InsideSockets { ready: taken }
+    }
+
+    /// The socket inside the next namespace (waits for it).
+    pub fn take(&mut self) -> Result<Socket, Error> {
+        self.ready.recv().unwrap_or_else(|_| {
             Err(Error::Protocol {
                 what: "cannot open a netlink socket in the target namespace".into(),
-                why: "the helper thread panicked".into(),
+                why: "the helper thread ended".into(),
             })
         })
     }
@@ -74,20 +102,7 @@ impl Socket {
     /// Opens a socket inside the network namespace `netns`. The `setns` happens on a
     /// thread that does nothing else; a socket stays in the namespace it was made in.
     pub fn open_in(netns: BorrowedFd<'_>) -> Result<Socket, Error> {
-        let owned = netns
-            .try_clone_to_owned()
-            .map_err(|e| Error::sys("cannot duplicate the namespace fd", io_errno(&e)))?;
-        Socket::open_in_background(owned).wait()
-    }
-
-    /// Like [`Socket::open_in`], but returns at once: entering a namespace costs a few
-    /// hundred microseconds, which the caller spends on other work meanwhile.
-    pub fn open_in_background(netns: OwnedFd) -> PendingSocket {
-        PendingSocket(std::thread::spawn(move || {
-            nix::sched::setns(&netns, CloneFlags::CLONE_NEWNET)
-                .map_err(|e| Error::sys("cannot enter the target network namespace", e))?;
-            Socket::open()
-        }))
+        std::thread::scope(|scope| InsideSockets::start(scope, vec![netns]).take())
     }
 
     /// Sends one request and waits for its ACK; returns the messages that came before it.

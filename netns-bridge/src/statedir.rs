@@ -34,6 +34,10 @@ fn file_error(what: &'static str, path: PathBuf, errno: Errno) -> Error {
     }
 }
 
+fn io_errno(e: &std::io::Error) -> Errno {
+    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO))
+}
+
 /// Refuses a directory others could plant files in or swap: writable by group or others
 /// without the sticky bit; with `own`, also one owned by another user.
 fn check_dir(st: &FileStat, path: &Path, own: bool) -> Result<(), Error> {
@@ -294,40 +298,54 @@ impl Dir {
     /// Replaces the file `name` with `bytes` atomically: written to a new file under an
     /// unpredictable name (O_CREAT|O_EXCL|O_NOFOLLOW, 0600), then renamed over it.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
-        let path = self.path.join(name);
-        let temp = self.temp_file(name, bytes, &path)?;
-        // No fsync: the state describes links that do not survive a reboot either.
-        if let Err(e) = nix::fcntl::renameat(self.fd.as_fd(), temp.as_str(), self.fd.as_fd(), name)
-        {
-            let _ = self.remove(&temp);
-            return Err(file_error("cannot write", path, e));
-        }
-        Ok(())
+        self.stage(name, bytes)?.place()
     }
 
-    /// Creates the file `name` with `bytes` if there is none: written under a fresh
-    /// name (O_CREAT|O_EXCL|O_NOFOLLOW, 0600), then hard-linked into place, which fails
-    /// when the name is taken (a symlink there included). Whether it was created.
-    pub fn create(&self, name: &str, bytes: &[u8]) -> Result<bool, Error> {
+    /// Writes `bytes` to a new file under a fresh, unpredictable name, to be linked or
+    /// renamed into place by the [`Staged`] returned (removed if it never is).
+    pub fn stage(&self, name: &str, bytes: &[u8]) -> Result<Staged<'_>, Error> {
         let path = self.path.join(name);
         let temp = self.temp_file(name, bytes, &path)?;
-        let linked = nix::unistd::linkat(
-            self.fd.as_fd(),
-            temp.as_str(),
-            self.fd.as_fd(),
-            name,
-            AtFlags::empty(),
-        );
-        let _ = self.remove(&temp);
-        match linked {
-            Ok(()) => Ok(true),
-            Err(Errno::EEXIST) => Ok(false),
-            Err(e) => Err(file_error("cannot create", path, e)),
-        }
+        Ok(Staged {
+            dir: self,
+            temp: Some(temp),
+            name: name.to_string(),
+        })
     }
 
-    /// Writes `bytes` to a new file under an unpredictable name; returns the name.
-    fn temp_file(&self, name: &str, bytes: &[u8], path: &Path) -> Result<String, Error> {
+    /// Renames the file `from` to `to`, replacing what is at `to` (never followed).
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), Error> {
+        nix::fcntl::renameat(self.fd.as_fd(), from, self.fd.as_fd(), to)
+            .map_err(|e| file_error("cannot rename", self.path.join(from), e))
+    }
+
+    /// Replaces the contents of the file `name` in place when it is a plain file of ours
+    /// with one link (opened O_NOFOLLOW; no new inode, no rename), else as [`Dir::write`]
+    /// does: one write, then the file is cut to its length. Not atomic: only for a hint
+    /// whose reader ignores what follows it (a kill can leave the old text's tail).
+    pub fn overwrite(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        let flags = OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let Ok(fd) = nix::fcntl::openat(self.fd.as_fd(), name, flags, Mode::empty()) else {
+            return self.write(name, bytes);
+        };
+        let plain = nix::sys::stat::fstat(fd.as_fd()).is_ok_and(|st| {
+            SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG
+                && st.st_nlink == 1
+                && st.st_uid == nix::unistd::geteuid().as_raw()
+        });
+        if !plain {
+            return self.write(name, bytes);
+        }
+        let file = File::from(fd);
+        let path = self.path.join(name);
+        std::os::unix::fs::FileExt::write_all_at(&file, bytes, 0)
+            .and_then(|()| file.set_len(bytes.len() as u64))
+            .map_err(|e| file_error("cannot write", path, io_errno(&e)))
+    }
+
+    /// Creates an empty file under a fresh, unpredictable name (O_CREAT|O_EXCL|
+    /// O_NOFOLLOW, 0600) for `name`; returns that name and the file, open for writing.
+    pub fn create_temp(&self, name: &str) -> Result<(String, File), Error> {
         let temp = temp_name(name);
         let flags =
             OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
@@ -337,14 +355,26 @@ impl Dir {
             flags,
             Mode::from_bits_truncate(0o600),
         )
-        .map_err(|e| file_error("cannot write", path.to_path_buf(), e))?;
-        if let Err(e) = File::from(fd).write_all(bytes) {
+        .map_err(|e| file_error("cannot write", self.path.join(name), e))?;
+        Ok((temp, File::from(fd)))
+    }
+
+    /// Hard-links the file `from` as `to` too, if no entry has that name (a symlink
+    /// included); whether it did.
+    pub fn link(&self, from: &str, to: &str) -> Result<bool, Error> {
+        match nix::unistd::linkat(self.fd.as_fd(), from, self.fd.as_fd(), to, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::EEXIST) => Ok(false),
+            Err(e) => Err(file_error("cannot create", self.path.join(to), e)),
+        }
+    }
+
+    /// Writes `bytes` to a new file under an unpredictable name; returns the name.
+    fn temp_file(&self, name: &str, bytes: &[u8], path: &Path) -> Result<String, Error> {
+        let (temp, mut file) = self.create_temp(name)?;
+        if let Err(e) = file.write_all(bytes) {
             let _ = self.remove(&temp);
-            return Err(file_error(
-                "cannot write",
-                path.to_path_buf(),
-                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-            ));
+            return Err(file_error("cannot write", path.to_path_buf(), io_errno(&e)));
         }
         Ok(temp)
     }
@@ -388,6 +418,57 @@ impl Dir {
     }
 }
 
+/// A file written under a temporary name by [`Dir::stage`]: hard-linked to other names
+/// (each link made only where no name is, a symlink included), then renamed into place.
+/// Dropped before, it is removed (its links stay).
+pub struct Staged<'a> {
+    dir: &'a Dir,
+    temp: Option<String>,
+    /// The name it is staged for.
+    name: String,
+}
+
+impl Staged<'_> {
+    /// Links the file as `name` too, if no entry has that name; whether it did.
+    pub fn link_as(&self, name: &str) -> Result<bool, Error> {
+        match &self.temp {
+            Some(temp) => self.dir.link(temp, name),
+            None => Ok(false),
+        }
+    }
+
+    /// Renames the file to the name it was staged for, replacing what is there.
+    pub fn place(mut self) -> Result<(), Error> {
+        let Some(temp) = self.temp.take() else {
+            return Ok(());
+        };
+        // No fsync: the state describes links that do not survive a reboot either.
+        let placed = nix::fcntl::renameat(
+            self.dir.fd.as_fd(),
+            temp.as_str(),
+            self.dir.fd.as_fd(),
+            self.name.as_str(),
+        );
+        if let Err(e) = placed {
+            let _ = self.dir.remove(&temp);
+            return Err(file_error(
+                "cannot write",
+                self.dir.path.join(&self.name),
+                e,
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = self.dir.remove(&temp);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,18 +503,26 @@ mod tests {
     }
 
     #[test]
-    fn create_never_replaces_and_never_follows() {
+    fn a_link_never_replaces_and_never_follows() {
         let root = tempfile::tempdir().expect("tempdir");
         let dir = Dir::open_root(root.path(), false)
             .expect("open")
             .expect("exists");
-        assert!(dir.create("claim", b"one").expect("create"));
-        assert!(!dir.create("claim", b"two").expect("taken"));
+        let one = dir.stage("one", b"one").expect("stage");
+        assert!(one.link_as("claim").expect("link"));
+        one.place().expect("place");
+        let two = dir.stage("two", b"two").expect("stage");
+        assert!(!two.link_as("claim").expect("taken"));
+        drop(two);
         assert_eq!(dir.read("claim").expect("read"), Some(b"one".to_vec()));
+        assert_eq!(dir.identity("claim"), dir.identity("one"));
+        assert!(dir.read("two").expect("read").is_none());
         let victim = root.path().join("victim");
         std::fs::write(&victim, b"precious").expect("victim");
         std::os::unix::fs::symlink(&victim, root.path().join("planted")).expect("link");
-        assert!(!dir.create("planted", b"x").expect("a link is taken"));
+        let x = dir.stage("x", b"x").expect("stage");
+        assert!(!x.link_as("planted").expect("a link is taken"));
+        drop(x);
         assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
         assert!(!dir
             .names()

@@ -3,14 +3,21 @@
 //! however many namespaces are attached:
 //! - `lock`: taken (`flock`, exclusive) by every reader and writer;
 //! - `bridge.json`: the bridge's [`BridgeRecord`];
-//! - `lease-DEV-INO`: a namespace's [`Lease`], written before its veth pair is made
-//!   (pending) and again when its attach is through;
-//! - `ip-ADDRESS`, `ip6-ADDRESS`: the claim of an address, holding its owner's `DEV:INO`,
-//!   made exclusively before the lease that names it; a claim whose owner's lease does
-//!   not name it (that attach died) is stale, and taken over;
+//! - `pending-DEV-INO`: a namespace's [`Lease`] while its attach is under way, written
+//!   before its veth pair is made and renamed to `lease-DEV-INO` when the attach is
+//!   through (the name says it is pending; the two never exist side by side);
+//! - `lease-DEV-INO`: a namespace's [`Lease`];
+//! - `ip-ADDRESS`, `ip6-ADDRESS`: the claim of an address, a hard link to the lease
+//!   that names it (or, as earlier versions wrote it, a file holding its owner's
+//!   `DEV:INO`), made exclusively before that lease is in place; a claim whose owner's
+//!   lease does not name it (that attach died) is stale, and taken over;
 //! - `cursor`: where to look for a free address first, so that picking one is no scan.
 //!
-//! Every file is written through [`crate::statedir`] (fresh name, then rename or link).
+//! Every file is written through [`crate::statedir`]: a lease or the record under a
+//! fresh name, then renamed (a lease's claims linked to it first); the cursor, a hint
+//! read leniently, in place. An attach thus makes one new file and frees none, and a
+//! detach frees one: on file systems where a new inode costs more the more were freed
+//! lately (ext4), that is most of what the state costs.
 //! The `state.json` of earlier versions (everything in one file) is read and turned into
 //! these files when the lock is taken, so an upgrade leaves nothing behind.
 
@@ -29,7 +36,7 @@ use crate::ipam::Subnet;
 use crate::ipam6::Subnet6;
 use crate::lease::{BridgeRecord, BridgeState, Lease};
 use crate::route::Link;
-use crate::statedir::Dir;
+use crate::statedir::{Dir, Staged};
 use nsproc::NsId;
 
 /// The name of the lock file of a bridge's directory.
@@ -43,6 +50,7 @@ const OLD_STATE: &str = "state.json";
 /// The fixed temporary name the earliest versions wrote through.
 const OLD_TEMP: &str = ".state.json.tmp";
 const LEASE_PREFIX: &str = "lease-";
+const PENDING_PREFIX: &str = "pending-";
 const CLAIM_PREFIX: &str = "ip-";
 const CLAIM6_PREFIX: &str = "ip6-";
 
@@ -50,11 +58,65 @@ fn lease_name(id: NsId) -> String {
     format!("{LEASE_PREFIX}{}-{}", id.dev, id.ino)
 }
 
+fn pending_name(id: NsId) -> String {
+    format!("{PENDING_PREFIX}{}-{}", id.dev, id.ino)
+}
+
+/// The file a lease is kept in: by whether it is pending.
+fn file_of(lease: &Lease, id: NsId) -> String {
+    if lease.pending {
+        pending_name(id)
+    } else {
+        lease_name(id)
+    }
+}
+
 fn claim_name(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(ip) => format!("{CLAIM_PREFIX}{ip}"),
         IpAddr::V6(ip) => format!("{CLAIM6_PREFIX}{ip}"),
     }
+}
+
+/// The owner a claim of `ip` names: its text is the owner's `DEV:INO` (as earlier
+/// versions and a migration write it), or it is a link to the owner's lease file.
+fn claim_owner(text: &[u8], ip: IpAddr) -> Option<NsId> {
+    if text.first() == Some(&b'{') {
+        let leases = leases_in(text).ok()?;
+        let owner = leases
+            .iter()
+            .rev()
+            .find(|l| addresses(l).any(|a| a == ip))?;
+        return owner.netns_id();
+    }
+    crate::names::parse_id(String::from_utf8_lossy(text).trim())
+}
+
+/// The leases a lease file holds: one, written whole, or one per line (an attach's
+/// file, appended to; only its last line can be cut short, by a kill, and is skipped).
+/// Where two lines are for one namespace, the later one is its lease.
+fn leases_in(text: &[u8]) -> Result<Vec<Lease>, serde_json::Error> {
+    let whole = match serde_json::from_slice::<Lease>(text) {
+        Ok(lease) => return Ok(vec![lease]),
+        Err(e) => e,
+    };
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut leases = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match serde_json::from_slice(line) {
+            Ok(lease) => leases.push(lease),
+            Err(_) if i + 1 == lines.len() && !text.ends_with(b"\n") => {}
+            Err(e) if lines.len() > 1 => return Err(e),
+            Err(_) => return Err(whole),
+        }
+    }
+    if leases.is_empty() {
+        return Err(whole);
+    }
+    Ok(leases)
 }
 
 /// The addresses a lease holds.
@@ -109,7 +171,20 @@ pub struct Store {
     cursor: RefCell<Option<(Cursor, Cursor)>>,
     /// Claims no lease names, found by the last [`Store::load`].
     stale: RefCell<Vec<String>>,
+    /// The file this attach appends its pending leases to, one line each, and links
+    /// under their names: its temporary name and the file. One new file per attach,
+    /// however many namespaces it attaches.
+    group: RefCell<Option<(String, File)>>,
     _lock: Flock<File>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Its leases are linked under their own names; the temporary one goes.
+        if let Some((name, _)) = self.group.get_mut().take() {
+            let _ = self.dir.remove(&name);
+        }
+    }
 }
 
 fn lock(file: File, path: &Path) -> Result<Flock<File>, Error> {
@@ -184,6 +259,7 @@ impl Store {
                     saved: RefCell::default(),
                     cursor: RefCell::default(),
                     stale: RefCell::default(),
+                    group: RefCell::default(),
                     _lock: lock,
                 };
                 if old {
@@ -265,9 +341,13 @@ impl Store {
     }
 
     fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), Error> {
+        self.stage_json(name, value)?.place()
+    }
+
+    fn stage_json<T: Serialize>(&self, name: &str, value: &T) -> Result<Staged<'_>, Error> {
         let mut text = serde_json::to_vec_pretty(value).map_err(|e| self.corrupt(name, e))?;
         text.push(b'\n');
-        self.dir.write(name, &text)
+        self.dir.stage(name, &text)
     }
 
     /// The state of the earlier format, checked, written as the files of this one (each
@@ -288,9 +368,15 @@ impl Store {
             .chain(state.leases.iter().flat_map(addresses).map(claim_name))
             .collect();
         for name in self.dir.names()? {
-            let ours = [LEASE_PREFIX, CLAIM_PREFIX, CLAIM6_PREFIX, CURSOR]
-                .iter()
-                .any(|p| name.starts_with(p));
+            let ours = [
+                LEASE_PREFIX,
+                PENDING_PREFIX,
+                CLAIM_PREFIX,
+                CLAIM6_PREFIX,
+                CURSOR,
+            ]
+            .iter()
+            .any(|p| name.starts_with(p));
             if ours && !named.contains(&name) {
                 self.dir.remove(&name)?;
             }
@@ -313,6 +399,76 @@ impl Store {
         self.dir.remove(OLD_TEMP)
     }
 
+    /// The lease of the namespace `id`, committed or pending, if it has one.
+    fn read_lease(&self, id: NsId) -> Result<Option<Lease>, Error> {
+        match self.read_lease_at(&lease_name(id), id)? {
+            Some(lease) => Ok(Some(lease)),
+            None => self.read_lease_at(&pending_name(id), id),
+        }
+    }
+
+    /// The lease in the file `name`, which must be `id`'s; pending if the name says so.
+    /// A committed name holding a pending lease (as earlier versions wrote one) is moved
+    /// to the pending name, so that the name alone says where a lease is.
+    fn read_lease_at(&self, name: &str, id: NsId) -> Result<Option<Lease>, Error> {
+        let Some(text) = self.dir.read(name)? else {
+            return Ok(None);
+        };
+        let leases = leases_in(&text).map_err(|e| self.corrupt(name, e))?;
+        let found = leases.into_iter().rev().find(|l| l.netns_id() == Some(id));
+        self.lease_found(name, id, found).map(Some)
+    }
+
+    /// `id`'s lease as found in the file `name` (see [`Store::read_lease_at`]).
+    fn lease_found(&self, name: &str, id: NsId, found: Option<Lease>) -> Result<Lease, Error> {
+        let Some(mut lease) = found else {
+            return Err(self.corrupt(name, "a lease of another namespace"));
+        };
+        if lease.pending && name.starts_with(LEASE_PREFIX) {
+            let content = Lease {
+                pending: false,
+                ..lease.clone()
+            };
+            self.write_json(&pending_name(id), &content)?;
+            self.dir.remove(name)?;
+        }
+        lease.pending |= name.starts_with(PENDING_PREFIX);
+        Ok(lease)
+    }
+
+    /// As [`Store::read_lease`], reading each file once however many names it has
+    /// (an attach of many namespaces wrote one file): `files` keeps what was read.
+    fn read_lease_once(
+        &self,
+        id: NsId,
+        files: &mut HashMap<(u64, u64), HashMap<NsId, Lease>>,
+    ) -> Result<Option<Lease>, Error> {
+        for name in [lease_name(id), pending_name(id)] {
+            let Some(key) = self.dir.identity(&name) else {
+                continue;
+            };
+            let by_id = match files.entry(key) {
+                std::collections::hash_map::Entry::Occupied(read) => read.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let Some(text) = self.dir.read(&name)? else {
+                        continue;
+                    };
+                    let leases = leases_in(&text).map_err(|e| self.corrupt(&name, e))?;
+                    // Later lines win.
+                    slot.insert(
+                        leases
+                            .into_iter()
+                            .filter_map(|l| Some((l.netns_id()?, l)))
+                            .collect(),
+                    )
+                }
+            };
+            let found = by_id.get(&id).cloned();
+            return self.lease_found(&name, id, found).map(Some);
+        }
+        Ok(None)
+    }
+
     /// Checks what serde cannot (see [`BridgeState::check`]), naming the file.
     fn checked(&self, state: BridgeState, name: &str) -> Result<BridgeState, Error> {
         state.check().map_err(|why| self.corrupt(name, why))?;
@@ -329,18 +485,14 @@ impl Store {
                 .dir
                 .names()?
                 .into_iter()
-                .find(|n| n.starts_with(LEASE_PREFIX))
+                .find(|n| n.starts_with(LEASE_PREFIX) || n.starts_with(PENDING_PREFIX))
             {
                 return Err(self.corrupt(&name, "a lease without a bridge record"));
             }
         }
         let mut leases = Vec::new();
         for &id in ids {
-            let name = lease_name(id);
-            if let Some(lease) = self.read_json::<Lease>(&name)? {
-                if lease.netns_id() != Some(id) {
-                    return Err(self.corrupt(&name, "a lease of another namespace"));
-                }
+            if let Some(lease) = self.read_lease(id)? {
                 leases.push(lease);
             }
         }
@@ -350,7 +502,7 @@ impl Store {
             let id = crate::names::parse_id(&netns)
                 .ok_or_else(|| self.corrupt(RECORD, format!("bad namespace id '{netns}'")))?;
             if !ids.contains(&id) {
-                if let Some(lease) = self.read_json::<Lease>(&lease_name(id))? {
+                if let Some(lease) = self.read_lease(id)? {
                     let mut probe = BridgeState {
                         bridge: bridge.clone(),
                         leases: vec![lease],
@@ -375,21 +527,28 @@ impl Store {
     /// The whole state: the record and every lease (sorted by address).
     pub fn load(&self) -> Result<BridgeState, Error> {
         let bridge: Option<BridgeRecord> = self.read_json(RECORD)?;
-        let mut leases = Vec::new();
+        let mut ids = std::collections::BTreeMap::new();
         let mut claims = Vec::new();
         for name in self.dir.names()? {
-            if let Some(id) = name.strip_prefix(LEASE_PREFIX) {
-                let lease: Lease = self
-                    .read_json(&name)?
-                    .ok_or_else(|| self.corrupt(&name, "the lease went while the lock was held"))?;
-                let id = crate::names::parse_id(&id.replacen('-', ":", 1));
-                if id.is_none() || lease.netns_id() != id {
+            let lease_id = name
+                .strip_prefix(LEASE_PREFIX)
+                .or_else(|| name.strip_prefix(PENDING_PREFIX));
+            if let Some(id) = lease_id {
+                let Some(id) = crate::names::parse_id(&id.replacen('-', ":", 1)) else {
                     return Err(self.corrupt(&name, "a lease of another namespace"));
-                }
-                leases.push(lease);
+                };
+                ids.insert(id, name);
             } else if name.starts_with(CLAIM_PREFIX) || name.starts_with(CLAIM6_PREFIX) {
                 claims.push(name);
             }
+        }
+        let mut leases = Vec::with_capacity(ids.len());
+        let mut files = HashMap::new();
+        for (id, name) in ids {
+            let lease = self
+                .read_lease_once(id, &mut files)?
+                .ok_or_else(|| self.corrupt(&name, "the lease went while the lock was held"))?;
+            leases.push(lease);
         }
         leases.sort_by_key(|l| l.address);
         let state = self.checked(BridgeState { bridge, leases }, RECORD)?;
@@ -408,12 +567,14 @@ impl Store {
     }
 
     /// Removes the claims the last [`Store::load`] found no lease for (their attach
-    /// died between claiming and recording); how many.
+    /// died between claiming and recording); how many. Temporary files, which only a
+    /// writer killed halfway leaves under the lock, go too.
     pub fn sweep(&self) -> Result<usize, Error> {
         let stale = std::mem::take(&mut *self.stale.borrow_mut());
         for name in &stale {
             self.dir.remove(name)?;
         }
+        self.dir.clean()?;
         Ok(stale.len())
     }
 
@@ -450,23 +611,79 @@ impl Store {
         self.save_cursor()
     }
 
-    /// Writes `lease` (replacing `old`, the same namespace's): claims first.
+    /// Writes `lease` (replacing `old`, the same namespace's as the files hold it) where
+    /// it belongs by whether it is pending. Its new addresses are claimed first, by hard
+    /// links to the lease's own file before it is renamed into place, so that an attach
+    /// makes one new file. A pending lease committed as it was is only renamed; one that
+    /// becomes pending again loses its committed file first: the two names never exist
+    /// side by side. The name says whether a lease is pending, so its contents do not.
     fn put(&self, old: Option<&Lease>, lease: &Lease) -> Result<(), Error> {
         let id = lease
             .netns_id()
             .ok_or_else(|| Error::invalid(format!("bad namespace id '{}'", lease.netns)))?;
         let had: Vec<IpAddr> = old.into_iter().flat_map(addresses).collect();
-        let mut claimed = Vec::new();
-        for ip in addresses(lease).filter(|ip| !had.contains(ip)) {
-            if let Err(e) = self.claim(ip, id) {
-                self.unclaim(&claimed);
-                return Err(e);
+        let content = Lease {
+            pending: false,
+            ..lease.clone()
+        };
+        let commit = old.is_some_and(|o| o.pending) && !lease.pending;
+        let same = old.is_some_and(|o| {
+            Lease {
+                pending: false,
+                ..o.clone()
+            } == content
+        });
+        if !(commit && same) {
+            if old.is_some_and(|o| !o.pending) && lease.pending {
+                self.dir.remove(&lease_name(id))?;
+                // Gone from the files: a failure below leaves the caller's undo to
+                // write it again.
+                self.saved
+                    .borrow_mut()
+                    .leases
+                    .retain(|l| l.netns != lease.netns);
             }
-            claimed.push(ip);
+            let new: Vec<IpAddr> = addresses(lease).filter(|ip| !had.contains(ip)).collect();
+            if lease.pending {
+                // A line of this attach's file, linked as the claims and the lease.
+                let group = self.append_pending(&content)?;
+                let link = |name: &str| self.dir.link(&group, name);
+                let claimed = self.claim_all(&new, id, &link)?;
+                let name = pending_name(id);
+                let placed = self
+                    .dir
+                    .remove(&name)
+                    .and_then(|()| self.dir.link(&group, &name));
+                match placed {
+                    Ok(true) => {}
+                    failed => {
+                        self.unclaim(&claimed);
+                        failed?;
+                        return Err(Error::File {
+                            what: "cannot create",
+                            path: self.dir.path().join(&name),
+                            source: std::io::ErrorKind::AlreadyExists.into(),
+                        });
+                    }
+                }
+            } else {
+                // A commit that changes the lease goes through its pending name, and the
+                // rename below.
+                let target = if commit {
+                    pending_name(id)
+                } else {
+                    file_of(lease, id)
+                };
+                let staged = self.stage_json(&target, &content)?;
+                let claimed = self.claim_all(&new, id, &|name| staged.link_as(name))?;
+                if let Err(e) = staged.place() {
+                    self.unclaim(&claimed);
+                    return Err(e);
+                }
+            }
         }
-        if let Err(e) = self.write_json(&lease_name(id), lease) {
-            self.unclaim(&claimed);
-            return Err(e);
+        if commit {
+            self.dir.rename(&pending_name(id), &lease_name(id))?;
         }
         let mut saved = self.saved.borrow_mut();
         saved.leases.retain(|l| l.netns != lease.netns);
@@ -479,12 +696,40 @@ impl Store {
         Ok(())
     }
 
+    /// Appends `lease` as a line to this attach's file (made on first use); returns the
+    /// file's temporary name, to link from. One write: a kill leaves the line whole or
+    /// absent, or at worst cut short, which a reader skips (see [`leases_in`]).
+    fn append_pending(&self, lease: &Lease) -> Result<String, Error> {
+        let mut line = serde_json::to_vec(lease).map_err(|e| self.corrupt("lease", e))?;
+        line.push(b'\n');
+        let mut slot = self.group.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(self.dir.create_temp("pending")?);
+        }
+        let Some((name, file)) = slot.as_mut() else {
+            return Err(self.corrupt("lease", "no file to append to"));
+        };
+        if let Err(e) = std::io::Write::write_all(file, &line) {
+            // What was written of the line stays last in that file: the next append
+            // starts another.
+            let error = Error::File {
+                what: "cannot write",
+                path: self.dir.path().join(name.as_str()),
+                source: e,
+            };
+            let _ = self.dir.remove(name);
+            *slot = None;
+            return Err(error);
+        }
+        Ok(name.clone())
+    }
+
     /// Removes a lease, then its claims.
     fn drop_lease(&self, lease: &Lease) -> Result<(), Error> {
         let id = lease
             .netns_id()
             .ok_or_else(|| Error::invalid(format!("bad namespace id '{}'", lease.netns)))?;
-        self.dir.remove(&lease_name(id))?;
+        self.dir.remove(&file_of(lease, id))?;
         self.saved
             .borrow_mut()
             .leases
@@ -508,17 +753,44 @@ impl Store {
         }
     }
 
-    /// Claims `ip` for the namespace `id`: the claim is made, or it is `id`'s already,
-    /// or it is stale (taken over); else the address is someone else's.
-    fn claim(&self, ip: IpAddr, id: NsId) -> Result<(), Error> {
+    /// Claims the addresses `ips` for the namespace `id`, each with `link` (to the file
+    /// of its lease); all or none. Returns them.
+    fn claim_all(
+        &self,
+        ips: &[IpAddr],
+        id: NsId,
+        link: &dyn Fn(&str) -> Result<bool, Error>,
+    ) -> Result<Vec<IpAddr>, Error> {
+        let mut claimed = Vec::new();
+        for &ip in ips {
+            if let Err(e) = self.claim(link, ip, id) {
+                self.unclaim(&claimed);
+                return Err(e);
+            }
+            claimed.push(ip);
+        }
+        Ok(claimed)
+    }
+
+    /// Claims `ip` for the namespace `id` with `link` (to the file of its lease): the
+    /// claim is made, or it is `id`'s already or stale (replaced); else the address is
+    /// someone else's.
+    fn claim(
+        &self,
+        link: &dyn Fn(&str) -> Result<bool, Error>,
+        ip: IpAddr,
+        id: NsId,
+    ) -> Result<(), Error> {
         let name = claim_name(ip);
-        let owner = crate::names::id_text(id);
-        if self.dir.create(&name, owner.as_bytes())? {
+        if link(&name)? {
             return Ok(());
         }
         if !self.taken(ip, Some(id))? {
-            // Ours already, or stale: replaced (never through a symlink).
-            return self.dir.write(&name, owner.as_bytes());
+            // Ours already, or stale: replaced (a symlink there is removed, never followed).
+            self.dir.remove(&name)?;
+            if link(&name)? {
+                return Ok(());
+            }
         }
         Err(Error::NoAddress(format!(
             "address {ip} is already leased on bridge {}",
@@ -534,18 +806,18 @@ impl Store {
             return Ok(false);
         }
         let owner = match self.dir.read(&name) {
-            Ok(Some(text)) => String::from_utf8_lossy(&text).trim().to_string(),
+            Ok(Some(text)) => text,
             Ok(None) => return Ok(false),
             // A symlink planted there, say: never taken over, never read through.
             Err(_) => return Ok(true),
         };
-        let Some(owner) = crate::names::parse_id(&owner) else {
+        let Some(owner) = claim_owner(&owner, ip) else {
             return Ok(false);
         };
         if Some(owner) == me {
             return Ok(false);
         }
-        let lease: Option<Lease> = self.read_json(&lease_name(owner))?;
+        let lease = self.read_lease(owner)?;
         Ok(lease.is_some_and(|l| addresses(&l).any(|a| a == ip)))
     }
 
@@ -596,7 +868,9 @@ impl Store {
     fn save_cursor(&self) -> Result<(), Error> {
         let mut slot = self.cursor.borrow_mut();
         if let Some((written, next)) = slot.as_mut().filter(|(w, n)| w != n) {
-            self.dir.write(CURSOR, next.text().as_bytes())?;
+            // In place, one write: a writer killed before the truncation leaves the old
+            // text's tail after the new one's two lines, which are all that is read.
+            self.dir.overwrite(CURSOR, next.text().as_bytes())?;
             *written = *next;
         }
         Ok(())
@@ -790,6 +1064,173 @@ mod tests {
         };
         assert!(matches!(store.save(&twice), Err(Error::NoAddress(_))));
         assert!(!root.path().join("br0/lease-4-2").exists());
+    }
+
+    #[test]
+    fn a_pending_lease_is_committed_by_a_rename() {
+        use std::os::unix::fs::MetadataExt;
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        let id = NsId { dev: 4, ino: 1 };
+        let mut pending = lease("4:1", [10, 1, 0, 2]);
+        pending.pending = true;
+        let mut state = BridgeState {
+            bridge: Some(record()),
+            leases: vec![pending],
+        };
+        store.save(&state).expect("save pending");
+        let dir = root.path().join("br0");
+        assert!(dir.join("pending-4-1").exists() && !dir.join("lease-4-1").exists());
+        let text = std::fs::read_to_string(dir.join("pending-4-1")).expect("pending");
+        assert!(!text.contains("pending"), "the name says it: {text}");
+        assert!(store.load_for(&[id]).expect("part").leases[0].pending);
+        assert!(store
+            .taken(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 2)), None)
+            .expect("taken"));
+        let inode = std::fs::metadata(dir.join("pending-4-1"))
+            .expect("stat")
+            .ino();
+
+        state.leases[0].pending = false;
+        store.save(&state).expect("commit");
+        assert!(!dir.join("pending-4-1").exists());
+        let meta = std::fs::metadata(dir.join("lease-4-1")).expect("committed");
+        assert_eq!(meta.ino(), inode, "renamed, not written anew");
+        assert_eq!(store.load().expect("load"), state);
+
+        // Attached anew (its veth went): pending again, and never under both names.
+        state.leases[0].pending = true;
+        state.leases[0].host_veth = "nbother".into();
+        store.save(&state).expect("pending again");
+        assert!(dir.join("pending-4-1").exists() && !dir.join("lease-4-1").exists());
+        state.leases[0].pending = false;
+        store.save(&state).expect("commit again");
+        assert_eq!(store.load().expect("load"), state);
+        assert!(!dir.join("pending-4-1").exists());
+
+        state.leases.clear();
+        store.save(&state).expect("detach");
+        drop(store);
+        assert_eq!(files(root.path()), ["bridge.json", "cursor", "lock"]);
+    }
+
+    #[test]
+    fn an_attach_of_many_writes_one_file() {
+        use std::os::unix::fs::MetadataExt;
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        let mut state = BridgeState {
+            bridge: Some(record()),
+            leases: Vec::new(),
+        };
+        for ino in 1..=3u64 {
+            let mut l = lease(&format!("4:{ino}"), [10, 1, 0, 1 + ino as u8]);
+            l.pending = true;
+            state.leases.push(l);
+            store.save(&state).expect("pending");
+        }
+        let dir = root.path().join("br0");
+        let inode = |name: &str| std::fs::metadata(dir.join(name)).expect(name).ino();
+        let one = inode("pending-4-1");
+        for name in ["pending-4-2", "pending-4-3", "ip-10.1.0.2", "ip-10.1.0.4"] {
+            assert_eq!(inode(name), one, "{name}");
+        }
+        for l in &mut state.leases {
+            l.pending = false;
+        }
+        store.save(&state).expect("commit");
+        drop(store);
+        assert_eq!(
+            files(root.path()),
+            [
+                "bridge.json",
+                "ip-10.1.0.2",
+                "ip-10.1.0.3",
+                "ip-10.1.0.4",
+                "lease-4-1",
+                "lease-4-2",
+                "lease-4-3",
+                "lock"
+            ]
+        );
+        assert_eq!(inode("lease-4-3"), one);
+        // A line cut short by a kill, last in the file, is skipped.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("lease-4-1"))
+            .expect("open");
+        std::io::Write::write_all(&mut file, b"{\"netns\":\"4:9\",\"addr").expect("cut");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        assert_eq!(store.load().expect("load"), state);
+        assert!(store
+            .taken(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 3)), None)
+            .expect("taken"));
+        // One namespace detached: the others' file stays.
+        let mut less = state.clone();
+        less.leases.remove(1);
+        store.save(&less).expect("detach one");
+        assert_eq!(store.load().expect("load").leases, less.leases);
+        assert_eq!(inode("lease-4-3"), one);
+    }
+
+    #[test]
+    fn a_lease_pending_by_its_contents_is_pending() {
+        // As earlier versions wrote it: `lease-DEV-INO` holding `"pending": true`.
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        store
+            .save(&BridgeState {
+                bridge: Some(record()),
+                leases: Vec::new(),
+            })
+            .expect("record");
+        let mut old = lease("4:1", [10, 1, 0, 2]);
+        old.pending = true;
+        let text = serde_json::to_vec(&old).expect("json");
+        std::fs::write(root.path().join("br0/lease-4-1"), text).expect("write");
+        let id = NsId { dev: 4, ino: 1 };
+        assert!(store.load_for(&[id]).expect("part").leases[0].pending);
+        // Moved to its pending name, where a commit or a removal finds it.
+        let dir = root.path().join("br0");
+        assert!(!dir.join("lease-4-1").exists() && dir.join("pending-4-1").exists());
+        assert!(store.load().expect("all").leases[0].pending);
+        store
+            .save(&BridgeState {
+                bridge: Some(record()),
+                leases: Vec::new(),
+            })
+            .expect("drop it");
+        assert_eq!(files(root.path()), ["bridge.json", "cursor", "lock"]);
+    }
+
+    #[test]
+    fn a_claim_naming_no_one_is_stale_and_the_cursor_is_read_leniently() {
+        use std::os::unix::fs::MetadataExt;
+        let root = tempfile::tempdir().expect("tempdir");
+        let store = Store::lock(root.path(), "br0").expect("lock");
+        let dir = root.path().join("br0");
+        std::fs::write(dir.join("ip-10.1.0.2"), "4:").expect("claim of no one");
+        // A cursor writer killed before cutting the file: the old text's tail follows.
+        std::fs::write(dir.join("cursor"), "10.1.0.2\n-\n0.1.0.9\n-\n").expect("cursor");
+        let subnet: Subnet = "10.1.0.0/24".parse().expect("subnet");
+        let me = NsId { dev: 4, ino: 7 };
+        assert_eq!(
+            store.free_address(&subnet, &[], me).expect("pick"),
+            Some(Ipv4Addr::new(10, 1, 0, 2))
+        );
+        let state = BridgeState {
+            bridge: Some(record()),
+            leases: vec![lease("4:7", [10, 1, 0, 2])],
+        };
+        store.save(&state).expect("take the stale claim over");
+        // The claim is the lease's own file, linked.
+        let claim = std::fs::metadata(dir.join("ip-10.1.0.2")).expect("claim");
+        let lease = std::fs::metadata(dir.join("lease-4-7")).expect("lease");
+        assert_eq!((claim.ino(), claim.nlink()), (lease.ino(), 2));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("cursor")).expect("cursor"),
+            "10.1.0.3\n-\n"
+        );
     }
 
     #[test]

@@ -43,8 +43,28 @@ fn tables(host: &Host) -> String {
 }
 
 /// What the host and the target hold: links, leases of nsbr0, state directories, tables,
-/// the target's links.
-type Snapshot = (Vec<String>, usize, Vec<String>, String, Vec<String>);
+/// the target's links, and the files of nsbr0's state (the cursor aside: where the next
+/// search starts may move).
+type Snapshot = (
+    Vec<String>,
+    usize,
+    Vec<String>,
+    String,
+    Vec<String>,
+    Vec<String>,
+);
+
+fn state_files(host: &Host) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(host.bridge_dir("nsbr0"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "cursor")
+        .collect();
+    files.sort();
+    files
+}
 
 fn snapshot(host: &Host, target: &NetnsGuard) -> Snapshot {
     let mut dirs: Vec<String> = std::fs::read_dir(host.host_dir())
@@ -61,6 +81,7 @@ fn snapshot(host: &Host, target: &NetnsGuard) -> Snapshot {
         dirs,
         tables(host),
         links_of(target.name()),
+        state_files(host),
     )
 }
 
@@ -251,6 +272,7 @@ fn a_killed_attach_leaves_nothing_after_gc_or_down() {
             "rename,renameat,renameat2",
             "openat",
             "write",
+            "link,linkat,unlink,unlinkat",
         ] {
             if !budget.allows() {
                 continue;
@@ -275,7 +297,12 @@ fn a_killed_attach_leaves_nothing_after_gc_or_down() {
     host.run(["attach", other.name(), "--subnet", "10.82.0.0/24"])
         .expect_code(0);
     for (args, cleanup) in [(&[][..], &["gc"][..]), (&["--nat"][..], &["gc"][..])] {
-        for syscall in ["sendto", "rename,renameat,renameat2", "write"] {
+        for syscall in [
+            "sendto",
+            "rename,renameat,renameat2",
+            "write",
+            "link,linkat,unlink,unlinkat",
+        ] {
             if !budget.allows() {
                 continue;
             }
@@ -307,6 +334,8 @@ fn a_failing_system_call_is_rolled_back() {
         "mkdir,mkdirat:error=EACCES",
         "rename,renameat,renameat2:error=EIO",
         "openat:error=EMFILE",
+        "link,linkat:error=EIO",
+        "unlink,unlinkat:error=EACCES",
     ];
     for args in [
         &["--subnet", "10.85.0.0/24"][..],

@@ -166,7 +166,7 @@ const NETNS_BRIDGE: ToolDocs = ToolDocs {
     files: &[
         ("/run/netns-bridge", "The state directory (--state-dir DIR or NETNS_BRIDGE_STATE_DIR move it), 0700, one directory per host network namespace: netns-DEV-INO, the identity of the namespace netns-bridge runs in."),
         ("/run/netns-bridge/netns-DEV-INO/BRIDGE/bridge.json", "The bridge's record: its subnet, whether netns-bridge made it, NAT."),
-        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/lease-DEV-INO", "One namespace's lease; ip-ADDRESS and ip6-ADDRESS claim its addresses, cursor is where the search for a free one starts. Each written under a fresh name and renamed (a claim: linked) into place."),
+        ("/run/netns-bridge/netns-DEV-INO/BRIDGE/lease-DEV-INO", "One namespace's lease (pending-DEV-INO while its attach is under way); ip-ADDRESS and ip6-ADDRESS claim its addresses, cursor is where the search for a free one starts. A lease is written under a fresh name, its claims linked to it, then renamed into place; an attach of several namespaces writes one file, a line per lease, linked under each name."),
         ("/run/netns-bridge/netns-DEV-INO/BRIDGE/state.json", "The whole state as earlier versions kept it; read and turned into the files above when the lock is next taken."),
         ("/run/netns-bridge/netns-DEV-INO/BRIDGE/lock", "Taken with flock(2) around every change."),
         ("/run/netns/NAME", "Named network namespaces, a TARGET by name."),

@@ -12,14 +12,12 @@ use serde::Serialize;
 
 mod work;
 
-use nscli::errno::io_errno;
-
 use crate::error::Error;
 use crate::ipam::{self, Subnet};
 use crate::ipam6::Subnet6;
 use crate::lease::{BridgeState, CniKey, Lease, Store};
 use crate::names;
-use crate::netlink::Socket;
+use crate::netlink::{InsideSockets, Socket};
 use crate::netns::{self, Netns};
 use crate::route::{self, Link};
 use crate::undo::Transaction;
@@ -189,16 +187,23 @@ pub fn attach_all(
         }
         opened.push(netns);
     }
-    let inside_of = |netns: &Netns| -> Result<_, Error> {
-        let fd = netns
-            .fd()
-            .try_clone_to_owned()
-            .map_err(|e| Error::sys("cannot duplicate the namespace fd", io_errno(&e)))?;
-        // Opened on a helper thread while the host side is prepared (for an attachment
-        // that is there already, it is not needed: a thread wasted).
-        Ok(Socket::open_in_background(fd))
-    };
-    let mut next_inside = opened.first().map(inside_of).transpose()?;
+    // The sockets inside, opened by one helper thread while the host side is prepared;
+    // the thread is joined before `opened` (whose fds it enters) goes.
+    std::thread::scope(|scope| {
+        let fds = opened.iter().map(|n| n.fd()).collect();
+        let inside = InsideSockets::start(scope, fds);
+        attach_opened(request, &opened, inside, deliver)
+    })
+}
+
+/// [`attach_all`] for the namespaces `opened`, checked and distinct, with `inside`
+/// yielding a socket inside each in turn.
+fn attach_opened(
+    request: &Request,
+    opened: &[Netns],
+    mut inside: InsideSockets,
+    deliver: impl FnOnce(&[Attachment]) -> Result<(), Error>,
+) -> Result<Vec<Attachment>, Error> {
     let host = Socket::open()?;
     let store = Store::lock(&request.state_root, &request.bridge)?;
     let ids: Vec<NsId> = opened.iter().map(|n| n.id).collect();
@@ -226,14 +231,16 @@ pub fn attach_all(
     });
     let mut attachments = Vec::with_capacity(opened.len());
     let mut made = Vec::new();
-    for (i, netns) in opened.iter().enumerate() {
-        let inside = next_inside.take();
+    for netns in opened {
         let host_veth = names::host_veth_name(&request.bridge, netns.id);
         let found = inspect(request, netns, &mut tx, store, &mut state, &host_veth)?;
-        next_inside = opened.get(i + 1).map(inside_of).transpose()?;
-        let attachment = match (found, inside) {
-            (Found::Attached(attachment), _) => attachment,
-            (Found::Bridge(bridge_link), Some(inside)) => {
+        let attachment = match found {
+            Found::Attached(attachment) => {
+                // Not needed: attached already.
+                let _ = inside.take();
+                attachment
+            }
+            Found::Bridge(bridge_link) => {
                 made.push(netns);
                 Work {
                     request,
@@ -242,14 +249,9 @@ pub fn attach_all(
                     store,
                     state: &mut state,
                     host_veth: &host_veth,
+                    first: made.len() == 1,
                 }
-                .run(bridge_link, inside)?
-            }
-            (Found::Bridge(_), None) => {
-                return Err(Error::Protocol {
-                    what: format!("cannot attach {}", netns.path.display()),
-                    why: "no socket inside".into(),
-                })
+                .run(bridge_link, &mut inside)?
             }
         };
         attachments.push(attachment);

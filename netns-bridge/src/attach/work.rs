@@ -16,7 +16,7 @@ use crate::ipam::{self, Subnet};
 use crate::ipam6::Subnet6;
 use crate::lease::{BridgeState, Lease, Store};
 use crate::names;
-use crate::netlink::{PendingSocket, Socket};
+use crate::netlink::{InsideSockets, Socket};
 use crate::netns::Netns;
 use crate::route::{self, Link, VethSpec};
 use crate::undo::Transaction;
@@ -30,13 +30,15 @@ pub(super) struct Work<'a, 't> {
     pub(super) store: &'t Store,
     pub(super) state: &'a mut BridgeState,
     pub(super) host_veth: &'a str,
+    /// Whether this is the first namespace the attach makes something for.
+    pub(super) first: bool,
 }
 
 impl Work<'_, '_> {
     pub(super) fn run(
         &mut self,
         bridge_link: Option<Link>,
-        inside: PendingSocket,
+        inside: &mut InsideSockets,
     ) -> Result<Attachment, Error> {
         let request = self.request;
         // NAT a dead attach was turning on counts as off (gc turns it off).
@@ -67,12 +69,15 @@ impl Work<'_, '_> {
                 record.nat_pending = true;
             }
         }
-        // Whose flags they are: this attach's, resolved by its committed lease.
+        // Whose flags they are: this attach's, resolved by its committed lease. A batch
+        // names its first namespace only: its leases are committed together, after
+        // every veth pair is made, so any one of them tells the attach got through (and
+        // the record is not written again for each namespace).
         if let Some(record) = self
             .state
             .bridge
             .as_mut()
-            .filter(|r| r.pending || r.nat_pending)
+            .filter(|r| (r.pending || r.nat_pending) && self.first)
         {
             record.pending_by.push(lease.netns.clone());
         }
@@ -83,7 +88,7 @@ impl Work<'_, '_> {
         self.port_settings(&bridge)?;
         fault::checkpoint("veth")?;
 
-        let mut inside = inside.wait()?;
+        let mut inside = inside.take()?;
         self.configure_inside(&mut inside, host_link.peer, &lease, &subnet, bridge.subnet6)?;
         fault::checkpoint("inside")?;
 

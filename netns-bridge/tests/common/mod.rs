@@ -92,7 +92,8 @@ impl Host {
     }
 
     /// The leases in the state directory of `bridge` (0 when it has none): one file
-    /// each, `lease-DEV-INO`, or those of a `state.json` of the earlier format.
+    /// each, `lease-DEV-INO` or `pending-DEV-INO`, or those of a `state.json` of the
+    /// earlier format.
     pub fn lease_count(&self, bridge: &str) -> usize {
         if let Ok(text) = std::fs::read(self.bridge_dir(bridge).join("state.json")) {
             let v: serde_json::Value = serde_json::from_slice(&text).expect("state json");
@@ -107,7 +108,10 @@ impl Host {
             .into_iter()
             .flatten()
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().starts_with("lease-"))
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("lease-") || name.starts_with("pending-")
+            })
             .map(|e| e.path())
             .collect();
         files.sort();
@@ -122,8 +126,19 @@ impl Host {
             serde_json::from_slice(&text).expect("state json")
         };
         let record = self.bridge_dir(bridge).join("bridge.json");
-        let leases: Vec<serde_json::Value> =
-            self.lease_files(bridge).iter().map(|p| read(p)).collect();
+        // A lease under way (`pending-DEV-INO`) says so, as it did in `state.json`.
+        let leases: Vec<serde_json::Value> = self
+            .lease_files(bridge)
+            .iter()
+            .map(|p| {
+                let mut lease = read(p);
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+                if name.is_some_and(|n| n.starts_with("pending-")) {
+                    lease["pending"] = serde_json::Value::Bool(true);
+                }
+                lease
+            })
+            .collect();
         serde_json::json!({
             "bridge": if record.exists() { read(&record) } else { serde_json::Value::Null },
             "leases": leases,
