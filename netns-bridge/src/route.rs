@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL};
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
 };
@@ -399,3 +399,6 @@ pub fn ipv4_route_destinations(socket: &mut Socket) -> Result<Vec<(Ipv4Addr, u8)
 
 /// The flags a creating request carries: fail if the object exists.
 pub const CREATE: u16 = NLM_F_CREATE | NLM_F_EXCL;
+/// Asks the kernel to send the object made back (Linux 6.3 and later do for links),
+/// which saves looking it up.
+pub const ECHO: u16 = NLM_F_ECHO;

@@ -865,7 +865,26 @@ impl Store {
         Ok(f(next))
     }
 
+    /// Writes the cursor if it moved down (an address was released: the search must
+    /// start there); one that only moved up waits for [`Store::flush_cursor`] (a lower
+    /// cursor is right, only slower), so that an attach of many writes it once.
     fn save_cursor(&self) -> Result<(), Error> {
+        let down = self.cursor.borrow().is_some_and(|(written, next)| {
+            let lower = |n: Option<IpAddr>, w: Option<IpAddr>| match (n, w) {
+                (Some(n), Some(w)) => n < w,
+                (n, w) => n != w,
+            };
+            lower(next.v4.map(IpAddr::V4), written.v4.map(IpAddr::V4))
+                || lower(next.v6.map(IpAddr::V6), written.v6.map(IpAddr::V6))
+        });
+        if down {
+            self.flush_cursor()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the cursor if it changed.
+    pub fn flush_cursor(&self) -> Result<(), Error> {
         let mut slot = self.cursor.borrow_mut();
         if let Some((written, next)) = slot.as_mut().filter(|(w, n)| w != n) {
             // In place, one write: a writer killed before the truncation leaves the old
@@ -1021,6 +1040,12 @@ mod tests {
             got,
             [[10, 1, 0, 2], [10, 1, 0, 3], [10, 1, 0, 4]].map(Ipv4Addr::from)
         );
+        // Moved up only: written once, when the attach is through.
+        assert_eq!(
+            std::fs::read_to_string(root.path().join("br0/cursor")).expect("cursor"),
+            "10.1.0.3\n-\n"
+        );
+        store.flush_cursor().expect("flush");
         assert_eq!(
             std::fs::read_to_string(root.path().join("br0/cursor")).expect("cursor"),
             "10.1.0.5\n-\n"
@@ -1227,6 +1252,7 @@ mod tests {
         let claim = std::fs::metadata(dir.join("ip-10.1.0.2")).expect("claim");
         let lease = std::fs::metadata(dir.join("lease-4-7")).expect("lease");
         assert_eq!((claim.ino(), claim.nlink()), (lease.ino(), 2));
+        store.flush_cursor().expect("flush");
         assert_eq!(
             std::fs::read_to_string(dir.join("cursor")).expect("cursor"),
             "10.1.0.3\n-\n"

@@ -250,6 +250,7 @@ fn attach_opened(
                     state: &mut state,
                     host_veth: &host_veth,
                     first: made.len() == 1,
+                    gateway_known: made.len() > 1,
                 }
                 .run(bridge_link, &mut inside)?
             }

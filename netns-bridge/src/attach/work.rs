@@ -32,6 +32,9 @@ pub(super) struct Work<'a, 't> {
     pub(super) host_veth: &'a str,
     /// Whether this is the first namespace the attach makes something for.
     pub(super) first: bool,
+    /// Whether the bridge's gateway address is known to be there (an earlier namespace
+    /// of this attach saw to it).
+    pub(super) gateway_known: bool,
 }
 
 impl Work<'_, '_> {
@@ -47,7 +50,7 @@ impl Work<'_, '_> {
             .bridge
             .as_ref()
             .is_some_and(|b| b.nat && !b.nat_pending);
-        let bridge = bridge::ensure(
+        let mut bridge = bridge::ensure(
             self.tx,
             &request.bridge,
             bridge_link,
@@ -59,6 +62,7 @@ impl Work<'_, '_> {
             request.mtu,
             &request.state_root,
         )?;
+        bridge.verify_gateway &= !self.gateway_known;
         fault::checkpoint("bridge")?;
         let subnet = bridge.subnet;
 
@@ -162,9 +166,13 @@ impl Work<'_, '_> {
         if bridge.verify_gateway {
             batch.push((bridge::gateway_message(bridge), route::CREATE));
         }
-        batch.push((route::create_veth_message(&spec), route::CREATE));
+        // The host end comes back with the creation (echo): no lookup, where the kernel
+        // sends it (6.3 and later).
+        batch.push((
+            route::create_veth_message(&spec),
+            route::CREATE | route::ECHO,
+        ));
         batch.push((route::set_alias_message(self.host_veth, &tag), 0));
-        batch.push((route::get_link_message(self.host_veth), 0));
         // Before: with the acknowledgement lost, the pair may exist all the same.
         let (name, ours) = (self.host_veth.to_string(), tag.clone());
         self.tx
@@ -198,10 +206,9 @@ impl Work<'_, '_> {
         };
         let created = next();
         let tagged = next();
-        let read = next();
-        match created {
+        let echoed = match created {
             // Deleting the host end (undo above) takes the namespace end with it.
-            Ok(_) => {}
+            Ok(replies) => route::link_of(&replies),
             Err(Errno::EEXIST) => {
                 return Err(Error::invalid(format!(
                     "{} already has an interface named {}",
@@ -221,17 +228,16 @@ impl Work<'_, '_> {
                     source,
                 });
             }
-        }
+        };
         gateway?;
         tagged.map_err(|source| Error::Netlink {
             what: format!("cannot tag {}", self.host_veth),
             source,
         })?;
-        let link = read.map_err(|source| Error::Netlink {
-            what: format!("cannot look up link {}", self.host_veth),
-            source,
-        })?;
-        route::link_of(&link).ok_or_else(|| Error::Protocol {
+        if let Some(link) = echoed.filter(|l| l.name == self.host_veth && l.peer.is_some()) {
+            return Ok(link);
+        }
+        route::link_by_name(self.tx.context(), self.host_veth)?.ok_or_else(|| Error::Protocol {
             what: format!("cannot look up link {}", self.host_veth),
             why: "the kernel sent no link".into(),
         })
@@ -398,7 +404,8 @@ pub(super) fn through(
     for lease in &mut state.leases {
         lease.pending = false;
     }
-    store.save(state)
+    store.save(state)?;
+    store.flush_cursor()
 }
 
 /// The static IPv6 address if it is free, else the lowest free one; none on a bridge
