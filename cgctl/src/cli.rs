@@ -424,6 +424,77 @@ pub enum Request {
     Umount { dir: PathBuf },
 }
 
+/// A word [`Cli::parse_simple`] takes as a value: not empty, and not one clap could read
+/// as an option.
+fn plain(word: &str) -> Option<String> {
+    (!word.is_empty() && !word.starts_with('-')).then(|| word.to_string())
+}
+
+/// The environment settings of cgctl's options: with any of them set, a command line is
+/// clap's to read.
+const ENV_OPTIONS: [&str; 3] = ["CGCTL_ROOT", "CGCTL_SYSTEMD", "CGCTL_SLICE"];
+
+impl Cli {
+    /// The common `limit` command line, read without clap: building clap's parser for
+    /// all of cgctl's commands and their help is most of cgctl's start-up. Takes
+    /// `[--root CGROUP] [--json] limit RESOURCE VALUE TARGET... [--cgroup CGROUP]
+    /// [--json]` (options after `limit` in any place, each once, spelled `--NAME VALUE`;
+    /// no value or TARGET starting with '-'), with none of cgctl's environment settings
+    /// set. Anything else is `None`, for clap to read: its messages and exit statuses
+    /// stay as they were. A unit test checks both read such lines alike.
+    pub fn parse_simple(args: &[OsString]) -> Option<Cli> {
+        if ENV_OPTIONS
+            .iter()
+            .any(|name| std::env::var_os(name).is_some())
+        {
+            return None;
+        }
+        let mut words = args.iter().skip(1).map(|a| a.to_str());
+        let mut root = None;
+        let mut json = false;
+        loop {
+            match words.next()?? {
+                "--root" if root.is_none() => root = Some(plain(words.next()??)?),
+                "--json" if !json => json = true,
+                "limit" => break,
+                _ => return None,
+            }
+        }
+        let mut positional = Vec::new();
+        let mut cgroup = None;
+        let mut limit_json = false;
+        while let Some(word) = words.next() {
+            match word? {
+                "--cgroup" if cgroup.is_none() => cgroup = Some(plain(words.next()??)?),
+                "--root" if root.is_none() => root = Some(plain(words.next()??)?),
+                "--json" if !limit_json => limit_json = true,
+                word => positional.push(plain(word)?),
+            }
+        }
+        if positional.len() < 3 {
+            return None;
+        }
+        let targets = positional.split_off(2);
+        let value = positional.pop()?;
+        let resource = <Resource as clap::ValueEnum>::from_str(&positional.pop()?, false).ok()?;
+        Some(Cli {
+            root,
+            json,
+            systemd: Default::default(),
+            slice: None,
+            command: Command::Limit(LimitArgs {
+                json: JsonArg { json: limit_json },
+                resource,
+                value,
+                targets,
+                cgroup,
+                period: None,
+                force: false,
+            }),
+        })
+    }
+}
+
 impl Cli {
     /// Checks and converts the arguments (values, PIDs, --period) before anything is
     /// looked up or written. PIDs given as '-' are read from `stdin`.
@@ -736,6 +807,48 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("cgctl").chain(args.iter().copied()))
             .expect("clap accepts it");
         cli.into_invocation(stdin.as_bytes()).map(|i| i.request)
+    }
+
+    #[test]
+    fn the_simple_reading_of_limit_is_clap_s() {
+        let os = |line: &str| -> Vec<OsString> {
+            std::iter::once("cgctl")
+                .chain(line.split_whitespace())
+                .map(OsString::from)
+                .collect()
+        };
+        for line in [
+            "limit mem 100M 42",
+            "--root /sys/fs/cgroup/memory/x limit mem 100M 42 --cgroup lim",
+            "--json limit memory 1G 42 43",
+            "limit cpu 0.5 box/web --json",
+            "limit --cgroup a/b pids 10 42",
+            "limit io 100 42 --root self",
+            "--root base --json limit swap max 7 --json --cgroup c",
+        ] {
+            let simple = Cli::parse_simple(&os(line)).expect("a simple line");
+            let clap = Cli::try_parse_from(os(line)).expect("clap reads it");
+            assert_eq!(format!("{simple:?}"), format!("{clap:?}"), "{line}");
+        }
+        // Clap's to read: its errors, other commands, options and spellings.
+        for line in [
+            "",
+            "limit",
+            "limit mem 100M",
+            "limit nosuch 1 42",
+            "limit mem -1 42",
+            "limit mem 100M 42 --period 1000",
+            "limit mem 100M 42 --force",
+            "limit mem 100M 42 --cgroup a --cgroup b",
+            "limit mem 100M 42 --cgroup=a",
+            "limit mem 100M 42 --systemd no",
+            "limit mem 100M --help",
+            "--root a --root b limit mem 1M 42",
+            "add box 42",
+            "-h",
+        ] {
+            assert!(Cli::parse_simple(&os(line)).is_none(), "{line}");
+        }
     }
 
     #[test]

@@ -8,7 +8,13 @@ use cgctl::cli::Cli;
 const TOOL: &str = "cgctl";
 
 fn main() -> ExitCode {
-    let status = match nscli::args::parse::<Cli>(TOOL) {
+    let args: Vec<_> = std::env::args_os().collect();
+    // The common `limit` line without clap's parser (most of the start-up), else clap.
+    let parsed = match Cli::parse_simple(&args) {
+        Some(cli) => Ok(cli),
+        None => nscli::args::parse_from::<Cli, _, _>(TOOL, args),
+    };
+    let status = match parsed {
         Ok(cli) => {
             let mut out = Output::stdout();
             let result = cli

@@ -1,7 +1,9 @@
 //! The state directory, handled as a directory that others might try to tamper with:
 //! every file is opened relative to a directory fd and never through a symlink
 //! (`O_NOFOLLOW`); a file is written under a fresh, unpredictable name created with
-//! `O_EXCL` and then renamed into place. Directories are made 0700, and one writable by
+//! `O_EXCL` and then renamed (or hard-linked, which never replaces) into place; only a
+//! hint whose reader tolerates a torn write is rewritten in place, and only when it is a
+//! plain file of ours with one link. Directories are made 0700, and one writable by
 //! others without the sticky bit (or owned by another user) is refused.
 
 use std::fs::File;
