@@ -493,9 +493,7 @@ impl Cli {
             }),
         })
     }
-}
 
-impl Cli {
     /// Checks and converts the arguments (values, PIDs, --period) before anything is
     /// looked up or written. PIDs given as '-' are read from `stdin`.
     pub fn into_invocation(self, stdin: impl BufRead) -> Result<Invocation> {

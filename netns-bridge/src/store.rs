@@ -119,6 +119,9 @@ fn leases_in(text: &[u8]) -> Result<Vec<Lease>, serde_json::Error> {
     Ok(leases)
 }
 
+/// Lease files read, by (device, inode): their leases by namespace.
+type LeaseFiles = HashMap<(u64, u64), HashMap<NsId, Lease>>;
+
 /// The addresses a lease holds.
 fn addresses(lease: &Lease) -> impl Iterator<Item = IpAddr> {
     std::iter::once(IpAddr::V4(lease.address)).chain(lease.address6.map(IpAddr::V6))
@@ -401,25 +404,51 @@ impl Store {
 
     /// The lease of the namespace `id`, committed or pending, if it has one.
     fn read_lease(&self, id: NsId) -> Result<Option<Lease>, Error> {
-        match self.read_lease_at(&lease_name(id), id)? {
-            Some(lease) => Ok(Some(lease)),
-            None => self.read_lease_at(&pending_name(id), id),
+        self.read_lease_once(id, None)
+    }
+
+    /// As [`Store::read_lease`]; with `files`, each file is read once however many names
+    /// it has (an attach of many namespaces wrote one file), and kept there by identity.
+    fn read_lease_once(
+        &self,
+        id: NsId,
+        mut files: Option<&mut LeaseFiles>,
+    ) -> Result<Option<Lease>, Error> {
+        for name in [lease_name(id), pending_name(id)] {
+            let key = match files {
+                Some(ref files) => {
+                    let Some(key) = self.dir.identity(&name) else {
+                        continue;
+                    };
+                    if let Some(by_id) = files.get(&key) {
+                        let found = by_id.get(&id).cloned();
+                        return self.lease_found(&name, id, found).map(Some);
+                    }
+                    Some(key)
+                }
+                None => None,
+            };
+            let Some(text) = self.dir.read(&name)? else {
+                continue;
+            };
+            let leases = leases_in(&text).map_err(|e| self.corrupt(&name, e))?;
+            // Later lines win.
+            let by_id: HashMap<NsId, Lease> = leases
+                .into_iter()
+                .filter_map(|l| Some((l.netns_id()?, l)))
+                .collect();
+            let found = by_id.get(&id).cloned();
+            if let (Some(files), Some(key)) = (files.as_deref_mut(), key) {
+                files.insert(key, by_id);
+            }
+            return self.lease_found(&name, id, found).map(Some);
         }
+        Ok(None)
     }
 
-    /// The lease in the file `name`, which must be `id`'s; pending if the name says so.
-    /// A committed name holding a pending lease (as earlier versions wrote one) is moved
-    /// to the pending name, so that the name alone says where a lease is.
-    fn read_lease_at(&self, name: &str, id: NsId) -> Result<Option<Lease>, Error> {
-        let Some(text) = self.dir.read(name)? else {
-            return Ok(None);
-        };
-        let leases = leases_in(&text).map_err(|e| self.corrupt(name, e))?;
-        let found = leases.into_iter().rev().find(|l| l.netns_id() == Some(id));
-        self.lease_found(name, id, found).map(Some)
-    }
-
-    /// `id`'s lease as found in the file `name` (see [`Store::read_lease_at`]).
+    /// `id`'s lease as found in the file `name`, which must hold one; pending if the
+    /// name says so. A committed name holding a pending lease (as earlier versions wrote
+    /// one) is moved to the pending name, so that the name alone says where a lease is.
     fn lease_found(&self, name: &str, id: NsId, found: Option<Lease>) -> Result<Lease, Error> {
         let Some(mut lease) = found else {
             return Err(self.corrupt(name, "a lease of another namespace"));
@@ -434,39 +463,6 @@ impl Store {
         }
         lease.pending |= name.starts_with(PENDING_PREFIX);
         Ok(lease)
-    }
-
-    /// As [`Store::read_lease`], reading each file once however many names it has
-    /// (an attach of many namespaces wrote one file): `files` keeps what was read.
-    fn read_lease_once(
-        &self,
-        id: NsId,
-        files: &mut HashMap<(u64, u64), HashMap<NsId, Lease>>,
-    ) -> Result<Option<Lease>, Error> {
-        for name in [lease_name(id), pending_name(id)] {
-            let Some(key) = self.dir.identity(&name) else {
-                continue;
-            };
-            let by_id = match files.entry(key) {
-                std::collections::hash_map::Entry::Occupied(read) => read.into_mut(),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    let Some(text) = self.dir.read(&name)? else {
-                        continue;
-                    };
-                    let leases = leases_in(&text).map_err(|e| self.corrupt(&name, e))?;
-                    // Later lines win.
-                    slot.insert(
-                        leases
-                            .into_iter()
-                            .filter_map(|l| Some((l.netns_id()?, l)))
-                            .collect(),
-                    )
-                }
-            };
-            let found = by_id.get(&id).cloned();
-            return self.lease_found(&name, id, found).map(Some);
-        }
-        Ok(None)
     }
 
     /// Checks what serde cannot (see [`BridgeState::check`]), naming the file.
@@ -546,7 +542,7 @@ impl Store {
         let mut files = HashMap::new();
         for (id, name) in ids {
             let lease = self
-                .read_lease_once(id, &mut files)?
+                .read_lease_once(id, Some(&mut files))?
                 .ok_or_else(|| self.corrupt(&name, "the lease went while the lock was held"))?;
             leases.push(lease);
         }
